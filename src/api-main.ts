@@ -1,0 +1,34 @@
+import { once } from 'node:events';
+import { createTokenVerifier } from './auth/tokens.js';
+import { openOrm } from './db/orm.js';
+import { createApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { configOrExit, onShutdownSignal } from './main-support.js';
+import { connectTemporalClient } from './temporal/client.js';
+
+const config = configOrExit();
+const logger = createLogger(config.logLevel, 'api');
+const orm = await openOrm(config.database);
+const temporal = await connectTemporalClient(config.temporal);
+const app = createApp({
+  orm,
+  temporal,
+  verifyToken: await createTokenVerifier(config.jwt),
+  logger,
+  taskQueue: config.temporal.taskQueue,
+  holdSeconds: config.signup.holdSeconds,
+});
+
+const server = app.listen(config.port);
+await once(server, 'listening');
+logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);
+
+onShutdownSignal(async (signal) => {
+  logger.info({ signal }, 'stopping: no new requests, finishing the ones in flight');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await closed;
+  await orm.close();
+  await temporal.connection.close();
+  logger.info('stopped');
+});

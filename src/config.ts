@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the processes read, parsed once from the environment.
+ * A missing or malformed value stops the process at start with one line per problem,
+ * instead of failing later in the middle of a request.
+ */
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+// Never usable in production (see the refinement below): it only exists so that a fresh
+// checkout can mint tokens with `npm run token` without any identity provider.
+export const DEV_JWT_SECRET = 'eventbook-dev-only-secret-never-use-in-production';
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/eventbook'),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('eventbook'),
+
+    /** How long a seat hold lasts before the signup workflow releases it. */
+    SIGNUP_HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+
+    SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+    SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+    SMTP_SECURE: booleanFromEnv.default(false),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
+    MAIL_FROM: z.string().min(3).default('Eventbook <no-reply@eventbook.local>'),
+
+    STRIPE_SECRET_KEY: z.string().startsWith('sk_').default('sk_test_123'),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').default('whsec_dev_only'),
+    /** Points the Stripe client at stripe-mock (e.g. http://127.0.0.1:12111); unset means Stripe itself. */
+    STRIPE_API_BASE: z.url().optional(),
+
+    JWT_ISSUER: z.string().min(1).default('eventbook-dev'),
+    JWT_AUDIENCE: z.string().min(1).default('eventbook-api'),
+    JWT_JWKS_URL: z.url().optional(),
+    /** PEM (SPKI) public key, for identity providers that publish a key instead of a JWKS. */
+    JWT_PUBLIC_KEY: z.string().optional(),
+    JWT_PUBLIC_KEY_ALGORITHM: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
+    /** HS256 secret for locally minted dev tokens; refused in production. */
+    JWT_DEV_SECRET: z.string().min(32).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_DEV_SECRET'], message: 'dev tokens are not accepted in production' });
+    }
+    if (env.NODE_ENV === 'production' && !env.JWT_JWKS_URL && !env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'production needs JWT_JWKS_URL or JWT_PUBLIC_KEY' });
+    }
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  env: RawConfig['NODE_ENV'];
+  port: number;
+  logLevel: RawConfig['LOG_LEVEL'];
+  database: { url: string; poolMax: number };
+  temporal: { address: string; namespace: string; taskQueue: string };
+  signup: { holdSeconds: number };
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  stripe: { secretKey: string; webhookSecret: string; apiBase?: URL };
+  jwt: {
+    issuer: string;
+    audience: string;
+    jwksUrl?: URL;
+    publicKeyPem?: string;
+    publicKeyAlgorithm: string;
+    devSecret?: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const usesExternalKeys = Boolean(e.JWT_JWKS_URL || e.JWT_PUBLIC_KEY);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    signup: { holdSeconds: e.SIGNUP_HOLD_SECONDS },
+    smtp: {
+      host: e.SMTP_HOST,
+      port: e.SMTP_PORT,
+      secure: e.SMTP_SECURE,
+      user: e.SMTP_USER,
+      password: e.SMTP_PASSWORD,
+      from: e.MAIL_FROM,
+    },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
+    },
+    jwt: {
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      jwksUrl: e.JWT_JWKS_URL ? new URL(e.JWT_JWKS_URL) : undefined,
+      publicKeyPem: e.JWT_PUBLIC_KEY,
+      publicKeyAlgorithm: e.JWT_PUBLIC_KEY_ALGORITHM,
+      // Outside production a checkout works with no key configured: dev tokens are then the only way in.
+      devSecret: e.JWT_DEV_SECRET ?? (e.NODE_ENV !== 'production' && !usesExternalKeys ? DEV_JWT_SECRET : undefined),
+    },
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use and then fixed. */
+export function getConfig(): Config {
+  cached ??= loadConfig(process.env);
+  return cached;
+}
+
+/** The environment variable names the config module reads (docker-compose is checked against these). */
+export const configVariableNames: readonly string[] = Object.keys(configSchema.shape);

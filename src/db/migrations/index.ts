@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261121204542_initial_schema } from './Migration20261121204542_initial_schema.js';
+
+/** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
+export const migrations: MigrationObject[] = [{ name: 'Migration20261121204542_initial_schema', class: Migration20261121204542_initial_schema }];

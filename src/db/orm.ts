@@ -1,0 +1,46 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { entities } from './entities.js';
+import { migrations } from './migrations/index.js';
+
+export interface OrmSettings {
+  url: string;
+  poolMax: number;
+  debug?: boolean;
+}
+
+/**
+ * The one place MikroORM is configured. Migrations are listed explicitly (src/db/migrations/index.ts)
+ * so that the same list runs under tsx, jest and compiled JavaScript, with no folder discovery.
+ */
+export function ormOptions(settings: OrmSettings): Options {
+  return defineConfig({
+    clientUrl: settings.url,
+    entities,
+    pool: { min: 0, max: settings.poolMax },
+    debug: settings.debug ?? false,
+    extensions: [Migrator],
+    // Entities are handed over as objects; nothing needs to be discovered from files.
+    discovery: { warnWhenNoEntities: true },
+    migrations: {
+      migrationsList: migrations,
+      path: 'src/db/migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+  });
+}
+
+export async function openOrm(settings: OrmSettings): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(settings));
+}
+
+/** Brings the schema up to the newest committed migration. */
+export async function migrateToLatest(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((migration) => migration.name);
+}
+
+export { MikroORM };

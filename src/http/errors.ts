@@ -1,0 +1,54 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+import { Problem, problemCatalog, problemTypeUri, type ProblemSlug } from './problem.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Answers every route nobody handled. */
+export const notFoundHandler: RequestHandler = (req) => {
+  throw new Problem('not-found', `no route for ${req.method} ${req.path}`);
+};
+
+/** Body-parser failures carry a `type`; map the ones a client can cause to our problems. */
+function fromBodyParser(error: unknown): Problem | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  switch ((error as { type: unknown }).type) {
+    case 'entity.parse.failed':
+      return new Problem('malformed-json');
+    case 'entity.too.large':
+      return new Problem('payload-too-large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new Problem('unsupported-media-type');
+    default:
+      return undefined;
+  }
+}
+
+/** Last in the chain: every error leaves as problem+json; details of unexpected ones stay in the log. */
+export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const problem = error instanceof Problem ? error : (fromBodyParser(error) ?? new Problem('internal-error'));
+    if (problem.status >= 500) {
+      (req.log ?? logger).error({ err: error }, problem.message);
+    }
+    if (res.headersSent) return;
+    for (const [name, value] of Object.entries(problem.extensions.headers ?? {})) res.setHeader(name, value);
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).json(problem.toDocument(req.originalUrl));
+  };
+}
+
+/** GET /problems/{slug}: what each problem type means, so the `type` URIs resolve. */
+export const describeProblem: RequestHandler = (req, res) => {
+  const slug = req.params.slug as ProblemSlug;
+  const entry = Object.hasOwn(problemCatalog, slug) ? problemCatalog[slug] : undefined;
+  if (!entry) throw new Problem('not-found', 'no such problem type');
+  res.json({ type: problemTypeUri(slug), ...entry });
+};
+
+/** Rejects bodies that are not JSON instead of treating them as empty. */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) throw new Problem('unsupported-media-type');
+  next();
+};

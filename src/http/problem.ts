@@ -1,0 +1,69 @@
+/**
+ * RFC 9457 problem details. Every error the API answers is one of these types; the `type` URI
+ * is stable and resolves to a short description served by the API itself (GET /problems/{slug}).
+ */
+
+export const problemCatalog = {
+  'validation-error': { status: 400, title: 'The request is not valid' },
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  unauthenticated: { status: 401, title: 'A valid bearer token is required' },
+  forbidden: { status: 403, title: 'Your role does not allow this' },
+  'not-found': { status: 404, title: 'No such resource' },
+  'rule-violation': { status: 422, title: 'The request breaks a business rule' },
+  'signup-not-held': { status: 409, title: 'The signup is not waiting for confirmation' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Send the request body as application/json' },
+  'service-unavailable': { status: 503, title: 'A service we depend on is not reachable; try again shortly' },
+  'internal-error': { status: 500, title: 'Something went wrong on our side' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemSlug = keyof typeof problemCatalog;
+
+export interface InvalidField {
+  /** Where the value came from. */
+  in: 'body' | 'query' | 'path' | 'header';
+  /** Dotted path to the value, e.g. `attendees.0.age`; empty for the whole body. */
+  field: string;
+  message: string;
+}
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: InvalidField[];
+  [extension: string]: unknown;
+}
+
+export function problemTypeUri(slug: ProblemSlug): string {
+  return `/problems/${slug}`;
+}
+
+/** Thrown anywhere below the HTTP layer's error handler to answer with a problem document. */
+export class Problem extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly slug: ProblemSlug,
+    readonly detail?: string,
+    readonly extensions: { errors?: InvalidField[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail ?? problemCatalog[slug].title, { cause: extensions.cause });
+    this.name = 'Problem';
+    this.status = problemCatalog[slug].status;
+  }
+
+  toDocument(instance?: string): ProblemDocument {
+    const { title, status } = problemCatalog[this.slug];
+    return {
+      type: problemTypeUri(this.slug),
+      title,
+      status,
+      ...(this.detail ? { detail: this.detail } : {}),
+      ...(instance ? { instance } : {}),
+      ...(this.extensions.errors ? { errors: this.extensions.errors } : {}),
+    };
+  }
+}

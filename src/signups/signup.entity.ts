@@ -1,0 +1,32 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { LiveEvent } from '../events/event.entity.js';
+import { signupStatuses } from './status.js';
+
+/** One participant's request for seats at one event, and where it stands. */
+export const SignupSchema = defineEntity({
+  name: 'Signup',
+  tableName: 'signup',
+  indexes: [{ properties: ['event', 'status'] }, { properties: ['userId'] }],
+  checks: [{ name: 'signup_seats_positive', expression: 'seats > 0' }],
+  properties: {
+    id: p.uuid().primary(),
+    event: () => p.manyToOne(LiveEvent),
+    /** The identity provider's subject; we keep no other personal data here. */
+    userId: p.string().length(200),
+    seats: p.integer(),
+    status: p.enum(signupStatuses).default('requested'),
+    holdExpiresAt: p.datetime().nullable(),
+    confirmedAt: p.datetime().nullable(),
+    releasedAt: p.datetime().nullable(),
+    rejectionReason: p.string().length(64).nullable(),
+    workflowId: p.string().length(200),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+});
+
+export class Signup extends SignupSchema.class {}
+SignupSchema.setClass(Signup);

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+
+/**
+ * The workflows entry point: TypeScript when run from source (tsx, jest), JavaScript when
+ * run from dist/. The worker bundles it with webpack, so either works.
+ */
+export function workflowsPath(): string {
+  for (const extension of ['.ts', '.js']) {
+    const candidate = fileURLToPath(new URL(`../../workflows/index${extension}`, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('workflows/index not found next to src/');
+}
+
+export interface WorkerSettings {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  orm: MikroORM;
+  /** A prebuilt bundle (tests build one for all workers); otherwise the worker bundles at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createWorker(settings: WorkerSettings): Promise<Worker> {
+  return Worker.create({
+    connection: settings.connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities: createActivities({ orm: settings.orm }),
+    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 50,
+    // Activities are allowed this long to finish when the worker is told to stop.
+    shutdownGraceTime: '10 seconds',
+  });
+}

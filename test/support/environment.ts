@@ -1,0 +1,13 @@
+/**
+ * What the global setup started, handed to test files through the environment
+ * (jest's workers inherit it from the process that ran the setup).
+ */
+export const testEnvKeys = {
+  workflowBundle: 'EVENTBOOK_TEST_WORKFLOW_BUNDLE',
+} as const;
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through jest (npm test) so the global setup runs`);
+  return value;
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createTokenVerifier, mintDevToken } from '../../src/auth/tokens.js';
+import type { Role } from '../../src/auth/principal.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openOrm, type MikroORM } from '../../src/db/orm.js';
+import { LiveEvent } from '../../src/events/event.entity.js';
+import { createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { createWorker } from '../../src/temporal/worker.js';
+import { requireEnv, testEnvKeys } from './environment.js';
+
+/** Configuration as the processes would read it, pointed at the test stack by the global setup. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+export async function openTestOrm(): Promise<MikroORM> {
+  return openOrm({ url: requireEnv('DATABASE_URL'), poolMax: 20 });
+}
+
+export async function connectTestClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+}
+
+export interface RunningWorker {
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** A real worker on its own task queue (so test files never pick up each other's tasks). */
+export async function startTestWorker(orm: MikroORM, taskQueue = `test-${randomUUID()}`): Promise<RunningWorker> {
+  installTemporalRuntime(createLogger(process.env.LOG_LEVEL ?? 'warn', 'worker-test'), 'WARN');
+  const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+  const worker: Worker = await createWorker({
+    connection,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue,
+    orm,
+    workflowBundle: { codePath: requireEnv(testEnvKeys.workflowBundle) },
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+export interface RunningApi {
+  baseUrl: string;
+  config: Config;
+  token(sub: string, roles?: Role[], options?: { ttlSeconds?: number; markets?: string[] }): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The real Express app on an ephemeral port. */
+export async function startTestApi(
+  deps: { orm: MikroORM; temporal: Client; taskQueue: string },
+  overrides: Record<string, string> = {},
+): Promise<RunningApi> {
+  const config = testConfig(overrides);
+  const app = createApp({
+    orm: deps.orm,
+    temporal: deps.temporal,
+    verifyToken: await createTokenVerifier(config.jwt),
+    logger: createLogger(config.logLevel, 'api-test'),
+    taskQueue: deps.taskQueue,
+    holdSeconds: config.signup.holdSeconds,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    token: (sub, roles = ['participant'], options = {}) =>
+      mintDevToken(config.jwt, { sub, roles, markets: options.markets, ttlSeconds: options.ttlSeconds }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** A published event straight in the database, for tests about signups. */
+export async function insertEvent(
+  orm: MikroORM,
+  fields: Partial<Pick<LiveEvent, 'capacity' | 'status' | 'title' | 'market'>> = {},
+): Promise<LiveEvent> {
+  const em = orm.em.fork();
+  const startsAt = new Date(Date.now() + 7 * 86_400_000);
+  const event = em.create(LiveEvent, {
+    id: randomUUID(),
+    title: fields.title ?? 'Test event',
+    market: fields.market ?? 'NO',
+    timezone: 'Europe/Oslo',
+    status: fields.status ?? 'published',
+    startsAt,
+    endsAt: new Date(startsAt.getTime() + 3 * 3_600_000),
+    capacity: fields.capacity ?? 10,
+  });
+  await em.flush();
+  return event;
+}
+
+/** The event's counters next to what its signup rows add up to. */
+export async function countersAndRows(orm: MikroORM, eventId: string) {
+  const [row] = await orm.em.getConnection().execute<
+    { held_count: number; confirmed_count: number; capacity: number; held_rows: string; confirmed_rows: string }[]
+  >(
+    `select e.held_count, e.confirmed_count, e.capacity,
+            coalesce(sum(s.seats) filter (where s.status = 'held'), 0) as held_rows,
+            coalesce(sum(s.seats) filter (where s.status = 'confirmed'), 0) as confirmed_rows
+       from event e left join signup s on s.event_id = e.id
+      where e.id = ? group by e.id`,
+    [eventId],
+  );
+  if (!row) throw new Error(`no event ${eventId}`);
+  return {
+    capacity: row.capacity,
+    held: row.held_count,
+    confirmed: row.confirmed_count,
+    heldRows: Number(row.held_rows),
+    confirmedRows: Number(row.confirmed_rows),
+  };
+}
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,2 @@
+// The worker bundles this file: export every workflow from here.
+export { signupWorkflow } from './signup.js';
