@@ -18,7 +18,7 @@ export default {
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
   reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
-  testTimeout: 120_000,
+  testTimeout: 60_000,
   // Two cores: one test file per core keeps the Temporal server and PostgreSQL responsive.
   maxWorkers: 2,
 };

@@ -92,7 +92,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     await waitFor('Temporal dev server', () => serverAnswers(address, namespace, child), 60_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\n${stderr}`);
+    throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
   }
   return {
     address,

@@ -12,7 +12,7 @@ export const notFoundHandler: RequestHandler = (req) => {
 /** Body-parser failures carry a `type`; map the ones a client can cause to our problems. */
 function fromBodyParser(error: unknown): Problem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch ((error as { type: unknown }).type) {
+  switch (error.type) {
     case 'entity.parse.failed':
       return new Problem('malformed-json');
     case 'entity.too.large':
@@ -49,6 +49,9 @@ export const describeProblem: RequestHandler = (req, res) => {
 /** Rejects bodies that are not JSON instead of treating them as empty. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (hasBody && !req.is(['application/json', 'application/*+json'])) throw new Problem('unsupported-media-type');
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    req.resume(); // discard the body so the connection stays usable
+    throw new Problem('unsupported-media-type');
+  }
   next();
 };

@@ -9,8 +9,10 @@ import {
   flowKinds,
   searchAttributes,
   workflowIds,
+  workflowTypes,
   type SignupWorkflowInput,
 } from '../temporal/contract.js';
+import type { signupWorkflow } from '../../workflows/signup.js';
 import { Signup } from './signup.entity.js';
 import type { SignupStatus } from './status.js';
 
@@ -73,7 +75,7 @@ export function createSignupService(deps: SignupServiceDeps) {
 
       const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds: deps.holdSeconds };
       try {
-        await deps.temporal.workflow.start('signupWorkflow', {
+        await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
           workflowId,
           taskQueue: deps.taskQueue,
           args: [input],

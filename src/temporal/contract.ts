@@ -7,6 +7,11 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { SignupStatus } from '../signups/status.js';
 
+/** Workflow type names, as exported from workflows/index.ts. */
+export const workflowTypes = {
+  signup: 'signupWorkflow',
+} as const;
+
 export const workflowIds = {
   signup: (signupId: string) => `signup-${signupId}`,
 } as const;

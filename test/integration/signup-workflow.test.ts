@@ -7,8 +7,10 @@ import {
   confirmSignupUpdate,
   searchAttributes,
   workflowIds,
+  workflowTypes,
   type SignupWorkflowInput,
 } from '../../src/temporal/contract.js';
+import type { signupWorkflow } from '../../workflows/signup.js';
 import {
   connectTestClient,
   countersAndRows,
@@ -41,7 +43,7 @@ async function startSignup(eventId: string, holdTimeoutSeconds: number) {
   em.create(Signup, { id: signupId, event: eventId, userId: 'u-workflow', seats: 1, workflowId });
   await em.flush();
   const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds };
-  const handle = await client.workflow.start('signupWorkflow', {
+  const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
     workflowId,
     taskQueue: worker.taskQueue,
     args: [input],

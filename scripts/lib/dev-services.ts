@@ -1,0 +1,205 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { freePort, portAnswers, waitFor } from './ports.js';
+import { describeExit, startProcess, type ManagedProcess } from './processes.js';
+import { startTemporalDevServer } from './temporal-server.js';
+import { findOrBuildStripeMock } from './tools.js';
+
+/**
+ * The services around the app that the dev runner starts: Temporal, the mail sink and stripe-mock.
+ * Each one uses its usual port when that is free and a port the OS picks otherwise, so a second
+ * checkout or a stray process on the port does not stop the stack from coming up.
+ * A process that fails to come up is stopped here; once up, the caller owns it.
+ */
+
+const LOCALHOST = '127.0.0.1';
+
+/** Whether we can bind host:port (exclusively) right now. */
+export async function canListen(port: number, host = LOCALHOST): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** `port` when it is free, else a free one. */
+export async function preferredPort(port: number): Promise<number> {
+  return (await canListen(port)) ? port : freePort();
+}
+
+/** Waits until the process listens on every port, failing early when it exits or we are stopping. */
+export async function waitForPorts(
+  proc: ManagedProcess,
+  ports: number[],
+  abort: AbortSignal,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    proc.name,
+    async () => {
+      abort.throwIfAborted();
+      if (proc.hasExited()) throw new Error(`${proc.name} ${describeExit(await proc.exited)}`);
+      const answers = await Promise.all(ports.map((port) => portAnswers(LOCALHOST, port)));
+      return answers.every(Boolean);
+    },
+    timeoutMs,
+  );
+}
+
+/**
+ * Polls `check` every 2 s and calls `onGone` once after three failures in a row: for the servers
+ * that libraries start for us, whose processes we cannot watch directly. Returns the unwatch function.
+ */
+export function watchHealth(check: () => Promise<boolean>, onGone: () => void): () => void {
+  let failures = 0;
+  const timer = setInterval(async () => {
+    failures = (await check()) ? 0 : failures + 1;
+    if (failures === 3) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 2000);
+  return () => clearInterval(timer);
+}
+
+// ---------------------------------------------------------------- Temporal
+
+export interface TemporalChoice {
+  address: string;
+  uiUrl?: string;
+  origin: string;
+  /** Set when we started the server. */
+  stop?: () => Promise<void>;
+}
+
+/** Whether a Temporal server with this namespace answers at address. */
+export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
+
+export async function chooseTemporal(options: {
+  configuredAddress?: string;
+  namespace: string;
+  dbFilename: string;
+  log: (line: string) => void;
+}): Promise<TemporalChoice> {
+  if (options.configuredAddress) return { address: options.configuredAddress, origin: 'TEMPORAL_ADDRESS' };
+  const usual = `${LOCALHOST}:7233`;
+  if (await temporalAnswers(usual, options.namespace)) {
+    // Likely another `npm run dev` or `temporal server start-dev`: share it rather than fight over the port.
+    const uiUrl = (await portAnswers(LOCALHOST, 8233)) ? `http://${LOCALHOST}:8233` : undefined;
+    return { address: usual, uiUrl, origin: 'already running (reused; not stopped on exit)' };
+  }
+  mkdirSync(dirname(options.dbFilename), { recursive: true });
+  const server = await startTemporalDevServer({
+    port: await preferredPort(7233),
+    uiPort: await preferredPort(8233),
+    dbFilename: options.dbFilename,
+    namespace: options.namespace,
+    log: options.log,
+  });
+  return {
+    address: server.address,
+    uiUrl: server.uiUrl,
+    origin: `dev server, state in ${options.dbFilename}`,
+    stop: () => server.stop(),
+  };
+}
+
+// ---------------------------------------------------------------- mail sink
+
+export interface MailSink {
+  smtpHost: string;
+  smtpPort: number;
+  webUrl?: string;
+  /** Set when we run maildev. */
+  process?: ManagedProcess;
+}
+
+export async function startMailSink(options: {
+  configuredHost?: string;
+  configuredPort?: string;
+  mailDir: string;
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+  abort: AbortSignal;
+}): Promise<MailSink> {
+  const host = options.configuredHost ?? LOCALHOST;
+  if (host !== LOCALHOST && host !== 'localhost') {
+    return { smtpHost: host, smtpPort: Number(options.configuredPort ?? 1025) };
+  }
+  const smtpPort = options.configuredPort ? Number(options.configuredPort) : await preferredPort(1025);
+  const webPort = await preferredPort(1080);
+  mkdirSync(options.mailDir, { recursive: true });
+  const proc = startProcess({
+    name: 'mail',
+    // With the node that runs us: the bin script's `#!/usr/bin/env node` may find an older one.
+    command: process.execPath,
+    args: [
+      join(options.repoRoot, 'node_modules/maildev/bin/maildev'),
+      ...['--smtp', String(smtpPort), '--web', String(webPort), '--ip', LOCALHOST],
+      ...['--mail-directory', options.mailDir],
+    ],
+    env: options.env,
+    cwd: options.repoRoot,
+  });
+  try {
+    await waitForPorts(proc, [smtpPort, webPort], options.abort);
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+  return { smtpHost: LOCALHOST, smtpPort, webUrl: `http://${LOCALHOST}:${webPort}`, process: proc };
+}
+
+// ---------------------------------------------------------------- stripe-mock
+
+export interface StripeMock {
+  url: string;
+  process: ManagedProcess;
+}
+
+/** stripe-mock on 12111 (or a free port); undefined with a warning when it cannot be had. */
+export async function startStripeMock(options: {
+  abort: AbortSignal;
+  log: (line: string) => void;
+}): Promise<StripeMock | undefined> {
+  let binary: string | undefined;
+  try {
+    binary = findOrBuildStripeMock(options.log);
+  } catch (error) {
+    options.log(`warning: ${(error as Error).message}`);
+  }
+  if (!binary) {
+    options.log('warning: no stripe-mock (and no Go to build it): running without it, STRIPE_API_BASE stays unset');
+    return undefined;
+  }
+  const port = await preferredPort(12111);
+  // Given only an HTTP address, stripe-mock also serves HTTPS on all interfaces: keep both on loopback.
+  const proc = startProcess({
+    name: 'stripe',
+    command: binary,
+    args: ['-http-addr', `${LOCALHOST}:${port}`, '-https-addr', `${LOCALHOST}:`],
+  });
+  try {
+    await waitForPorts(proc, [port], options.abort);
+  } catch (error) {
+    await proc.stop();
+    if (options.abort.aborted) throw error;
+    options.log(`warning: stripe-mock did not start (${(error as Error).message}): running without it`);
+    return undefined;
+  }
+  return { url: `http://${LOCALHOST}:${port}`, process: proc };
+}

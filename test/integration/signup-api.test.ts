@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from '@temporalio/client';
+import type { MikroORM } from '../../src/db/orm.js';
+import { Signup } from '../../src/signups/signup.entity.js';
+import { request } from '../support/http.js';
+import {
+  connectTestClient,
+  countersAndRows,
+  eventually,
+  insertEvent,
+  openTestOrm,
+  startTestApi,
+  startTestWorker,
+  type RunningApi,
+  type RunningWorker,
+} from '../support/stack.js';
+
+let orm: MikroORM;
+let client: Client;
+let worker: RunningWorker;
+let api: RunningApi;
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  client = await connectTestClient();
+  worker = await startTestWorker(orm);
+  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, { SIGNUP_HOLD_SECONDS: '2' });
+});
+
+afterAll(async () => {
+  await api.close();
+  await worker.stop();
+  await client.connection.close();
+  await orm.close(true);
+});
+
+async function signupCount(): Promise<number> {
+  return orm.em.fork().count(Signup, {});
+}
+
+async function statusOf(signupId: string, token: string): Promise<string> {
+  const response = await request(api.baseUrl, 'GET', `/v1/signups/${signupId}`, { token });
+  return response.body.status as string;
+}
+
+describe('walking skeleton through the API', () => {
+  it('accepts a signup, holds the seat, and confirms it', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('alice');
+
+    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, body: { seats: 2 } });
+    expect(accepted.status).toBe(202);
+    const signupId = accepted.body.id as string;
+    expect(accepted.headers.get('location')).toBe(`/v1/signups/${signupId}`);
+    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'requested' });
+
+    await eventually('the hold', async () => ((await statusOf(signupId, token)) === 'held' ? true : undefined));
+    const confirmed = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ id: signupId, status: 'confirmed' });
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 2, confirmedRows: 2 });
+
+    // Confirming again is harmless and answers the same.
+    const again = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
+    expect(again.body).toMatchObject({ status: 'confirmed' });
+  });
+
+  it('releases the seat when the hold times out, and then refuses a late confirmation', async () => {
+    const event = await insertEvent(orm, { capacity: 1 });
+    const token = await api.token('bob');
+    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, body: { seats: 1 } });
+    const signupId = accepted.body.id as string;
+
+    await eventually('the release', async () => ((await statusOf(signupId, token)) === 'released' ? true : undefined), 20_000);
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, heldRows: 0, confirmed: 0 });
+
+    const late = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ type: '/problems/signup-not-held', status: 409 });
+  });
+
+  it("shows a signup to its owner and to admins, and answers 404 to anyone else", async () => {
+    const event = await insertEvent(orm);
+    const owner = await api.token('carol');
+    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
+      token: owner,
+      body: { seats: 1 },
+    });
+    const path = `/v1/signups/${accepted.body.id as string}`;
+
+    expect((await request(api.baseUrl, 'GET', path, { token: owner })).status).toBe(200);
+    expect((await request(api.baseUrl, 'GET', path, { token: await api.token('admin-1', ['admin']) })).status).toBe(200);
+    const stranger = await request(api.baseUrl, 'GET', path, { token: await api.token('mallory') });
+    expect(stranger.status).toBe(404);
+    expect(stranger.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('bad input to the signup endpoint gets a clear 4xx and writes nothing', () => {
+  let eventId: string;
+  let token: string;
+
+  beforeAll(async () => {
+    eventId = (await insertEvent(orm)).id;
+    token = await api.token('dave');
+  });
+
+  const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string, string | null][] = [
+    ['missing fields', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: {} }), 400, 'validation-error', 'seats'],
+    ['wrong type', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 'two' } }), 400, 'validation-error', 'seats'],
+    ['out of range', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 0 } }), 400, 'validation-error', 'seats'],
+    ['unknown field', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 1, vip: true } }), 400, 'validation-error', null],
+    ['not a uuid', () => request(api.baseUrl, 'POST', '/v1/events/nope/signups', { token, body: { seats: 1 } }), 400, 'validation-error', 'eventId'],
+    ['unknown event', () => request(api.baseUrl, 'POST', `/v1/events/${randomUUID()}/signups`, { token, body: { seats: 1 } }), 404, 'not-found', null],
+    ['malformed JSON', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, rawBody: '{"seats":', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json', null],
+    ['not JSON', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, rawBody: 'seats=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported-media-type', null],
+    ['no token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { body: { seats: 1 } }), 401, 'unauthenticated', null],
+    ['garbage token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: 'not-a-jwt', body: { seats: 1 } }), 401, 'unauthenticated', null],
+    ['expired token', async () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: await api.token('dave', ['participant'], { ttlSeconds: -60 }), body: { seats: 1 } }), 401, 'unauthenticated', null],
+  ];
+
+  // Every row has all five values: a shorter row would make jest pass its `done` callback as `field`.
+  it.each(cases)('%s', async (_name, send, status, slug, field) => {
+    const before = await signupCount();
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ type: `/problems/${slug}`, status, title: expect.any(String) });
+    expect(JSON.stringify(response.body)).not.toMatch(/at .+\.(ts|js):\d+/); // no stack traces
+    if (field) {
+      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    }
+    expect(await signupCount()).toBe(before);
+  });
+
+  it('refuses a token minted for another audience', async () => {
+    const { mintDevToken } = await import('../../src/auth/tokens.js');
+    const foreign = await mintDevToken({ ...api.config.jwt, audience: 'someone-else' }, { sub: 'dave', roles: ['participant'] });
+    const response = await request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: foreign, body: { seats: 1 } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('treats a draft event like one that does not exist', async () => {
+    const draft = await insertEvent(orm, { status: 'draft' });
+    const before = await signupCount();
+    const response = await request(api.baseUrl, 'POST', `/v1/events/${draft.id}/signups`, { token, body: { seats: 1 } });
+    expect(response.status).toBe(404);
+    expect(await signupCount()).toBe(before);
+  });
+});
+
+describe('errors and health', () => {
+  it('answers unknown routes with a problem document', async () => {
+    const response = await request(api.baseUrl, 'GET', '/v1/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ type: '/problems/not-found', status: 404 });
+  });
+
+  it('serves a description behind every problem type', async () => {
+    const response = await request(api.baseUrl, 'GET', '/problems/validation-error');
+    expect(response.body).toMatchObject({ type: '/problems/validation-error', status: 400 });
+  });
+
+  it('reports liveness, and readiness with the database and Temporal reachable', async () => {
+    expect((await request(api.baseUrl, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await request(api.baseUrl, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+  });
+
+  it('echoes a sane X-Request-Id and makes one up otherwise', async () => {
+    const given = await request(api.baseUrl, 'GET', '/healthz', { headers: { 'x-request-id': 'req-123' } });
+    expect(given.headers.get('x-request-id')).toBe('req-123');
+    const made = await request(api.baseUrl, 'GET', '/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
