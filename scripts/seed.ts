@@ -1,30 +1,37 @@
 /**
- * Puts one published demo event in the database and prints its id, for the README's first steps.
+ * Puts one published demo event in the database (through the same service the admin API uses)
+ * and prints its id, for the README's first steps.
  *   npm run seed [-- --capacity 10 --title "Lego build day"]
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { openOrm } from '../src/db/orm.js';
-import { LiveEvent } from '../src/events/event.entity.js';
+import { newEventSchema } from '../src/events/event-input.js';
+import { createEventService } from '../src/events/service.js';
 import { configOrExit } from '../src/main-support.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string' }, title: { type: 'string' } } });
 const config = configOrExit();
 const orm = await openOrm(config.database);
 try {
-  const em = orm.em.fork();
-  const startsAt = new Date(Date.now() + 14 * 86_400_000);
-  const event = em.create(LiveEvent, {
-    id: randomUUID(),
-    title: values.title ?? 'Lego build day',
+  const day = 86_400_000;
+  const startsAt = new Date(Date.now() + 14 * day);
+  const input = newEventSchema.parse({
+    defaultLocale: 'en',
+    translations: {
+      en: { title: values.title ?? 'Lego build day', description: 'Build, test and race your own Lego cars.' },
+      nb: { title: 'Legobyggedag', description: 'Bygg, test og kjør dine egne Lego-biler.' },
+    },
+    category: 'workshop',
     market: 'NO',
     timezone: 'Europe/Oslo',
-    status: 'published',
-    startsAt,
-    endsAt: new Date(startsAt.getTime() + 3 * 3_600_000),
+    startsAt: startsAt.toISOString(),
+    endsAt: new Date(startsAt.getTime() + 3 * 3_600_000).toISOString(),
+    cancellationDeadline: new Date(startsAt.getTime() - day).toISOString(),
     capacity: Number(values.capacity ?? 10),
+    ageRules: { minAge: 6, maxAge: 14, guardianConsentBelowAge: 13 },
+    publish: true,
   });
-  await em.flush();
+  const event = await createEventService({ orm }).createEvent({ userId: 'seed', roles: ['admin'], markets: [] }, input);
   console.log(event.id);
 } finally {
   await orm.close(true);

@@ -1,5 +1,18 @@
+import { EventChangeSchema } from '../events/event-change.entity.js';
+import { EventTranslationSchema } from '../events/event-translation.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
+import { PromoCodeSchema } from '../events/promo-code.entity.js';
+import { TicketTypeSchema } from '../events/ticket-type.entity.js';
+import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 
 /** Every entity the ORM knows; listed explicitly so no folder scanning happens at start. */
-export const entities = [LiveEventSchema, SignupSchema];
+export const entities = [
+  LiveEventSchema,
+  EventTranslationSchema,
+  TicketTypeSchema,
+  PromoCodeSchema,
+  EventChangeSchema,
+  SignupSchema,
+  AttendeeSchema,
+];

@@ -1,16 +1,21 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import type { AgeRules, InternalNotes, NotificationTexts, Platform, RefundPolicy, Venue } from './event-data.js';
 
 export const eventStatuses = ['draft', 'published', 'cancelled'] as const;
 export type EventStatus = (typeof eventStatuses)[number];
 
 /**
  * A live event and its seat counters. heldCount and confirmedCount are written only by
- * src/signups/seats.ts, with conditional updates; the check constraint is the database's own
+ * src/signups/seats.ts, with conditional updates; the check constraints are the database's own
  * guarantee of the central invariant, should any other code path ever try.
  */
 export const LiveEventSchema = defineEntity({
   name: 'LiveEvent',
   tableName: 'event',
+  indexes: [
+    { name: 'event_public_listing_idx', properties: ['status', 'startsAt'] },
+    { name: 'event_market_starts_idx', properties: ['market', 'startsAt'] },
+  ],
   checks: [
     { name: 'event_seats_within_capacity', expression: 'held_count + confirmed_count <= capacity' },
     { name: 'event_counters_not_negative', expression: 'capacity >= 0 and held_count >= 0 and confirmed_count >= 0' },
@@ -18,15 +23,39 @@ export const LiveEventSchema = defineEntity({
   ],
   properties: {
     id: p.uuid().primary(),
-    title: p.string().length(200),
+    status: p.enum(eventStatuses).default('draft'),
+    /** Where the event runs (ISO 3166-1 alpha-2); organizers are scoped by market. */
     market: p.string().length(8),
     timezone: p.string().length(64),
-    status: p.enum(eventStatuses).default('draft'),
+    defaultLocale: p.string().length(16),
+    category: p.string().length(64),
+    tags: p.array().default([]),
+    venue: p.json<Venue>().nullable(),
     startsAt: p.datetime(),
     endsAt: p.datetime(),
+    announceAt: p.datetime().nullable(),
+    signupOpensAt: p.datetime().nullable(),
+    signupClosesAt: p.datetime().nullable(),
+    cancellationDeadline: p.datetime().nullable(),
     capacity: p.integer(),
     heldCount: p.integer().default(0),
     confirmedCount: p.integer().default(0),
+    maxAttendeesPerSignup: p.integer().default(10),
+    /** Kept as columns (not JSON) so the public listing can filter by an attendee's age in SQL. */
+    minAge: p.integer().nullable(),
+    maxAge: p.integer().nullable(),
+    guardianConsentBelowAge: p.integer().nullable(),
+    platforms: p.array<Platform>().default(['web', 'ios', 'android', 'unity']),
+    waitlistEnabled: p.boolean().default(false),
+    refundPolicy: p.json<RefundPolicy>().default(JSON.stringify({ kind: 'full-before-deadline' })),
+    internal: p.json<InternalNotes>().default('{}'),
+    notificationTexts: p.json<NotificationTexts>().default('{}'),
+    publishedAt: p.datetime().nullable(),
+    cancelledAt: p.datetime().nullable(),
+    cancellationReason: p.string().length(500).nullable(),
+    createdBy: p.string().length(200),
+    /** Bumped on every write; the admin API's ETag, so a stale If-Match is refused. */
+    version: p.integer().version(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p
       .datetime()
@@ -37,3 +66,5 @@ export const LiveEventSchema = defineEntity({
 
 export class LiveEvent extends LiveEventSchema.class {}
 LiveEventSchema.setClass(LiveEvent);
+
+export type AgeRulesOf = Pick<LiveEvent, 'minAge' | 'maxAge' | 'guardianConsentBelowAge'> & AgeRules;

@@ -3,19 +3,26 @@ import { z } from 'zod';
 import { principalOf } from '../http/auth.js';
 import type { RouteContext } from '../http/context.js';
 import { parseRequestPart } from '../http/validate.js';
-import { isValidTimeZone } from './rules.js';
-
-export const newEventSchema = z.strictObject({
-  title: z.string().trim().min(1).max(200),
-  market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO'),
-  timezone: z.string().refine(isValidTimeZone, 'an IANA time zone, e.g. Europe/Oslo'),
-  startsAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-  endsAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
-  capacity: z.number().int().min(0).max(1_000_000),
-  publish: z.boolean().default(false),
-});
+import { newEventSchema } from './event-input.js';
+import { localeSchema } from './event-data.js';
 
 const eventPath = z.object({ eventId: z.uuid() });
+const localeQuery = z.object({ locale: localeSchema.optional() });
+
+/** The first language of an Accept-Language header (quality order), e.g. `nb` from `nb-NO,nb;q=0.9`. */
+export function preferredLocale(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const ranked = header
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.find((param) => param.trim().startsWith('q='));
+      return { tag: tag.trim(), q: q ? Number(q.trim().slice(2)) : 1 };
+    })
+    .filter((entry) => entry.tag && entry.tag !== '*' && entry.q > 0)
+    .sort((a, b) => b.q - a.q);
+  return ranked[0]?.tag.split('-')[0]?.toLowerCase();
+}
 
 export function eventRoutes({ authenticate, events }: RouteContext): Router {
   const router = Router();
@@ -28,7 +35,8 @@ export function eventRoutes({ authenticate, events }: RouteContext): Router {
 
   router.get('/v1/events/:eventId', async (req, res) => {
     const { eventId } = parseRequestPart(eventPath, req.params, 'path');
-    res.json(await events.getPublicEvent(eventId));
+    const { locale } = parseRequestPart(localeQuery, req.query, 'query');
+    res.json(await events.getPublicEvent(eventId, locale ?? preferredLocale(req.get('accept-language'))));
   });
 
   return router;

@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/principal.js';
 import { Problem } from '../http/problem.js';
+import { searchConfigFor } from './event-data.js';
+import type { NewEventInput } from './event-input.js';
+import { EventChange } from './event-change.entity.js';
+import { EventTranslation } from './event-translation.entity.js';
 import { LiveEvent, type EventStatus } from './event.entity.js';
-import { checkEventSchedule, spotsLeft } from './rules.js';
-
-export interface NewEvent {
-  title: string;
-  market: string;
-  timezone: string;
-  startsAt: Date;
-  endsAt: Date;
-  capacity: number;
-  publish: boolean;
-}
+import { PromoCode } from './promo-code.entity.js';
+import { checkEvent, spotsLeft, type RuleViolation } from './rules.js';
+import { TicketType } from './ticket-type.entity.js';
 
 export interface PublicEventView {
   id: string;
+  locale: string;
   title: string;
+  summary: string | null;
+  description: string;
+  category: string;
   market: string;
   timezone: string;
   startsAt: string;
@@ -26,16 +26,33 @@ export interface PublicEventView {
   spotsLeft: number;
 }
 
-export interface AdminEventView extends PublicEventView {
+export interface AdminEventView extends Omit<PublicEventView, 'title' | 'summary' | 'description' | 'locale'> {
   status: EventStatus;
+  defaultLocale: string;
+  translations: Record<string, { title: string; summary: string | null; description: string }>;
   heldCount: number;
   confirmedCount: number;
+  version: number;
 }
 
-function toPublicView(event: LiveEvent): PublicEventView {
+/** Picks the requested locale, else the event's default. */
+export function pickTranslation(translations: readonly EventTranslation[], locale: string | undefined, fallback: string) {
+  return (
+    translations.find((t) => t.locale === locale) ??
+    translations.find((t) => t.locale === fallback) ??
+    translations[0]
+  );
+}
+
+function toPublicView(event: LiveEvent, translations: readonly EventTranslation[], locale?: string): PublicEventView {
+  const text = pickTranslation(translations, locale, event.defaultLocale);
   return {
     id: event.id,
-    title: event.title,
+    locale: text?.locale ?? event.defaultLocale,
+    title: text?.title ?? '',
+    summary: text?.summary ?? null,
+    description: text?.description ?? '',
+    category: event.category,
     market: event.market,
     timezone: event.timezone,
     startsAt: event.startsAt.toISOString(),
@@ -45,8 +62,19 @@ function toPublicView(event: LiveEvent): PublicEventView {
   };
 }
 
-function toAdminView(event: LiveEvent): AdminEventView {
-  return { ...toPublicView(event), status: event.status, heldCount: event.heldCount, confirmedCount: event.confirmedCount };
+function toAdminView(event: LiveEvent, translations: readonly EventTranslation[]): AdminEventView {
+  const { title: _t, summary: _s, description: _d, locale: _l, ...common } = toPublicView(event, translations);
+  return {
+    ...common,
+    status: event.status,
+    defaultLocale: event.defaultLocale,
+    translations: Object.fromEntries(
+      translations.map((t) => [t.locale, { title: t.title, summary: t.summary ?? null, description: t.description }]),
+    ),
+    heldCount: event.heldCount,
+    confirmedCount: event.confirmedCount,
+    version: event.version,
+  };
 }
 
 /** An organizer works only in the markets the token grants; admins everywhere. */
@@ -54,38 +82,106 @@ export function mayManageMarket(principal: Principal, market: string): boolean {
   return principal.roles.includes('admin') || principal.markets.includes(market);
 }
 
+export function ruleViolation(violations: RuleViolation[]): Problem {
+  return new Problem('rule-violation', `${violations.length} rule(s) broken`, {
+    errors: violations.map((violation) => ({ in: 'body', ...violation })),
+  });
+}
+
+function translationsOf(em: EntityManager, event: LiveEvent, input: NewEventInput['translations']): EventTranslation[] {
+  return Object.entries(input).map(([locale, text]) =>
+    em.create(EventTranslation, {
+      event,
+      locale,
+      title: text.title,
+      summary: text.summary ?? null,
+      description: text.description,
+      searchConfig: searchConfigFor(locale),
+    }),
+  );
+}
+
 export function createEventService(deps: { orm: MikroORM }) {
   return {
-    async createEvent(principal: Principal, input: NewEvent): Promise<AdminEventView> {
+    async createEvent(principal: Principal, input: NewEventInput): Promise<AdminEventView> {
       if (!mayManageMarket(principal, input.market)) {
         throw new Problem('forbidden', `your token does not grant market ${input.market}`);
       }
-      const violations = checkEventSchedule(input);
-      if (violations.length > 0) {
-        throw new Problem('rule-violation', 'the event breaks scheduling rules', {
-          errors: violations.map((violation) => ({ in: 'body', ...violation })),
+      const violations = checkEvent(input);
+      if (violations.length > 0) throw ruleViolation(violations);
+
+      return deps.orm.em.fork().transactional(async (em) => {
+        const event = em.create(LiveEvent, {
+          id: randomUUID(),
+          status: input.publish ? 'published' : 'draft',
+          market: input.market,
+          timezone: input.timezone,
+          defaultLocale: input.defaultLocale,
+          category: input.category,
+          tags: input.tags,
+          venue: input.venue ?? null,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          announceAt: input.announceAt ?? null,
+          signupOpensAt: input.signupOpensAt ?? null,
+          signupClosesAt: input.signupClosesAt ?? null,
+          cancellationDeadline: input.cancellationDeadline ?? null,
+          capacity: input.capacity,
+          maxAttendeesPerSignup: input.maxAttendeesPerSignup,
+          minAge: input.ageRules.minAge ?? null,
+          maxAge: input.ageRules.maxAge ?? null,
+          guardianConsentBelowAge: input.ageRules.guardianConsentBelowAge ?? null,
+          platforms: input.platforms,
+          waitlistEnabled: input.waitlistEnabled,
+          refundPolicy: input.refundPolicy,
+          internal: input.internal,
+          notificationTexts: input.notificationTexts,
+          publishedAt: input.publish ? new Date() : null,
+          createdBy: principal.userId,
         });
-      }
-      const em = deps.orm.em.fork();
-      const event = em.create(LiveEvent, {
-        id: randomUUID(),
-        title: input.title,
-        market: input.market,
-        timezone: input.timezone,
-        startsAt: input.startsAt,
-        endsAt: input.endsAt,
-        capacity: input.capacity,
-        status: input.publish ? 'published' : 'draft',
+        const translations = translationsOf(em, event, input.translations);
+        input.ticketTypes.forEach((ticket, index) =>
+          em.create(TicketType, {
+            id: randomUUID(),
+            event,
+            code: ticket.code,
+            names: ticket.names,
+            prices: ticket.prices,
+            capacity: ticket.capacity ?? null,
+            sortOrder: index,
+          }),
+        );
+        for (const promo of input.promoCodes) {
+          em.create(PromoCode, {
+            id: randomUUID(),
+            event,
+            code: promo.code,
+            kind: promo.kind,
+            value: promo.value,
+            currency: promo.currency ?? null,
+            maxUses: promo.maxUses ?? null,
+            validFrom: promo.validFrom ?? null,
+            validUntil: promo.validUntil ?? null,
+          });
+        }
+        em.create(EventChange, {
+          eventId: event.id,
+          action: 'created',
+          changedBy: principal.userId,
+          changes: [],
+        });
+        await em.flush();
+        return toAdminView(event, translations);
       });
-      await em.flush();
-      return toAdminView(event);
     },
 
     /** Published events only: drafts answer 404 exactly like ids that do not exist. */
-    async getPublicEvent(eventId: string): Promise<PublicEventView> {
-      const event = await deps.orm.em.fork().findOne(LiveEvent, { id: eventId, status: 'published' });
+    async getPublicEvent(eventId: string, locale?: string): Promise<PublicEventView> {
+      const em = deps.orm.em.fork();
+      const event = await em.findOne(LiveEvent, { id: eventId, status: 'published' });
       if (!event) throw new Problem('not-found', 'no published event with this id');
-      return toPublicView(event);
+      const translations = await em.find(EventTranslation, { event });
+      return toPublicView(event, translations, locale);
     },
   };
 }

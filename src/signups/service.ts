@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Principal } from '../auth/principal.js';
 import { LiveEvent } from '../events/event.entity.js';
+import { EventTranslation } from '../events/event-translation.entity.js';
 import { Problem } from '../http/problem.js';
 import {
   confirmSignupUpdate,
@@ -86,7 +87,7 @@ export function createSignupService(deps: SignupServiceDeps) {
             { key: searchAttributes.market, value: event.market },
             { key: searchAttributes.flowKind, value: flowKinds.signup },
           ],
-          memo: { summary: `${request.seats} seat(s) at "${event.title}"` },
+          memo: { summary: `${request.seats} seat(s) at "${await eventTitle(em, event)}"` },
         });
       } catch (error) {
         await em.nativeDelete(Signup, { id: signupId });
@@ -125,6 +126,11 @@ export function createSignupService(deps: SignupServiceDeps) {
 }
 
 export type SignupService = ReturnType<typeof createSignupService>;
+
+async function eventTitle(em: EntityManager, event: LiveEvent): Promise<string> {
+  const translation = await em.findOne(EventTranslation, { event, locale: event.defaultLocale });
+  return translation?.title ?? event.id;
+}
 
 function mayRead(principal: Principal, signup: Signup): boolean {
   return signup.userId === principal.userId || principal.roles.includes('admin');

@@ -1,5 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { LiveEvent } from '../events/event.entity.js';
+import { TicketType } from '../events/ticket-type.entity.js';
 import { signupStatuses } from './status.js';
 
 /** One participant's request for seats at one event, and where it stands. */
@@ -14,6 +15,12 @@ export const SignupSchema = defineEntity({
     /** The identity provider's subject; we keep no other personal data here. */
     userId: p.string().length(200),
     seats: p.integer(),
+    ticketType: () => p.manyToOne(TicketType).nullable(),
+    /** What the signup costs, in the currency's minor unit; null while free or not yet priced. */
+    amountMinor: p.integer().nullable(),
+    currency: p.string().length(3).nullable(),
+    checkedInAt: p.datetime().nullable(),
+    checkedInBy: p.string().length(200).nullable(),
     status: p.enum(signupStatuses).default('requested'),
     holdExpiresAt: p.datetime().nullable(),
     confirmedAt: p.datetime().nullable(),

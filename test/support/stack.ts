@@ -8,6 +8,7 @@ import type { Role } from '../../src/auth/principal.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
+import { EventTranslation } from '../../src/events/event-translation.entity.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
@@ -95,20 +96,23 @@ export async function startTestApi(
 /** A published event straight in the database, for tests about signups. */
 export async function insertEvent(
   orm: MikroORM,
-  fields: Partial<Pick<LiveEvent, 'capacity' | 'status' | 'title' | 'market'>> = {},
+  fields: Partial<Pick<LiveEvent, 'capacity' | 'status' | 'market'>> & { title?: string } = {},
 ): Promise<LiveEvent> {
   const em = orm.em.fork();
   const startsAt = new Date(Date.now() + 7 * 86_400_000);
   const event = em.create(LiveEvent, {
     id: randomUUID(),
-    title: fields.title ?? 'Test event',
     market: fields.market ?? 'NO',
     timezone: 'Europe/Oslo',
+    defaultLocale: 'en',
+    category: 'workshop',
     status: fields.status ?? 'published',
     startsAt,
     endsAt: new Date(startsAt.getTime() + 3 * 3_600_000),
     capacity: fields.capacity ?? 10,
+    createdBy: 'test',
   });
+  em.create(EventTranslation, { event, locale: 'en', title: fields.title ?? 'Test event', searchConfig: 'english' });
   await em.flush();
   return event;
 }

@@ -1,5 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261121211342_event_catalog } from './Migration20261121211342_event_catalog.js';
 import { Migration20261121204542_initial_schema } from './Migration20261121204542_initial_schema.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
-export const migrations: MigrationObject[] = [{ name: 'Migration20261121204542_initial_schema', class: Migration20261121204542_initial_schema }];
+export const migrations: MigrationObject[] = [
+  { name: 'Migration20261121204542_initial_schema', class: Migration20261121204542_initial_schema },
+  { name: 'Migration20261121211342_event_catalog', class: Migration20261121211342_event_catalog },
+];
