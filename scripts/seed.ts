@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { openOrm } from '../src/db/orm.js';
 import { newEventSchema } from '../src/events/event-input.js';
-import { createEventService } from '../src/events/service.js';
+import { createEventAdminService } from '../src/events/admin-service.js';
 import { configOrExit } from '../src/main-support.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string' }, title: { type: 'string' } } });
@@ -31,7 +31,7 @@ try {
     ageRules: { minAge: 6, maxAge: 14, guardianConsentBelowAge: 13 },
     publish: true,
   });
-  const event = await createEventService({ orm }).createEvent({ userId: 'seed', roles: ['admin'], markets: [] }, input);
+  const event = await createEventAdminService({ orm }).createEvent({ userId: 'seed', roles: ['admin'], markets: [] }, input);
   console.log(event.id);
 } finally {
   await orm.close(true);

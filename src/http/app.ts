@@ -4,8 +4,10 @@ import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { TokenVerifier } from '../auth/tokens.js';
-import { eventRoutes } from '../events/routes.js';
-import { createEventService } from '../events/service.js';
+import { eventAdminRoutes } from '../events/admin-routes.js';
+import { createEventAdminService } from '../events/admin-service.js';
+import { createPublicCatalog } from '../events/public-catalog.js';
+import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
 import type { Logger } from '../logger.js';
 import { signupRoutes } from '../signups/routes.js';
@@ -50,7 +52,8 @@ export function createApp(deps: AppDependencies): Express {
     authenticate: authenticate(deps.verifyToken),
     orm: deps.orm,
     temporal: deps.temporal,
-    events: createEventService({ orm: deps.orm }),
+    events: createEventAdminService({ orm: deps.orm }),
+    catalog: createPublicCatalog({ orm: deps.orm }),
     signups: createSignupService({
       orm: deps.orm,
       temporal: deps.temporal,
@@ -60,7 +63,8 @@ export function createApp(deps: AppDependencies): Express {
   };
 
   app.use(healthRoutes(context));
-  app.use(eventRoutes(context));
+  app.use(eventAdminRoutes(context));
+  app.use(publicEventRoutes(context));
   app.use(signupRoutes(context));
   app.get('/problems/:slug', describeProblem);
 

@@ -1,9 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { principalOf } from '../http/auth.js';
 import type { RouteContext } from '../http/context.js';
 import { parseRequestPart } from '../http/validate.js';
-import { newEventSchema } from './event-input.js';
 import { localeSchema } from './event-data.js';
 
 const eventPath = z.object({ eventId: z.uuid() });
@@ -24,19 +22,13 @@ export function preferredLocale(header: string | undefined): string | undefined 
   return ranked[0]?.tag.split('-')[0]?.toLowerCase();
 }
 
-export function eventRoutes({ authenticate, events }: RouteContext): Router {
+export function publicEventRoutes({ catalog }: RouteContext): Router {
   const router = Router();
-
-  router.post('/v1/admin/events', authenticate(['organizer', 'admin']), async (req, res) => {
-    const input = parseRequestPart(newEventSchema, req.body, 'body');
-    const event = await events.createEvent(principalOf(req), input);
-    res.status(201).location(`/v1/admin/events/${event.id}`).json(event);
-  });
 
   router.get('/v1/events/:eventId', async (req, res) => {
     const { eventId } = parseRequestPart(eventPath, req.params, 'path');
     const { locale } = parseRequestPart(localeQuery, req.query, 'query');
-    res.json(await events.getPublicEvent(eventId, locale ?? preferredLocale(req.get('accept-language'))));
+    res.json(await catalog.getPublicEvent(eventId, locale ?? preferredLocale(req.get('accept-language'))));
   });
 
   return router;

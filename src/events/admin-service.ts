@@ -8,23 +8,9 @@ import { EventChange } from './event-change.entity.js';
 import { EventTranslation } from './event-translation.entity.js';
 import { LiveEvent, type EventStatus } from './event.entity.js';
 import { PromoCode } from './promo-code.entity.js';
-import { checkEvent, spotsLeft, type RuleViolation } from './rules.js';
+import { toPublicView, type PublicEventView } from './public-catalog.js';
+import { checkEvent, type RuleViolation } from './rules.js';
 import { TicketType } from './ticket-type.entity.js';
-
-export interface PublicEventView {
-  id: string;
-  locale: string;
-  title: string;
-  summary: string | null;
-  description: string;
-  category: string;
-  market: string;
-  timezone: string;
-  startsAt: string;
-  endsAt: string;
-  capacity: number;
-  spotsLeft: number;
-}
 
 export interface AdminEventView extends Omit<PublicEventView, 'title' | 'summary' | 'description' | 'locale'> {
   status: EventStatus;
@@ -33,33 +19,6 @@ export interface AdminEventView extends Omit<PublicEventView, 'title' | 'summary
   heldCount: number;
   confirmedCount: number;
   version: number;
-}
-
-/** Picks the requested locale, else the event's default. */
-export function pickTranslation(translations: readonly EventTranslation[], locale: string | undefined, fallback: string) {
-  return (
-    translations.find((t) => t.locale === locale) ??
-    translations.find((t) => t.locale === fallback) ??
-    translations[0]
-  );
-}
-
-function toPublicView(event: LiveEvent, translations: readonly EventTranslation[], locale?: string): PublicEventView {
-  const text = pickTranslation(translations, locale, event.defaultLocale);
-  return {
-    id: event.id,
-    locale: text?.locale ?? event.defaultLocale,
-    title: text?.title ?? '',
-    summary: text?.summary ?? null,
-    description: text?.description ?? '',
-    category: event.category,
-    market: event.market,
-    timezone: event.timezone,
-    startsAt: event.startsAt.toISOString(),
-    endsAt: event.endsAt.toISOString(),
-    capacity: event.capacity,
-    spotsLeft: spotsLeft(event),
-  };
 }
 
 function toAdminView(event: LiveEvent, translations: readonly EventTranslation[]): AdminEventView {
@@ -101,7 +60,7 @@ function translationsOf(em: EntityManager, event: LiveEvent, input: NewEventInpu
   );
 }
 
-export function createEventService(deps: { orm: MikroORM }) {
+export function createEventAdminService(deps: { orm: MikroORM }) {
   return {
     async createEvent(principal: Principal, input: NewEventInput): Promise<AdminEventView> {
       if (!mayManageMarket(principal, input.market)) {
@@ -175,15 +134,7 @@ export function createEventService(deps: { orm: MikroORM }) {
       });
     },
 
-    /** Published events only: drafts answer 404 exactly like ids that do not exist. */
-    async getPublicEvent(eventId: string, locale?: string): Promise<PublicEventView> {
-      const em = deps.orm.em.fork();
-      const event = await em.findOne(LiveEvent, { id: eventId, status: 'published' });
-      if (!event) throw new Problem('not-found', 'no published event with this id');
-      const translations = await em.find(EventTranslation, { event });
-      return toPublicView(event, translations, locale);
-    },
   };
 }
 
-export type EventService = ReturnType<typeof createEventService>;
+export type EventAdminService = ReturnType<typeof createEventAdminService>;
