@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { freePort, portAnswers, waitFor } from './ports.js';
 import { describeExit, startProcess, type ManagedProcess } from './processes.js';
-import { startTemporalDevServer } from './temporal-server.js';
+import { startTemporalDevServer, temporalAnswers } from './temporal-server.js';
 import { findOrBuildStripeMock } from './tools.js';
 
 /**
@@ -73,20 +72,6 @@ export interface TemporalChoice {
   origin: string;
   /** Set when we started the server. */
   stop?: () => Promise<void>;
-}
-
-/** Whether a Temporal server with this namespace answers at address. */
-export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 1000 });
-    await connection.workflowService.describeNamespace({ namespace });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection?.close();
-  }
 }
 
 export async function chooseTemporal(options: {

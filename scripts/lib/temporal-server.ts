@@ -22,7 +22,8 @@ export interface TemporalDevServerOptions {
   log?: (line: string) => void;
 }
 
-const cliTypeNames: Record<string, string> = {
+/** The temporal CLI's spelling of each search attribute type. */
+export const cliTypeNames: Record<string, string> = {
   TEXT: 'Text',
   KEYWORD: 'Keyword',
   INT: 'Int',
@@ -104,6 +105,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
 
 async function serverAnswers(address: string, namespace: string, child: ChildProcess): Promise<boolean> {
   if (child.exitCode !== null) throw new Error(`temporal exited with code ${child.exitCode}`);
+  return temporalAnswers(address, namespace);
+}
+
+/** Whether a Temporal server with this namespace answers at address. */
+export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: 1000 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { configVariableNames, loadConfig } from '../../src/config.js';
+import { cliTypeNames } from '../../scripts/lib/temporal-server.js';
 import { allSearchAttributeKeys } from '../../src/temporal/contract.js';
 
 /**
@@ -89,16 +90,6 @@ function scalar(key: string, value: unknown): string | undefined {
   throw new Error(`environment variable ${key} must be a string, number or boolean in docker-compose.yml`);
 }
 
-/** The temporal CLI's spelling of each search attribute type. */
-const cliTypeNames: Record<string, string> = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-};
 
 describe('docker-compose.yml', () => {
   const compose = loadCompose();
