@@ -4,7 +4,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { workflowsPath } from '../src/temporal/worker.js';
+import { startQuietStripeMock } from '../scripts/lib/stripe-mock.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/temporal-server.js';
+import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
 import { testEnvKeys } from './support/environment.js';
 
 /**
@@ -13,7 +15,9 @@ import { testEnvKeys } from './support/environment.js';
  * so each test file's worker starts in milliseconds.
  */
 declare global {
-  var eventbookTestStack: { temporal: TemporalDevServer; databaseUrl: string } | undefined;
+  var eventbookTestStack:
+    | { temporal: TemporalDevServer; databaseUrl: string; stripeMock: { stop(): Promise<void> } }
+    | undefined;
 }
 
 export async function startTestStack(): Promise<void> {
@@ -49,9 +53,15 @@ export async function startTestStack(): Promise<void> {
   writeFileSync(bundlePath, bundle.code);
   process.env[testEnvKeys.workflowBundle] = bundlePath;
 
-  globalThis.eventbookTestStack = { temporal, databaseUrl };
+  // stripe-mock is Stripe's official API mock: the payment code talks HTTP to it as to Stripe.
+  const stripeMockBinary = findOrBuildStripeMock((line) => process.stderr.write(`${line}\n`));
+  if (!stripeMockBinary) throw new Error('stripe-mock is needed for the tests: install Go, or set STRIPE_MOCK');
+  const stripeMock = await startQuietStripeMock(stripeMockBinary);
+  process.env.STRIPE_API_BASE = stripeMock.url;
+
+  globalThis.eventbookTestStack = { temporal, databaseUrl, stripeMock };
   process.stderr.write(
-    `\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: database ${databaseUrl}, Temporal ${temporal.address}\n`,
+    `\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: database ${databaseUrl}, Temporal ${temporal.address}, stripe-mock ${stripeMock.url}\n`,
   );
 }
 
@@ -59,6 +69,6 @@ export async function stopTestStack(): Promise<void> {
   const stack = globalThis.eventbookTestStack;
   if (!stack) return;
   globalThis.eventbookTestStack = undefined;
-  await stack.temporal.stop();
+  await Promise.all([stack.temporal.stop(), stack.stripeMock.stop()]);
   if (!process.env.KEEP_TEST_DATABASE) await dropDatabase(stack.databaseUrl);
 }

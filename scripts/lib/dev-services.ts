@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { freePort, portAnswers, waitFor } from './ports.js';
 import { describeExit, startProcess, type ManagedProcess } from './processes.js';
+import { stripeMockArgs } from './stripe-mock.js';
 import { startTemporalDevServer, temporalAnswers } from './temporal-server.js';
 import { findOrBuildStripeMock } from './tools.js';
 
@@ -172,12 +173,7 @@ export async function startStripeMock(options: {
     return undefined;
   }
   const port = await preferredPort(12111);
-  // Given only an HTTP address, stripe-mock also serves HTTPS on all interfaces: keep both on loopback.
-  const proc = startProcess({
-    name: 'stripe',
-    command: binary,
-    args: ['-http-addr', `${LOCALHOST}:${port}`, '-https-addr', `${LOCALHOST}:`],
-  });
+  const proc = startProcess({ name: 'stripe', command: binary, args: stripeMockArgs(port) });
   try {
     await waitForPorts(proc, [port], options.abort);
   } catch (error) {
