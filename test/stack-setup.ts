@@ -4,6 +4,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { workflowsPath } from '../src/temporal/worker.js';
+import { startQuietMailSink } from '../scripts/lib/mail-sink.js';
 import { startQuietStripeMock } from '../scripts/lib/stripe-mock.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/temporal-server.js';
 import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
@@ -16,7 +17,12 @@ import { testEnvKeys } from './support/environment.js';
  */
 declare global {
   var eventbookTestStack:
-    | { temporal: TemporalDevServer; databaseUrl: string; stripeMock: { stop(): Promise<void> } }
+    | {
+        temporal: TemporalDevServer;
+        databaseUrl: string;
+        stripeMock: { stop(): Promise<void> };
+        mailSink: { stop(): Promise<void> };
+      }
     | undefined;
 }
 
@@ -59,7 +65,13 @@ export async function startTestStack(): Promise<void> {
   const stripeMock = await startQuietStripeMock(stripeMockBinary);
   process.env.STRIPE_API_BASE = stripeMock.url;
 
-  globalThis.eventbookTestStack = { temporal, databaseUrl, stripeMock };
+  // A real SMTP server; tests read what arrived through its REST API (test/support/mailbox.ts).
+  const mailSink = await startQuietMailSink(process.cwd());
+  process.env.SMTP_HOST = '127.0.0.1';
+  process.env.SMTP_PORT = String(mailSink.smtpPort);
+  process.env[testEnvKeys.mailApi] = mailSink.webUrl;
+
+  globalThis.eventbookTestStack = { temporal, databaseUrl, stripeMock, mailSink };
   process.stderr.write(
     `\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: database ${databaseUrl}, Temporal ${temporal.address}, stripe-mock ${stripeMock.url}\n`,
   );
@@ -69,6 +81,6 @@ export async function stopTestStack(): Promise<void> {
   const stack = globalThis.eventbookTestStack;
   if (!stack) return;
   globalThis.eventbookTestStack = undefined;
-  await Promise.all([stack.temporal.stop(), stack.stripeMock.stop()]);
+  await Promise.all([stack.temporal.stop(), stack.stripeMock.stop(), stack.mailSink.stop()]);
   if (!process.env.KEEP_TEST_DATABASE) await dropDatabase(stack.databaseUrl);
 }

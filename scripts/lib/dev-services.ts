@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { freePort, portAnswers, waitFor } from './ports.js';
 import { describeExit, startProcess, type ManagedProcess } from './processes.js';
+import { maildevCommand } from './mail-sink.js';
 import { stripeMockArgs } from './stripe-mock.js';
 import { startTemporalDevServer, temporalAnswers } from './temporal-server.js';
 import { findOrBuildStripeMock } from './tools.js';
@@ -131,13 +132,7 @@ export async function startMailSink(options: {
   mkdirSync(options.mailDir, { recursive: true });
   const proc = startProcess({
     name: 'mail',
-    // With the node that runs us: the bin script's `#!/usr/bin/env node` may find an older one.
-    command: process.execPath,
-    args: [
-      join(options.repoRoot, 'node_modules/maildev/bin/maildev'),
-      ...['--smtp', String(smtpPort), '--web', String(webPort), '--ip', LOCALHOST],
-      ...['--mail-directory', options.mailDir],
-    ],
+    ...maildevCommand(options.repoRoot, { smtp: smtpPort, web: webPort }, options.mailDir),
     env: options.env,
     cwd: options.repoRoot,
   });

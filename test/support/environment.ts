@@ -4,6 +4,8 @@
  */
 export const testEnvKeys = {
   workflowBundle: 'EVENTBOOK_TEST_WORKFLOW_BUNDLE',
+  /** Base URL of the mail sink's REST API. */
+  mailApi: 'EVENTBOOK_TEST_MAIL_API',
 } as const;
 
 export function requireEnv(name: string): string {
