@@ -7,6 +7,8 @@ export interface Principal {
   roles: Role[];
   /** Markets an organizer may work in (from the token); admins are not restricted. */
   markets: string[];
+  /** When the token carries a `categories` claim, an organizer is further limited to those categories. */
+  categories?: string[];
 }
 
 export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {

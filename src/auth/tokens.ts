@@ -16,6 +16,7 @@ const claimsSchema = z.object({
   sub: z.string().min(1).max(200),
   roles: z.array(z.enum(roles)).min(1),
   markets: z.array(z.string().min(1).max(8)).default([]),
+  categories: z.array(z.string().min(1).max(64)).optional(),
 });
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -53,7 +54,8 @@ export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVeri
 function principalFrom(payload: JWTPayload): Principal {
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('token lacks a subject or a known role');
-  return { userId: claims.data.sub, roles: claims.data.roles, markets: claims.data.markets };
+  const { sub, roles: granted, markets, categories } = claims.data;
+  return { userId: sub, roles: granted, markets, ...(categories ? { categories } : {}) };
 }
 
 export interface DevTokenRequest {

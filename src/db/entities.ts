@@ -3,6 +3,7 @@ import { EventTranslationSchema } from '../events/event-translation.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
 import { PromoCodeSchema } from '../events/promo-code.entity.js';
 import { TicketTypeSchema } from '../events/ticket-type.entity.js';
+import { NotificationLogSchema } from '../notifications/notification-log.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 
@@ -15,4 +16,5 @@ export const entities = [
   EventChangeSchema,
   SignupSchema,
   AttendeeSchema,
+  NotificationLogSchema,
 ];

@@ -18,7 +18,7 @@ export const EventChangeSchema = defineEntity({
     action: p.string().length(32),
     changedBy: p.string().length(200),
     changedAt: p.datetime().onCreate(() => new Date()),
-    changes: p.json<FieldChange[]>().default('[]'),
+    changes: p.json<FieldChange[]>().defaultRaw(`'[]'`),
   },
 });
 

@@ -15,6 +15,11 @@ export const LiveEventSchema = defineEntity({
   indexes: [
     { name: 'event_public_listing_idx', properties: ['status', 'startsAt'] },
     { name: 'event_market_starts_idx', properties: ['market', 'startsAt'] },
+    // The public catalog (src/events/public-catalog.ts) pages by (startsAt, id) over published events
+    // only; partial indexes keep drafts out of them and give the keyset order directly.
+    { name: 'event_published_starts_idx', properties: ['startsAt', 'id'], where: `status = 'published'` },
+    { name: 'event_published_market_starts_idx', properties: ['market', 'startsAt', 'id'], where: `status = 'published'` },
+    { name: 'event_published_category_starts_idx', properties: ['category', 'startsAt', 'id'], where: `status = 'published'` },
   ],
   checks: [
     { name: 'event_seats_within_capacity', expression: 'held_count + confirmed_count <= capacity' },
@@ -47,9 +52,10 @@ export const LiveEventSchema = defineEntity({
     guardianConsentBelowAge: p.integer().nullable(),
     platforms: p.array<Platform>().default(['web', 'ios', 'android', 'unity']),
     waitlistEnabled: p.boolean().default(false),
-    refundPolicy: p.json<RefundPolicy>().default(JSON.stringify({ kind: 'full-before-deadline' })),
-    internal: p.json<InternalNotes>().default('{}'),
-    notificationTexts: p.json<NotificationTexts>().default('{}'),
+    // JSON defaults as SQL (defaultRaw): a JS-side default would be encoded a second time on insert.
+    refundPolicy: p.json<RefundPolicy>().defaultRaw(`'{"kind":"full-before-deadline"}'`),
+    internal: p.json<InternalNotes>().defaultRaw(`'{}'`),
+    notificationTexts: p.json<NotificationTexts>().defaultRaw(`'{}'`),
     publishedAt: p.datetime().nullable(),
     cancelledAt: p.datetime().nullable(),
     cancellationReason: p.string().length(500).nullable(),

@@ -1,9 +1,24 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Problem } from '../http/problem.js';
-import { EventTranslation } from './event-translation.entity.js';
-import { LiveEvent } from './event.entity.js';
+import { availabilityOf, type Availability } from './availability.js';
+import type { AgeRules, Platform, Price, RefundPolicy, Venue } from './event-data.js';
+import { searchConfigFor } from './event-data.js';
+import type { EventTranslation } from './event-translation.entity.js';
+import type { LiveEvent } from './event.entity.js';
 import { spotsLeft } from './rules.js';
 
+/**
+ * What apps read: published, announced events, localized, with their availability. Drafts,
+ * cancelled and not-yet-announced events do not exist here, not even by id, and internal fields
+ * (notes, notification texts, counters, versions, authors) are never selected.
+ *
+ * The reads are hand-written SQL shaped for the partial indexes on event (starts_at, id) where
+ * status = 'published' (and market/category variants) and the GIN index on the translations'
+ * search vectors: one statement per page without a keyword; with one, a walk in start order
+ * and, for rarer words, a GIN lookup (see keywordPageIds; figures from bench/search.ts).
+ */
+
+/** The view the admin side still builds from entities (admin-service.ts); kept as it was. */
 export interface PublicEventView {
   id: string;
   locale: string;
@@ -46,16 +61,480 @@ export function toPublicView(event: LiveEvent, translations: readonly EventTrans
   };
 }
 
-/** What apps read: published events only, localized. */
+/** Free, or the range of prices in the market's currency (minor units). */
+export type PriceSummary =
+  | { free: true }
+  | { free: false; currency: string; minAmountMinor: number; maxAmountMinor: number };
+
+/** One catalog entry. Availability fields sit at the top level, next to the existing `spotsLeft`. */
+export interface PublicEventSummary extends Availability {
+  id: string;
+  locale: string;
+  title: string;
+  summary: string | null;
+  category: string;
+  tags: string[];
+  market: string;
+  timezone: string;
+  venue: { name: string; city: string } | null;
+  startsAt: string;
+  endsAt: string;
+  ageRules: AgeRules;
+  platforms: Platform[];
+  price: PriceSummary;
+}
+
+export interface PublicEventDetail extends PublicEventSummary {
+  description: string;
+  venue: (Venue & { city: string }) | null;
+  capacity: number;
+  signupClosesAt: string | null;
+  cancellationDeadline: string | null;
+  maxAttendeesPerSignup: number;
+  refundPolicy: RefundPolicy;
+  ticketTypes: { code: string; name: string; prices: Price[] }[];
+}
+
+export interface CatalogQuery {
+  /** Free text, websearch syntax ("quoted phrases", -exclusions, or). */
+  q?: string;
+  /** Start time range: from <= startsAt < to. */
+  from?: Date;
+  to?: Date;
+  category?: string;
+  market?: string;
+  platform?: Platform;
+  /** Only events an attendee of this age may join. */
+  age?: number;
+  free?: boolean;
+  limit: number;
+  after?: CatalogCursor;
+}
+
+/** Keyset position: the last item's start (PostgreSQL's own text, so microseconds survive) and id. */
+export interface CatalogCursor {
+  startsAt: string;
+  id: string;
+}
+
+export interface CatalogPage {
+  items: PublicEventSummary[];
+  nextCursor: string | null;
+}
+
+/** Opaque to clients: base64url of a small JSON array. */
+export function encodeCursor(cursor: CatalogCursor): string {
+  return Buffer.from(JSON.stringify([cursor.startsAt, cursor.id])).toString('base64url');
+}
+
+/** timestamptz as PostgreSQL prints it, e.g. `2027-03-01 10:00:00.123456+00`. */
+const PG_TIMESTAMPTZ = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2}){0,2}|Z)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The cursor decoded, or undefined when it was not one of ours (the route answers 400). */
+export function decodeCursor(text: string): CatalogCursor | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 2) return undefined;
+    const [startsAt, id] = value as unknown[];
+    if (typeof startsAt !== 'string' || typeof id !== 'string' || !UUID.test(id)) return undefined;
+    if (!PG_TIMESTAMPTZ.test(startsAt)) return undefined;
+    return { startsAt, id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every text-search configuration a translation can carry (searchConfigFor's answers). */
+const searchConfigs = [...new Set(['simple', ...['da', 'de', 'en', 'es', 'fi', 'fr', 'it', 'nb', 'nl', 'pt', 'sv'].map(searchConfigFor)])];
+
+interface EventRow {
+  id: string;
+  default_locale: string;
+  category: string;
+  tags: string[];
+  market: string;
+  timezone: string;
+  venue: Venue | null;
+  /** timestamptz columns arrive as PostgreSQL's text (the driver is told not to parse them). */
+  starts_at: string;
+  ends_at: string;
+  signup_opens_at: string | null;
+  signup_closes_at: string | null;
+  cancellation_deadline: string | null;
+  capacity: number;
+  held_count: number;
+  confirmed_count: number;
+  waitlist_enabled: boolean;
+  max_attendees_per_signup: number;
+  min_age: number | null;
+  max_age: number | null;
+  guardian_consent_below_age: number | null;
+  platforms: Platform[];
+  refund_policy: RefundPolicy;
+  locale: string;
+  title: string;
+  summary: string | null;
+  description?: string;
+  price_currency: string | null;
+  price_min: number | null;
+  price_max: number | null;
+}
+
+/** The columns apps may see; `internal`, `notification_texts`, `created_by`, `version` are not here. */
+const publicColumns = `e.id, e.default_locale, e.category, e.tags, e.market, e.timezone,
+  e.venue, e.starts_at, e.ends_at, e.signup_opens_at, e.signup_closes_at, e.cancellation_deadline, e.capacity,
+  e.held_count, e.confirmed_count, e.waitlist_enabled, e.max_attendees_per_signup, e.min_age, e.max_age,
+  e.guardian_consent_below_age, e.platforms, e.refund_policy`;
+
+/** Published and announced: the one visibility rule of the public side. */
+const visible = `e.status = 'published' and (e.announce_at is null or e.announce_at <= ?)`;
+
+/** The text in the requested locale, else the default locale's; and the price range over all ticket types. */
+function localizedSelect(textColumns: readonly string[]): string {
+  return `select ${publicColumns}, tr.*, pr.currency as price_currency, pr.min_amount as price_min, pr.max_amount as price_max
+  from page e
+  join lateral (
+    select t.locale, ${textColumns.map((column) => `t.${column}`).join(', ')} from event_translation t
+     where t.event_id = e.id and (t.locale = ? or t.locale = e.default_locale)
+     order by t.locale = ? desc limit 1) tr on true
+  left join lateral (
+    select min(p.value->>'currency') as currency, min((p.value->>'amountMinor')::int) as min_amount,
+           max((p.value->>'amountMinor')::int) as max_amount
+      from ticket_type tt cross join lateral jsonb_array_elements(tt.prices) p
+     where tt.event_id = e.id) pr on true`;
+}
+
+const dateOrNull = (text: string | null) => (text === null ? null : new Date(text));
+
+function toSummary(row: EventRow, now: Date): PublicEventSummary {
+  const ageRules: AgeRules = {};
+  if (row.min_age !== null) ageRules.minAge = row.min_age;
+  if (row.max_age !== null) ageRules.maxAge = row.max_age;
+  if (row.guardian_consent_below_age !== null) ageRules.guardianConsentBelowAge = row.guardian_consent_below_age;
+  const price: PriceSummary =
+    row.price_currency === null || row.price_min === null || row.price_max === null
+      ? { free: true }
+      : { free: false, currency: row.price_currency, minAmountMinor: row.price_min, maxAmountMinor: row.price_max };
+  return {
+    id: row.id,
+    locale: row.locale,
+    title: row.title,
+    summary: row.summary,
+    category: row.category,
+    tags: row.tags,
+    market: row.market,
+    timezone: row.timezone,
+    venue: row.venue ? { name: row.venue.name, city: row.venue.address.city } : null,
+    startsAt: new Date(row.starts_at).toISOString(),
+    endsAt: new Date(row.ends_at).toISOString(),
+    ageRules,
+    platforms: row.platforms,
+    price,
+    ...availabilityOf(
+      {
+        capacity: row.capacity,
+        heldCount: row.held_count,
+        confirmedCount: row.confirmed_count,
+        waitlistEnabled: row.waitlist_enabled,
+        startsAt: new Date(row.starts_at),
+        signupOpensAt: dateOrNull(row.signup_opens_at),
+        signupClosesAt: dateOrNull(row.signup_closes_at),
+      },
+      now,
+    ),
+  };
+}
+
+/**
+ * How many events, in start order, a keyword search checks one by one before it asks the GIN
+ * index instead. Checking is cheap per event and finds a common word's page at once; a rare word
+ * would make it walk the whole catalog, and there the index, whose cost grows with the number
+ * of hits, is the fast way. See bench/search.ts.
+ */
+export const KEYWORD_WALK_BUDGET = 400;
+
+/** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
+function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
+  const conditions = [visible];
+  const params: unknown[] = [now];
+  if (after) {
+    conditions.push(`(e.starts_at, e.id) > (?::timestamptz, ?::uuid)`);
+    params.push(after.startsAt, after.id);
+  }
+  if (query.from) {
+    conditions.push('e.starts_at >= ?');
+    params.push(query.from);
+  }
+  if (query.to) {
+    conditions.push('e.starts_at < ?');
+    params.push(query.to);
+  }
+  if (query.category !== undefined) {
+    conditions.push('e.category = ?');
+    params.push(query.category);
+  }
+  if (query.market !== undefined) {
+    conditions.push('e.market = ?');
+    params.push(query.market);
+  }
+  if (query.platform !== undefined) {
+    conditions.push('e.platforms @> array[?]::text[]');
+    params.push(query.platform);
+  }
+  if (query.age !== undefined) {
+    conditions.push('(e.min_age is null or e.min_age <= ?) and (e.max_age is null or e.max_age >= ?)');
+    params.push(query.age, query.age);
+  }
+  if (query.free !== undefined) {
+    // Free means no ticket type carries a price (an event without ticket types is free too).
+    conditions.push(
+      `${query.free ? 'not ' : ''}exists (select 1 from ticket_type tt where tt.event_id = e.id and tt.prices <> '[]'::jsonb)`,
+    );
+  }
+  return { where: conditions.join(' and '), params };
+}
+
+/**
+ * The query as tsqueries: `inLocale` stemmed by the requested locale's configuration (for text in
+ * that locale, stemmed the same way); `anyConfig` stemmed by every configuration and OR-ed, for
+ * fallback text, which is in another language than the query was typed in (so a name, or a word
+ * both languages share such as "robot", still matches). `anyConfig` also matches everything
+ * `inLocale` does, which makes it the one GIN probe for both. Computed once, deduplicated, and
+ * passed back as literals so the planner sees real lexemes (twelve copies of one lexeme made it
+ * guess twelve times the rows).
+ */
+async function keywordQueries(em: EntityManager, q: string, requested: string) {
+  const [row] = await em.getConnection().execute<{ in_locale: string; any_config: string[] }[]>(
+    `select websearch_to_tsquery(?::regconfig, ?)::text as in_locale,
+            array(select distinct websearch_to_tsquery(c::regconfig, ?)::text from unnest(array[${searchConfigs.map(() => '?').join(', ')}]) c) as any_config`,
+    [searchConfigFor(requested || 'simple'), q, q, ...searchConfigs],
+  );
+  const anyConfig = (row?.any_config ?? []).filter((text) => text !== '');
+  return {
+    inLocale: row?.in_locale ?? '',
+    anyConfig: anyConfig.map((text) => `(${text})`).join(' | '),
+  };
+}
+
+/** The translation apps are shown for event `e`: the requested locale's, else the default locale's. */
+const displayTextOf = `join lateral (
+    select t.locale, t.search_vector from event_translation t
+     where t.event_id = e.id and (t.locale = ? or t.locale = e.default_locale)
+     order by t.locale = ? desc limit 1) d on true`;
+
+interface KeyRow {
+  id: string;
+  starts_at: string;
+  hit: boolean;
+  position: string;
+}
+
+/**
+ * The ids of the next page of a keyword search, in order (limit + 1 of them when another page follows).
+ * First it walks the next `walkBudget` events in start order and checks each one's text; if that
+ * does not fill the page, it collects the remaining hits from the GIN index (after the last event
+ * walked) and sorts those. Both steps apply the same match, so the page is the same whichever step
+ * finds an event.
+ */
+async function keywordPageIds(
+  em: EntityManager,
+  query: CatalogQuery & { q: string },
+  requested: string,
+  now: Date,
+  walkBudget: number,
+): Promise<string[]> {
+  const wanted = query.limit + 1;
+  const tsq = await keywordQueries(em, query.q, requested);
+  if (!tsq.anyConfig) return []; // only stop words, or only operators: nothing to look for
+  const hits: string[] = [];
+  let after = query.after;
+  let budget = walkBudget;
+  for (let round = 0; round < 2; round++) {
+    const walked = await walk(em, query, tsq, requested, now, after, budget);
+    hits.push(...walked.hits);
+    if (hits.length >= wanted || !walked.last || walked.count < budget) return hits.slice(0, wanted);
+    after = walked.last;
+    // A word seen in this walk will likely fill the page within a few more walks; walk on if the
+    // hit rate so far says at most 3 budgets (plus a margin), else the index is cheaper.
+    const projected = hits.length === 0 ? Infinity : Math.ceil(((wanted - hits.length) * walkBudget) / hits.length * 1.3);
+    if (round > 0 || projected > 3 * walkBudget) break;
+    budget = Math.max(projected, 50);
+  }
+  if (!after) return hits;
+  // Rarer words: the rest of the page from the index, after the last event walked.
+  return [...hits, ...(await indexedPageIds(em, query, tsq, requested, now, after, wanted - hits.length))];
+}
+
+/**
+ * The next ids from the GIN index: the translations it finds, then only their events after
+ * `after`, sorted. A candidate counts if it is the text apps are shown: the requested locale's
+ * (matched as such), or the default locale's of an event without one. (Asking the index first,
+ * with a cap on candidates, was tried and dropped: PostgreSQL builds the whole bitmap before any
+ * LIMIT applies, so a common word paid for all its postings.)
+ */
+async function indexedPageIds(
+  em: EntityManager,
+  query: CatalogQuery,
+  tsq: { inLocale: string; anyConfig: string },
+  requested: string,
+  now: Date,
+  after: CatalogCursor | undefined,
+  wanted: number,
+): Promise<string[]> {
+  const rest = filterSql(query, now, after);
+  const rows = await em.getConnection().execute<{ id: string }[]>(
+    `with candidates as materialized (
+       select s.event_id, s.locale, s.search_vector @@ ?::tsquery as in_locale_match
+         from event_translation s where s.search_vector @@ ?::tsquery)
+     select e.id from candidates c
+       -- One primary-key probe per candidate ("offset 0" keeps the subquery from being flattened):
+       -- the candidates are few here, while the events in a date range may be tens of thousands.
+       cross join lateral (select e.* from event e where e.id = c.event_id and ${rest.where} offset 0) e
+      where (c.locale = ? and c.in_locale_match)
+         or (c.locale = e.default_locale and c.locale <> ?
+             and not exists (select 1 from event_translation r where r.event_id = e.id and r.locale = ?))
+      order by e.starts_at, e.id limit ?`,
+    [
+      tsq.inLocale,
+      tsq.anyConfig,
+      ...rest.params,
+      requested,
+      requested,
+      requested,
+      wanted,
+    ],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Checks the next `budget` events in start order (after `after`): the hits, how many were walked, and the last one. */
+async function walk(
+  em: EntityManager,
+  query: CatalogQuery,
+  tsq: { inLocale: string; anyConfig: string },
+  requested: string,
+  now: Date,
+  after: CatalogCursor | undefined,
+  budget: number,
+): Promise<{ hits: string[]; count: number; last?: CatalogCursor }> {
+  const walkFilter = filterSql(query, now, after);
+  const walked = await em.getConnection().execute<KeyRow[]>(
+    `with walk as materialized (
+       select e.id, e.starts_at, e.default_locale, row_number() over (order by e.starts_at, e.id) as position
+         from event e where ${walkFilter.where} order by e.starts_at, e.id limit ?)
+     select * from (
+       select e.id, e.starts_at, e.position,
+              case when d.locale = ? then d.search_vector @@ ?::tsquery else d.search_vector @@ ?::tsquery end as hit
+         from walk e ${displayTextOf}) checked
+      where hit or position = (select count(*) from walk)
+      order by position`,
+    [...walkFilter.params, budget, requested, tsq.inLocale, tsq.anyConfig, requested, requested],
+  );
+  const last = walked.at(-1);
+  return {
+    hits: walked.filter((row) => row.hit).map((row) => row.id),
+    count: last ? Number(last.position) : 0,
+    last: last ? { startsAt: last.starts_at, id: last.id } : undefined,
+  };
+}
+
+/**
+ * One page of the catalog, sorted by (startsAt, id). `now` decides announcement and availability,
+ * so tests and benches can pin it. Used by the API and by bench/search.ts alike.
+ */
+export async function listPublicEvents(
+  em: EntityManager,
+  query: CatalogQuery,
+  locale: string | undefined,
+  now: Date = new Date(),
+  options: { walkBudget?: number } = {},
+): Promise<CatalogPage> {
+  const requested = locale ?? '';
+  let rows: EventRow[];
+  if (query.q === undefined) {
+    const { sql, params } = catalogPageSql(query, locale, now);
+    rows = await em.getConnection().execute<EventRow[]>(sql, params);
+  } else {
+    const ids = await keywordPageIds(em, { ...query, q: query.q }, requested, now, options.walkBudget ?? KEYWORD_WALK_BUDGET);
+    rows = ids.length
+      ? await em.getConnection().execute<EventRow[]>(
+          `with page as (select ${publicColumns} from event e where e.id in (${ids.map(() => '?').join(', ')}))
+           ${localizedSelect(['title', 'summary'])}
+           order by e.starts_at, e.id`,
+          [...ids, requested, requested],
+        )
+      : [];
+  }
+  const more = rows.length > query.limit;
+  const pageRows = more ? rows.slice(0, query.limit) : rows;
+  const last = pageRows.at(-1);
+  return {
+    items: pageRows.map((row) => toSummary(row, now)),
+    nextCursor: more && last ? encodeCursor({ startsAt: last.starts_at, id: last.id }) : null,
+  };
+}
+
+/** The statement behind one page without keyword (one row more than the limit, to know whether another page follows). */
+export function catalogPageSql(query: CatalogQuery, locale: string | undefined, now: Date): { sql: string; params: unknown[] } {
+  const requested = locale ?? '';
+  const { where, params } = filterSql(query, now);
+  return {
+    sql: `with page as materialized (
+       select ${publicColumns} from event e where ${where} order by e.starts_at, e.id limit ?)
+     ${localizedSelect(['title', 'summary'])}
+     order by e.starts_at, e.id`,
+    params: [...params, query.limit + 1, requested, requested],
+  };
+}
+
+/** One public event by id, or undefined for anything the public may not see. */
+export async function findPublicEvent(
+  em: EntityManager,
+  eventId: string,
+  locale: string | undefined,
+  now: Date = new Date(),
+): Promise<PublicEventDetail | undefined> {
+  const requested = locale ?? '';
+  const [row] = await em.getConnection().execute<EventRow[]>(
+    `with page as (select ${publicColumns} from event e where e.id = ? and ${visible})
+     ${localizedSelect(['title', 'summary', 'description'])}`,
+    [eventId, now, requested, requested],
+  );
+  if (!row) return undefined;
+  const tickets = await em.getConnection().execute<{ code: string; names: Record<string, string>; prices: Price[] }[]>(
+    `select code, names, prices from ticket_type where event_id = ? order by sort_order, code`,
+    [eventId],
+  );
+  const summary = toSummary(row, now);
+  return {
+    ...summary,
+    description: row.description ?? '',
+    venue: row.venue ? { ...row.venue, city: row.venue.address.city } : null,
+    capacity: row.capacity,
+    signupClosesAt: dateOrNull(row.signup_closes_at)?.toISOString() ?? null,
+    cancellationDeadline: dateOrNull(row.cancellation_deadline)?.toISOString() ?? null,
+    maxAttendeesPerSignup: row.max_attendees_per_signup,
+    refundPolicy: row.refund_policy,
+    ticketTypes: tickets.map((ticket) => ({
+      code: ticket.code,
+      name: ticket.names[summary.locale] ?? ticket.names[row.default_locale] ?? Object.values(ticket.names)[0] ?? ticket.code,
+      prices: ticket.prices,
+    })),
+  };
+}
+
 export function createPublicCatalog(deps: { orm: MikroORM }) {
   return {
-    /** Published events only: drafts answer 404 exactly like ids that do not exist. */
-    async getPublicEvent(eventId: string, locale?: string): Promise<PublicEventView> {
-      const em = deps.orm.em.fork();
-      const event = await em.findOne(LiveEvent, { id: eventId, status: 'published' });
+    listEvents(query: CatalogQuery, locale?: string): Promise<CatalogPage> {
+      return listPublicEvents(deps.orm.em.fork(), query, locale);
+    },
+
+    /** Drafts, cancelled and unannounced events answer 404 exactly like ids that do not exist. */
+    async getPublicEvent(eventId: string, locale?: string): Promise<PublicEventDetail> {
+      const event = await findPublicEvent(deps.orm.em.fork(), eventId, locale);
       if (!event) throw new Problem('not-found', 'no published event with this id');
-      const translations = await em.find(EventTranslation, { event });
-      return toPublicView(event, translations, locale);
+      return event;
     },
   };
 }

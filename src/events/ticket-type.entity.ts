@@ -24,7 +24,7 @@ export const TicketTypeSchema = defineEntity({
     code: p.string().length(64),
     /** Display name per locale. */
     names: p.json<Record<string, string>>(),
-    prices: p.json<Price[]>().default('[]'),
+    prices: p.json<Price[]>().defaultRaw(`'[]'`),
     capacity: p.integer().nullable(),
     heldCount: p.integer().default(0),
     confirmedCount: p.integer().default(0),

@@ -1,9 +1,21 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { RouteContext } from '../http/context.js';
+
+/** Response shapes, for the API document (src/http/api-operations.ts); the handlers are typed by them. */
+export const healthSchema = z.strictObject({ status: z.literal('ok') }).meta({ id: 'Health' });
+
+const checkResult = z.enum(['ok', 'unreachable']);
+export const readinessSchema = z
+  .strictObject({
+    status: z.enum(['ready', 'not-ready']),
+    checks: z.strictObject({ database: checkResult, temporal: checkResult }),
+  })
+  .meta({ id: 'Readiness', description: 'Whether the database and Temporal answer' });
 
 const READINESS_TIMEOUT_MS = 2000;
 
-async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
+async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof checkResult>> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), READINESS_TIMEOUT_MS);
@@ -23,7 +35,8 @@ export function healthRoutes({ orm, temporal }: RouteContext): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    const body: z.infer<typeof healthSchema> = { status: 'ok' };
+    res.json(body);
   });
 
   router.get('/readyz', async (_req, res) => {
@@ -32,7 +45,11 @@ export function healthRoutes({ orm, temporal }: RouteContext): Router {
       probe(() => temporal.workflowService.getSystemInfo({})),
     ]);
     const ready = database === 'ok' && temporalServer === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: { database, temporal: temporalServer } });
+    const body: z.infer<typeof readinessSchema> = {
+      status: ready ? 'ready' : 'not-ready',
+      checks: { database, temporal: temporalServer },
+    };
+    res.status(ready ? 200 : 503).json(body);
   });
 
   return router;

@@ -12,6 +12,7 @@ import { healthRoutes } from '../health/routes.js';
 import type { Logger } from '../logger.js';
 import { signupRoutes } from '../signups/routes.js';
 import { createSignupService } from '../signups/service.js';
+import { apiDocsRoutes } from './api-docs.js';
 import { authenticate } from './auth.js';
 import type { RouteContext } from './context.js';
 import { describeProblem, notFoundHandler, problemErrorHandler, requireJsonBody } from './errors.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(publicEventRoutes(context));
   app.use(signupRoutes(context));
   app.get('/problems/:slug', describeProblem);
+  app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));

@@ -2,14 +2,37 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../http/auth.js';
 import type { RouteContext } from '../http/context.js';
+import type { SameShape } from '../http/api-schemas.js';
 import { parseRequestPart } from '../http/validate.js';
+import type { SignupView } from './service.js';
+import { signupStatuses } from './status.js';
 
 export const signupRequestSchema = z.strictObject({
   seats: z.number().int().min(1).max(20),
 });
 
-const eventPath = z.object({ eventId: z.uuid() });
-const signupPath = z.object({ signupId: z.uuid() });
+export const eventPath = z.object({ eventId: z.uuid() });
+export const signupPath = z.object({ signupId: z.uuid() });
+
+/** The answer of every signup endpoint, for the API document (src/http/api-operations.ts). */
+export const signupViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    eventId: z.uuid(),
+    status: z.enum(signupStatuses),
+    seats: z.number().int().min(1),
+    holdExpiresAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When held seats go back unless confirmed (for display: the workflow timer decides)'),
+    confirmedAt: z.iso.datetime().nullable(),
+    releasedAt: z.iso.datetime().nullable(),
+    rejectionReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Signup', description: 'A signup and where its workflow has got to' });
+// Fails to compile when SignupView and the documented schema part ways.
+const _signupViewMatches: SameShape<z.output<typeof signupViewSchema>, SignupView> = true;
 
 export function signupRoutes({ authenticate, signups }: RouteContext): Router {
   const router = Router();

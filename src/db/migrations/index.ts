@@ -1,9 +1,13 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121211342_event_catalog } from './Migration20261121211342_event_catalog.js';
 import { Migration20261121204542_initial_schema } from './Migration20261121204542_initial_schema.js';
+import { Migration20261121212111_public_catalog_indexes } from './Migration20261121212111_public_catalog_indexes.js';
+import { Migration20261121220253_notification_log } from './Migration20261121220253_notification_log.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261121204542_initial_schema', class: Migration20261121204542_initial_schema },
   { name: 'Migration20261121211342_event_catalog', class: Migration20261121211342_event_catalog },
+  { name: 'Migration20261121212111_public_catalog_indexes', class: Migration20261121212111_public_catalog_indexes },
+  { name: 'Migration20261121220253_notification_log', class: Migration20261121220253_notification_log },
 ];

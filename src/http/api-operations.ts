@@ -1,0 +1,450 @@
+/**
+ * The API contract: one descriptor per endpoint, turned into the OpenAPI document served at
+ * GET /openapi.json (and shown at GET /docs) by `openapi.ts`.
+ *
+ * To add an endpoint:
+ * 1. In its route module, export the zod schemas the handler validates with (params, query, body)
+ *    and use exactly those in the handler: the document must describe what the code checks.
+ * 2. Give its answer a zod schema: in the route module (see signupViewSchema) or in api-schemas.ts,
+ *    with `.meta({ id: 'Name' })` to make it a named component, and a `SameShape` check against
+ *    the service's view type so the compiler notices when the two part ways.
+ * 3. Add a descriptor to `apiOperations` below: path in OpenAPI style (`/v1/events/{eventId}`),
+ *    a unique operationId, `auth` ('public', 'signed-in' or the roles), the request schemas
+ *    (`params`, `query`, `body`, and `headers` such as If-Match), and the responses: the success
+ *    status with its schema (none for a 204; `content: { 'application/json': ..., 'text/csv': ... }`
+ *    for several media types; `headers` such as ETag or Location), plus `problem(slug)` for each
+ *    error specific to the endpoint (404, 409, 412, 422, 428, ...). 400/401/403/413/415/500 are
+ *    added from the descriptor's shape (see standardResponses in openapi.ts). A route that does
+ *    not run its params through zod (so cannot answer 400) says `validatesRequest: false`.
+ * 4. Call it in test/integration/openapi-contract.test.ts (success and an error or two), and drop
+ *    it from PENDING_ROUTES there. The test checks every real answer against the document, and
+ *    fails while an Express route has no descriptor, a descriptor has no route, or a descriptor
+ *    was never called successfully.
+ */
+import { z } from 'zod';
+import {
+  createEventBodySchema,
+  eventIdParamsSchema,
+  historyQuerySchema,
+  ifMatchHeaderSchema,
+  listEventsQuerySchema,
+  participantsQuerySchema,
+  patchEventBodySchema,
+  signupIdParamsSchema,
+} from '../events/admin-routes.js';
+import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySchema } from '../events/public-routes.js';
+import { healthSchema, readinessSchema } from '../health/routes.js';
+import { eventPath, signupPath, signupRequestSchema, signupViewSchema } from '../signups/routes.js';
+import {
+  adminEventPageSchema,
+  adminEventViewSchema,
+  checkInResultSchema,
+  eventChangePageSchema,
+  eventStatsSchema,
+  participantPageSchema,
+  participantsCsvSchema,
+  problemTypeSchema,
+  publicEventDetailSchema,
+  publicEventPageSchema,
+} from './api-schemas.js';
+import { publicReadCache } from './caching.js';
+import { problem, type ApiInfo, type ApiOperation, type TagInfo } from './openapi.js';
+
+export const apiInfo: ApiInfo = {
+  title: 'Eventbook API',
+  version: '0.1.0',
+  description:
+    'Live-event signups. Every error is application/problem+json (RFC 9457) with a stable `type` ' +
+    '(`/problems/{slug}`, described at that path). Requests may carry X-Request-Id; every answer has one.',
+};
+
+export const apiTags: TagInfo[] = [
+  { name: 'signups', description: 'Signing up for events; each signup is a durable workflow' },
+  { name: 'events', description: 'The public event catalog' },
+  { name: 'admin', description: 'Organizers and admins managing their events' },
+  { name: 'operations', description: 'Health, readiness and problem types' },
+];
+
+/** Shown in the docs; typed by the schema, and the contract test sends it to the real API. */
+const newEventExample: z.input<typeof createEventBodySchema> = {
+  defaultLocale: 'en',
+  translations: {
+    en: { title: 'Robot workshop', summary: 'Build a robot that draws', description: 'Ages 8 to 12; all materials provided.' },
+    nb: { title: 'Robotverksted', description: 'For barn fra 8 til 12 år.' },
+  },
+  category: 'workshop',
+  market: 'NO',
+  timezone: 'Europe/Oslo',
+  startsAt: '2027-03-01T10:00:00+01:00',
+  endsAt: '2027-03-01T13:00:00+01:00',
+  cancellationDeadline: '2027-02-27T12:00:00+01:00',
+  capacity: 12,
+  ageRules: { minAge: 8, maxAge: 12 },
+  publish: true,
+};
+
+const location = (what: string) => ({
+  Location: { description: `Where to read the ${what}`, schema: z.string() },
+});
+const etag = { ETag: { description: 'Version of the body, for If-None-Match / If-Match', schema: z.string() } };
+const adminEtag = {
+  ETag: { description: 'The version of the event, "v<version>": send it as If-Match to change the event', schema: z.string() },
+};
+const ifMatch = (required: boolean) =>
+  z.object({
+    'If-Match': (required ? ifMatchHeaderSchema : ifMatchHeaderSchema.optional()).describe(
+      required
+        ? 'The ETag you read (e.g. "v3"); without it 428, when the event has changed since 412'
+        : 'The ETag you read (e.g. "v3"); when sent and the event has changed since, 412',
+    ),
+  });
+const malformedIfMatch = problem('validation-error', 'If-Match is not one ETag of the form "v<version>"');
+const noEvent = problem('not-found', 'No event with this id that you may manage (malformed ids too)');
+const stale = problem('precondition-failed', 'The event has changed since you read it (If-Match)');
+const adminEvent = (description: string) => ({ description, schema: adminEventViewSchema, headers: adminEtag });
+
+/** What public catalog reads send (src/http/caching.ts), on 200 and 304 alike. */
+const publicCacheHeaders = {
+  ...etag,
+  'Cache-Control': {
+    description: `How long caches may keep it: public, max-age=${publicReadCache.maxAgeSeconds}, stale-while-revalidate=${publicReadCache.staleWhileRevalidateSeconds}`,
+    schema: z.string(),
+  },
+  Vary: { description: `The request headers the body depends on: ${publicReadCache.vary.join(', ')}`, schema: z.string() },
+};
+/** The API's own 1 s response cache, then max-age, then stale-while-revalidate (see publicReadCache). */
+const publicStalenessSeconds = 1 + publicReadCache.maxAgeSeconds + publicReadCache.staleWhileRevalidateSeconds;
+const publicReadHeaders = z.object({
+  'Accept-Language': z.string().optional().describe('Used when `locale` is not given'),
+  'If-None-Match': z.string().optional().describe('The ETag of a copy you have: 304 while it is current'),
+});
+const notModified = { description: 'Not modified: your copy (If-None-Match) is current', headers: publicCacheHeaders };
+
+export const apiOperations: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v1/events/{eventId}/signups',
+    operationId: 'requestSignup',
+    summary: 'Sign up for an event',
+    description:
+      'Records the signup (status `requested`) and starts its workflow, which holds the seats or rejects ' +
+      'the signup. Poll the signup (Location) until it is `held`, then confirm it before `holdExpiresAt`.',
+    tags: ['signups'],
+    auth: 'signed-in',
+    params: eventPath,
+    body: signupRequestSchema.meta({ id: 'SignupRequest' }),
+    bodyExample: { seats: 2 },
+    responses: {
+      202: { description: 'Accepted; the workflow decides', schema: signupViewSchema, headers: location('signup') },
+      404: problem('not-found', 'No published event with this id'),
+      503: problem('service-unavailable', 'The workflow could not be started; nothing was recorded'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/signups/{signupId}',
+    operationId: 'getSignup',
+    summary: 'Read a signup',
+    description: 'Its owner and admins see it; anyone else gets 404, so ids do not leak.',
+    tags: ['signups'],
+    auth: 'signed-in',
+    params: signupPath,
+    responses: {
+      200: { description: 'The signup', schema: signupViewSchema },
+      404: problem('not-found', 'No signup with this id that you may see'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/signups/{signupId}/confirm',
+    operationId: 'confirmSignup',
+    summary: 'Confirm held seats',
+    description: 'Only the owner. Confirming a confirmed signup again changes nothing and answers the same.',
+    tags: ['signups'],
+    auth: 'signed-in',
+    params: signupPath,
+    responses: {
+      200: { description: 'The confirmed signup', schema: signupViewSchema },
+      404: problem('not-found', 'No signup with this id of yours'),
+      409: problem('signup-not-held', 'The hold was released, or the signup rejected'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/events',
+    operationId: 'createEvent',
+    summary: 'Create an event',
+    description: 'A draft, or published at once with `publish: true`. Organizers only in the markets their token grants.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    body: createEventBodySchema.meta({ id: 'NewEvent' }),
+    bodyExample: newEventExample,
+    responses: {
+      201: { description: 'Created', schema: adminEventViewSchema, headers: { ...location('event'), ...etag } },
+      403: problem('forbidden', 'Your role, or your markets, do not allow this'),
+      422: problem('rule-violation', 'The event breaks a business rule (schedule, prices, age rules, market)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/events',
+    operationId: 'listAdminEvents',
+    summary: 'List the events you manage',
+    description: 'Organizers see the markets (and categories) their token grants; admins see all. Ordered by start time.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    query: listEventsQuerySchema,
+    responses: {
+      200: { description: 'A page of events', schema: adminEventPageSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/events/{eventId}',
+    operationId: 'getAdminEvent',
+    summary: 'Read an event, with everything an organizer manages',
+    description:
+      'The ETag names the editable state; the live counters move without a new version, so If-None-Match is ' +
+      'not honoured (always 200). Send the ETag as If-Match when you change the event.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    validatesRequest: false,
+    responses: {
+      200: adminEvent('The event'),
+      404: noEvent,
+    },
+  },
+  {
+    method: 'patch',
+    path: '/v1/admin/events/{eventId}',
+    operationId: 'updateEvent',
+    summary: 'Change an event',
+    description:
+      'Any subset of the create fields; absent fields stay, optional ones are cleared with null. `translations`, ' +
+      '`ticketTypes` and `promoCodes` are replaced whole when present (matched by code, so kept codes keep their ' +
+      'counters). A patch that changes nothing keeps the version. Cancelled events cannot be edited.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    headers: ifMatch(true),
+    body: patchEventBodySchema.meta({ id: 'EventPatch' }),
+    bodyExample: { capacity: 20 },
+    responses: {
+      200: adminEvent('The changed event'),
+      400: problem(['validation-error', 'malformed-json'], 'The body or If-Match is not valid; `errors` names each bad value'),
+      403: problem('forbidden', 'Your role does not allow this, or the change moves the event out of your markets'),
+      404: noEvent,
+      409: problem('event-state-conflict', 'The event is cancelled'),
+      412: stale,
+      422: problem('rule-violation', 'The changed event breaks a business rule, or what signups already use'),
+      428: problem('precondition-required', 'If-Match is missing'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/admin/events/{eventId}',
+    operationId: 'deleteEvent',
+    summary: 'Delete a draft',
+    description: 'Drafts only, and only while nobody ever signed up. Its history stays readable for admins.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    headers: ifMatch(true),
+    validatesRequest: false,
+    responses: {
+      204: { description: 'Deleted' },
+      400: malformedIfMatch,
+      404: noEvent,
+      409: problem('event-state-conflict', 'Not a draft, or it has signups'),
+      412: stale,
+      428: problem('precondition-required', 'If-Match is missing'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/events/{eventId}/publish',
+    operationId: 'publishEvent',
+    summary: 'Publish a draft',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    headers: ifMatch(false),
+    validatesRequest: false,
+    responses: {
+      200: adminEvent('The published event'),
+      400: malformedIfMatch,
+      404: noEvent,
+      409: problem('event-state-conflict', 'The event is not a draft, or changed meanwhile'),
+      412: stale,
+      422: problem('rule-violation', 'The event breaks a business rule and cannot be published'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/events/{eventId}/unpublish',
+    operationId: 'unpublishEvent',
+    summary: 'Take a published event back to draft',
+    description: 'Only before its announcement, and only while it has no signups.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    headers: ifMatch(false),
+    validatesRequest: false,
+    responses: {
+      200: adminEvent('The event, a draft again'),
+      400: malformedIfMatch,
+      404: noEvent,
+      409: problem('event-state-conflict', 'Not published, already announced, or it has signups'),
+      412: stale,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/events/{eventId}/history',
+    operationId: 'getEventHistory',
+    summary: 'Read the edit history of an event',
+    description: "Newest first. A deleted draft's history stays readable for admins.",
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    query: historyQuerySchema,
+    responses: {
+      200: { description: 'A page of changes', schema: eventChangePageSchema },
+      404: noEvent,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/events/{eventId}/participants',
+    operationId: 'listParticipants',
+    summary: 'List the attendees of an event',
+    description:
+      'One row per attendee, with minimal personal data (first name or initials, age group). By Accept: ' +
+      'application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    query: participantsQuerySchema,
+    responses: {
+      200: {
+        description: 'The attendees',
+        content: { 'application/json': participantPageSchema, 'text/csv': participantsCsvSchema },
+        headers: {
+          'Content-Disposition': { description: 'For text/csv: attachment; filename="participants-<eventId>.csv"', schema: z.string() },
+        },
+      },
+      404: noEvent,
+      406: problem('not-acceptable', 'Accept allows neither application/json nor text/csv'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/events/{eventId}/participants/{signupId}/check-in',
+    operationId: 'checkInParticipant',
+    summary: 'Check in a confirmed signup',
+    description: 'Idempotent: checking in again keeps the first time and who did it.',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: signupIdParamsSchema,
+    validatesRequest: false,
+    responses: {
+      200: { description: 'Checked in', schema: checkInResultSchema },
+      404: problem('not-found', 'No such event you may manage, or no such signup for it (malformed ids too)'),
+      409: problem('signup-not-confirmed', 'The signup is not confirmed'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/events/{eventId}/stats',
+    operationId: 'getEventStats',
+    summary: 'Seats, signups and revenue of an event',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    validatesRequest: false,
+    responses: {
+      200: { description: 'The numbers', schema: eventStatsSchema },
+      404: noEvent,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/events',
+    operationId: 'listPublicEvents',
+    summary: 'Browse the catalog',
+    description:
+      'Published, announced events, by start time, in one language, with their availability. Filters combine ' +
+      '(all must hold). Paged by cursor: follow `nextCursor` until it is null. An unknown parameter is a 400 ' +
+      'naming it, so a typo is not silently ignored.',
+    tags: ['events'],
+    auth: 'public',
+    query: listPublicEventsQuerySchema,
+    headers: publicReadHeaders,
+    responses: {
+      200: {
+        description: `A page of events (may be up to ${publicStalenessSeconds} s old: caches may keep it)`,
+        schema: publicEventPageSchema,
+        headers: publicCacheHeaders,
+      },
+      304: notModified,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/events/{eventId}',
+    operationId: 'getPublicEvent',
+    summary: 'Read a published event',
+    tags: ['events'],
+    auth: 'public',
+    params: publicEventPathSchema,
+    query: publicEventQuerySchema,
+    headers: publicReadHeaders,
+    responses: {
+      200: {
+        description: `The event, with its availability (may be up to ${publicStalenessSeconds} s old: caches may keep it)`,
+        schema: publicEventDetailSchema,
+        headers: publicCacheHeaders,
+      },
+      304: notModified,
+      404: problem('not-found', 'No published event with this id (drafts included)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness',
+    tags: ['operations'],
+    auth: 'public',
+    responses: { 200: { description: 'The process runs', schema: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    summary: 'Readiness',
+    description: 'For load balancers and orchestrators: 503 (with the same body, not a problem) while a peer is unreachable.',
+    tags: ['operations'],
+    auth: 'public',
+    responses: {
+      200: { description: 'Ready', schema: readinessSchema },
+      503: { description: 'The database or Temporal does not answer', schema: readinessSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/problems/{slug}',
+    operationId: 'getProblemType',
+    summary: 'Describe a problem type',
+    description: 'The `type` of every problem document resolves here.',
+    tags: ['operations'],
+    auth: 'public',
+    params: z.object({ slug: z.string().describe('e.g. validation-error') }),
+    validatesRequest: false,
+    responses: {
+      200: { description: 'What the problem type means', schema: problemTypeSchema },
+      404: problem('not-found', 'No such problem type'),
+    },
+  },
+];
