@@ -10,6 +10,8 @@ export const problemCatalog = {
   forbidden: { status: 403, title: 'Your role does not allow this' },
   'not-found': { status: 404, title: 'No such resource' },
   'rule-violation': { status: 422, title: 'The request breaks a business rule' },
+  'signup-exists': { status: 409, title: 'You already have an active signup for this event' },
+  'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used for a different request' },
   'signup-not-held': { status: 409, title: 'The signup is not waiting for confirmation' },
   'signup-not-confirmed': { status: 409, title: 'Only confirmed signups can be checked in' },
   'event-state-conflict': { status: 409, title: 'The event is not in a state that allows this' },

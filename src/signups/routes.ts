@@ -12,6 +12,14 @@ export const signupRequestSchema = z.strictObject({
 });
 
 export const eventPath = z.object({ eventId: z.uuid() });
+
+/** Retrying a POST with the same key answers the same signup instead of making a second one. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, '1 to 200 visible ASCII characters, e.g. a UUID')
+    .optional(),
+});
 export const signupPath = z.object({ signupId: z.uuid() });
 
 /** The answer of every signup endpoint, for the API document (src/http/api-operations.ts). */
@@ -41,7 +49,9 @@ export function signupRoutes({ authenticate, signups }: RouteContext): Router {
     const principal = principalOf(req);
     const { eventId } = parseRequestPart(eventPath, req.params, 'path');
     const body = parseRequestPart(signupRequestSchema, req.body, 'body');
-    const signup = await signups.requestSignup(principal, eventId, body);
+    const headers = parseRequestPart(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'header');
+    const { signup, replayed } = await signups.requestSignup(principal, eventId, body, headers['idempotency-key']);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(`/v1/signups/${signup.id}`).json(signup);
   });
 

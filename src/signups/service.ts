@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Principal } from '../auth/principal.js';
 import { LiveEvent } from '../events/event.entity.js';
@@ -15,7 +16,7 @@ import {
 } from '../temporal/contract.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
 import { Signup } from './signup.entity.js';
-import type { SignupStatus } from './status.js';
+import { activeSignupStatuses, type SignupStatus } from './status.js';
 
 export interface SignupServiceDeps {
   orm: MikroORM;
@@ -58,8 +59,17 @@ export function createSignupService(deps: SignupServiceDeps) {
      * read back at once; if the workflow cannot be started the row is removed again, so a failed
      * request leaves nothing behind.
      */
-    async requestSignup(principal: Principal, eventId: string, request: { seats: number }): Promise<SignupView> {
+    async requestSignup(
+      principal: Principal,
+      eventId: string,
+      request: { seats: number },
+      idempotencyKey?: string,
+    ): Promise<{ signup: SignupView; replayed: boolean }> {
       const em = deps.orm.em.fork();
+      if (idempotencyKey) {
+        const earlier = await em.findOne(Signup, { userId: principal.userId, idempotencyKey });
+        if (earlier) return { signup: replay(earlier, eventId, request), replayed: true };
+      }
       const event = await em.findOne(LiveEvent, { id: eventId, status: 'published' });
       if (!event) throw new Problem('not-found', 'no open event with this id');
 
@@ -69,10 +79,18 @@ export function createSignupService(deps: SignupServiceDeps) {
         id: signupId,
         event,
         userId: principal.userId,
+        idempotencyKey: idempotencyKey ?? null,
         seats: request.seats,
         workflowId,
       });
-      await em.flush();
+      try {
+        await em.flush();
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        // A concurrent request won: the same key (answer its signup) or another active signup (409).
+        const signupView = await existingSignupOf(deps.orm.em.fork(), principal, eventId, request, idempotencyKey);
+        return { signup: signupView, replayed: true };
+      }
 
       const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds: deps.holdSeconds };
       try {
@@ -95,7 +113,7 @@ export function createSignupService(deps: SignupServiceDeps) {
           cause: error,
         });
       }
-      return toSignupView(signup);
+      return { signup: toSignupView(signup), replayed: false };
     },
 
     /** The signup, if the caller may see it: its owner, or an admin. Others get 404 so ids do not leak. */
@@ -126,6 +144,36 @@ export function createSignupService(deps: SignupServiceDeps) {
 }
 
 export type SignupService = ReturnType<typeof createSignupService>;
+
+/** After a unique-constraint refusal: the signup the same key made, or the active one that blocks a new one. */
+async function existingSignupOf(
+  em: EntityManager,
+  principal: Principal,
+  eventId: string,
+  request: { seats: number },
+  idempotencyKey: string | undefined,
+): Promise<SignupView> {
+  if (idempotencyKey) {
+    const earlier = await em.findOne(Signup, { userId: principal.userId, idempotencyKey });
+    if (earlier) return replay(earlier, eventId, request);
+  }
+  const active = await em.findOne(Signup, {
+    event: eventId,
+    userId: principal.userId,
+    status: { $in: [...activeSignupStatuses] },
+  });
+  throw new Problem('signup-exists', 'cancel it or wait for it to end before signing up again', {
+    headers: active ? { Location: `/v1/signups/${active.id}` } : {},
+  });
+}
+
+/** The same key must mean the same request; anything else is a client bug worth reporting. */
+function replay(earlier: Signup, eventId: string, request: { seats: number }): SignupView {
+  if (earlier.event.id !== eventId || earlier.seats !== request.seats) {
+    throw new Problem('idempotency-key-reused', 'send a new Idempotency-Key for a different request');
+  }
+  return toSignupView(earlier);
+}
 
 async function eventTitle(em: EntityManager, event: LiveEvent): Promise<string> {
   const translation = await em.findOne(EventTranslation, { event, locale: event.defaultLocale });

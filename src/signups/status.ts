@@ -21,6 +21,9 @@ export function nextSignupStatus(current: SignupStatus, transition: SignupTransi
   return rule.from.includes(current) ? rule.to : undefined;
 }
 
+/** A user may have one signup in these statuses per event (a partial unique index enforces it). */
+export const activeSignupStatuses: readonly SignupStatus[] = ['requested', 'held', 'confirmed'];
+
 /** Statuses after which nothing more happens to the signup's seats. */
 export function isFinalSignupStatus(status: SignupStatus): boolean {
   return status === 'confirmed' || status === 'released' || status === 'rejected';

@@ -98,6 +98,84 @@ describe('walking skeleton through the API', () => {
   });
 });
 
+describe('repeated and duplicate signups', () => {
+  const post = (eventId: string, token: string, seats: number, key?: string) =>
+    request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+      token,
+      body: { seats },
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+  const rowsOf = (eventId: string, userId: string) => orm.em.fork().count(Signup, { event: eventId, userId });
+
+  it('answers the same signup for the same Idempotency-Key, even when the retries race', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('erin');
+    const key = randomUUID();
+
+    const first = await post(event.id, token, 1, key);
+    const retries = await Promise.all([1, 2, 3, 4, 5].map(() => post(event.id, token, 1, key)));
+
+    expect(first.status).toBe(202);
+    for (const retry of retries) {
+      expect(retry.status).toBe(202);
+      expect(retry.body.id).toBe(first.body.id);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    }
+    expect(await rowsOf(event.id, 'erin')).toBe(1);
+  });
+
+  it('makes exactly one signup when first requests with one key race', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('frank');
+    const key = randomUUID();
+    const answers = await Promise.all([1, 2, 3, 4, 5].map(() => post(event.id, token, 1, key)));
+    expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([202]));
+    expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+    expect(await rowsOf(event.id, 'frank')).toBe(1);
+  });
+
+  it('refuses a reused key for a different request', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('gina');
+    const key = randomUUID();
+    await post(event.id, token, 1, key);
+    const reused = await post(event.id, token, 2, key);
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({ type: '/problems/idempotency-key-reused' });
+    expect(await rowsOf(event.id, 'gina')).toBe(1);
+  });
+
+  it('refuses a second active signup for the same event with 409 pointing at the first', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('hank');
+    const first = await post(event.id, token, 1, randomUUID());
+    const second = await post(event.id, token, 1, randomUUID());
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ type: '/problems/signup-exists' });
+    expect(second.headers.get('location')).toBe(`/v1/signups/${first.body.id as string}`);
+    expect(await rowsOf(event.id, 'hank')).toBe(1);
+  });
+
+  it('allows a new signup once the earlier one has ended', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const token = await api.token('ivy');
+    const first = await post(event.id, token, 1);
+    await eventually('the release', async () =>
+      (await statusOf(first.body.id as string, token)) === 'released' ? true : undefined,
+    20_000);
+    const again = await post(event.id, token, 1);
+    expect(again.status).toBe(202);
+    expect(again.body.id).not.toBe(first.body.id);
+  });
+
+  it('rejects a malformed Idempotency-Key', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const response = await post(event.id, await api.token('jack'), 1, 'has spaces in it');
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ in: 'header', field: 'idempotency-key' })]);
+  });
+});
+
 describe('bad input to the signup endpoint gets a clear 4xx and writes nothing', () => {
   const USER = 'dave';
   let eventId: string;

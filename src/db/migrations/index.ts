@@ -3,6 +3,7 @@ import { Migration20261121211342_event_catalog } from './Migration20261121211342
 import { Migration20261121204542_initial_schema } from './Migration20261121204542_initial_schema.js';
 import { Migration20261121212111_public_catalog_indexes } from './Migration20261121212111_public_catalog_indexes.js';
 import { Migration20261121220253_notification_log } from './Migration20261121220253_notification_log.js';
+import { Migration20261121220603_signup_idempotency } from './Migration20261121220603_signup_idempotency.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261121211342_event_catalog', class: Migration20261121211342_event_catalog },
   { name: 'Migration20261121212111_public_catalog_indexes', class: Migration20261121212111_public_catalog_indexes },
   { name: 'Migration20261121220253_notification_log', class: Migration20261121220253_notification_log },
+  { name: 'Migration20261121220603_signup_idempotency', class: Migration20261121220603_signup_idempotency },
 ];
