@@ -33,15 +33,15 @@ export const listPublicEventsQuerySchema = z
       .max(200)
       .optional()
       .describe('Words to find in the title, summary or description (websearch syntax: "quoted phrases", -exclusions, or)'),
-    from: instant.optional().describe('Only events starting at or after this instant'),
+    from: instant.optional().describe('Only events starting at or after this instant, e.g. 2027-03-01T10:00:00Z (write the + of an offset as %2B)'),
     to: instant.optional().describe('Only events starting before this instant (must be after `from`)'),
     category: z.string().min(1).max(64).optional().describe('Only events of this category'),
     market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code').optional().describe('Only events in this market (ISO 3166-1 alpha-2)'),
     platform: z.enum(platforms).optional().describe('Only events offered on this platform'),
-    age: integer(0, 120).optional().describe('Only events an attendee of this age may join'),
+    age: integer(0, 120).optional().describe('Only events an attendee of this age (0 to 120) may join'),
     free: z.enum(['true', 'false']).optional().describe('true: only free events; false: only paid ones'),
     cursor: z.string().max(500).optional().describe('`nextCursor` of the previous page, with the same other parameters'),
-    limit: integer(1, 100).default(20).describe('Events per page, 1 to 100'),
+    limit: integer(1, 100).default(20).describe('Events per page, 1 to 100 (default 20)'),
     locale: localeParam,
   })
   .superRefine((query, context) => {

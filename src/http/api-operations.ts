@@ -34,7 +34,7 @@ import {
 } from '../events/admin-routes.js';
 import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySchema } from '../events/public-routes.js';
 import { healthSchema, readinessSchema } from '../health/routes.js';
-import { eventPath, signupPath, signupRequestSchema, signupViewSchema } from '../signups/routes.js';
+import { eventPath, idempotencyHeaders, signupPath, signupRequestSchema, signupViewSchema } from '../signups/routes.js';
 import {
   adminEventPageSchema,
   adminEventViewSchema,
@@ -132,11 +132,25 @@ export const apiOperations: ApiOperation[] = [
     tags: ['signups'],
     auth: 'signed-in',
     params: eventPath,
+    headers: z.object({
+      'Idempotency-Key': idempotencyHeaders.shape['idempotency-key'].describe(
+        'Send one per intended signup (e.g. a UUID) and repeat it on retries: the same key answers the same signup',
+      ),
+    }),
     body: signupRequestSchema.meta({ id: 'SignupRequest' }),
     bodyExample: { seats: 2 },
     responses: {
-      202: { description: 'Accepted; the workflow decides', schema: signupViewSchema, headers: location('signup') },
+      202: {
+        description: 'Accepted; the workflow decides',
+        schema: signupViewSchema,
+        headers: {
+          ...location('signup'),
+          'Idempotent-Replayed': { description: '`true` when this answers an earlier request with the same key', schema: z.literal('true') },
+        },
+      },
       404: problem('not-found', 'No published event with this id'),
+      409: problem('signup-exists', 'You already have an active signup for this event; Location points at it'),
+      422: problem('idempotency-key-reused', 'The Idempotency-Key was used for a different request'),
       503: problem('service-unavailable', 'The workflow could not be started; nothing was recorded'),
     },
   },

@@ -451,11 +451,21 @@ describe('real answers match the document', () => {
     expectStatus(inNorwegian, 200);
     expect((field(inNorwegian, 'items') as { locale: string }[]).map((item) => item.locale)).toEqual(['nb', 'nb', 'nb']);
 
+    // Every filter at once, and the keyword search (another statement than a plain page).
+    const filtered = await call('get', '/v1/events', {
+      query: { category, q: 'robot', free: 'true', age: '9', platform: 'ios', market: 'NO', from: '2027-03-01T00:00:00Z', to: '2027-04-01T00:00:00Z' },
+    });
+    expectStatus(filtered, 200);
+    expect(ids(filtered)).toEqual(created.slice(0, 1));
+
     const typo = await call('get', '/v1/events', { query: { categroy: category } });
     expect(typo.status).toBe(400);
     expect(field(typo, 'errors')).toEqual([{ in: 'query', field: 'categroy', message: 'unknown parameter' }]);
     expect((await call('get', '/v1/events', { query: { category, limit: '0' } })).status).toBe(400);
     expect((await call('get', '/v1/events', { query: { category, cursor: 'not-a-cursor' } })).status).toBe(400);
+    const backwards = await call('get', '/v1/events', { query: { from: '2027-04-01T00:00:00Z', to: '2027-03-01T00:00:00Z' } });
+    expect(backwards.status).toBe(400);
+    expect(field(backwards, 'errors')).toEqual([expect.objectContaining({ in: 'query', field: 'to' })]);
   });
 
   it('the signup endpoints, through hold, confirmation and release', async () => {
@@ -474,14 +484,37 @@ describe('real answers match the document', () => {
     expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId }, token: owner })).status).toBe(200);
 
     // A hold nobody confirms is released; confirming it then is a 409.
-    const late = await call('post', '/v1/events/{eventId}/signups', { params: { eventId: event.id }, token: owner, body: { seats: 1 } });
+    const latecomer = await api.token('contract-bob');
+    const key = randomUUID();
+    const late = await call('post', '/v1/events/{eventId}/signups', {
+      params: { eventId: event.id },
+      token: latecomer,
+      body: { seats: 1 },
+      headers: { 'idempotency-key': key },
+    });
     const lateId = field(late, 'id') as string;
+    const replayed = await call('post', '/v1/events/{eventId}/signups', {
+      params: { eventId: event.id },
+      token: latecomer,
+      body: { seats: 1 },
+      headers: { 'idempotency-key': key },
+    });
+    expect([replayed.status, field(replayed, 'id'), replayed.headers.get('idempotent-replayed')]).toEqual([202, lateId, 'true']);
+    const reusedKey = await call('post', '/v1/events/{eventId}/signups', {
+      params: { eventId: event.id },
+      token: latecomer,
+      body: { seats: 2 },
+      headers: { 'idempotency-key': key },
+    });
+    expect(reusedKey.status).toBe(422);
+    const secondActive = await call('post', '/v1/events/{eventId}/signups', { params: { eventId: event.id }, token: latecomer, body: { seats: 1 } });
+    expect(secondActive.status).toBe(409);
     await eventually(
       'the release',
-      async () => (field(await call('get', '/v1/signups/{signupId}', { params: { signupId: lateId }, token: owner }), 'status') === 'released' ? true : undefined),
+      async () => (field(await call('get', '/v1/signups/{signupId}', { params: { signupId: lateId }, token: latecomer }), 'status') === 'released' ? true : undefined),
       20_000,
     );
-    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId: lateId }, token: owner })).status).toBe(409);
+    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId: lateId }, token: latecomer })).status).toBe(409);
 
     const signups = '/v1/events/{eventId}/signups';
     expect((await call('post', signups, { params: { eventId: event.id }, token: owner, body: { seats: 0 } })).status).toBe(400);
