@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@temporalio/client';
 import { mintDevToken } from '../../src/auth/tokens.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { EventChange } from '../../src/events/event-change.entity.js';
@@ -10,23 +9,23 @@ import { Attendee } from '../../src/signups/attendee.entity.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import type { SignupStatus } from '../../src/signups/status.js';
 import { request } from '../support/http.js';
-import { connectTestClient, insertEvent, openTestOrm, startTestApi, type RunningApi } from '../support/stack.js';
+import {
+  insertEvent,
+  startTestStack,
+  type RunningApi,
+  type TestStack,
+} from '../support/stack.js';
 
 let orm: MikroORM;
-let client: Client;
 let api: RunningApi;
+let stack: TestStack;
 
 beforeAll(async () => {
-  orm = await openTestOrm();
-  client = await connectTestClient();
-  api = await startTestApi({ orm, temporal: client, taskQueue: 'unused-by-event-routes' });
+  stack = await startTestStack();
+  ({ orm, api  } = stack as Required<TestStack>);
 });
 
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-  await orm.close(true);
-});
+afterAll(() => stack.stop());
 
 const validEvent = {
   defaultLocale: 'en',

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { searchConfigFor, type Platform, type Price } from '../../src/events/event-data.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
@@ -8,23 +7,22 @@ import { LiveEvent, type EventStatus } from '../../src/events/event.entity.js';
 import { TicketType } from '../../src/events/ticket-type.entity.js';
 import { decodeCursor, listPublicEvents } from '../../src/events/public-catalog.js';
 import { request } from '../support/http.js';
-import { connectTestClient, openTestOrm, startTestApi, type RunningApi } from '../support/stack.js';
+import {
+  startTestStack,
+  type RunningApi,
+  type TestStack,
+} from '../support/stack.js';
 
 let orm: MikroORM;
-let client: Client;
 let api: RunningApi;
+let stack: TestStack;
 
 beforeAll(async () => {
-  orm = await openTestOrm();
-  client = await connectTestClient();
-  api = await startTestApi({ orm, temporal: client, taskQueue: 'unused-by-catalog-routes' });
+  stack = await startTestStack();
+  ({ orm, api  } = stack as Required<TestStack>);
 });
 
-afterAll(async () => {
-  await api.close();
-  await client.connection.close();
-  await orm.close(true);
-});
+afterAll(() => stack.stop());
 
 /** Other test files share the database: every test works inside its own category (and words). */
 const letters = () =>

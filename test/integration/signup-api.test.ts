@@ -1,39 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { request } from '../support/http.js';
 import {
-  connectTestClient,
   countersAndRows,
   eventually,
   insertEvent,
-  openTestOrm,
-  startTestApi,
-  startTestWorker,
+  startTestStack,
   type RunningApi,
-  type RunningWorker,
+  type TestStack,
 } from '../support/stack.js';
 
 let orm: MikroORM;
-let client: Client;
-let worker: RunningWorker;
 let api: RunningApi;
+let stack: TestStack;
 
 beforeAll(async () => {
-  orm = await openTestOrm();
-  client = await connectTestClient();
-  worker = await startTestWorker(orm);
-  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, { SIGNUP_HOLD_SECONDS: '2' });
+  stack = await startTestStack({ worker: true, env: { SIGNUP_HOLD_SECONDS: '2' } });
+  ({ orm, api   } = stack as Required<TestStack>);
 });
 
-afterAll(async () => {
-  await api.close();
-  await worker.stop();
-  await client.connection.close();
-  await orm.close(true);
-});
+afterAll(() => stack.stop());
 
 /** Signups of one user: test files run in parallel on one database, so counts stay per user. */
 async function signupCount(userId: string): Promise<number> {

@@ -3,35 +3,25 @@ import type { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { request } from '../support/http.js';
 import {
-  connectTestClient,
   countersAndRows,
   eventually,
   insertEvent,
-  openTestOrm,
-  startTestApi,
-  startTestWorker,
+  startTestStack,
   type RunningApi,
-  type RunningWorker,
+  type TestStack,
 } from '../support/stack.js';
 
 let orm: MikroORM;
 let client: Client;
-let worker: RunningWorker;
 let api: RunningApi;
+let stack: TestStack;
 
 beforeAll(async () => {
-  orm = await openTestOrm();
-  client = await connectTestClient();
-  worker = await startTestWorker(orm);
-  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, { SIGNUP_HOLD_SECONDS: '60' });
+  stack = await startTestStack({ worker: true, env: { SIGNUP_HOLD_SECONDS: '60' } });
+  ({ orm, client, api  } = stack as Required<TestStack>);
 });
 
-afterAll(async () => {
-  await api.close();
-  await worker.stop();
-  await client.connection.close();
-  await orm.close(true);
-});
+afterAll(() => stack.stop());
 
 describe('a burst of signups through the API and a real worker', () => {
   it('gives a 20-seat event to exactly 20 of 200 concurrent users, and leaves no flow behind', async () => {

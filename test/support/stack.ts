@@ -152,3 +152,35 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+export interface TestStack {
+  orm: MikroORM;
+  client: Client;
+  /** A worker on its own task queue, when asked for. */
+  worker?: RunningWorker;
+  api: RunningApi;
+  stop(): Promise<void>;
+}
+
+/**
+ * What most integration test files need: an ORM, a Temporal client, the API on an ephemeral port
+ * and, with `worker: true`, a real worker whose task queue the API starts workflows on.
+ */
+export async function startTestStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const orm = await openTestOrm();
+  const client = await connectTestClient();
+  const worker = options.worker ? await startTestWorker(orm) : undefined;
+  const api = await startTestApi({ orm, temporal: client, taskQueue: worker?.taskQueue ?? `no-worker-${randomUUID()}` }, options.env);
+  return {
+    orm,
+    client,
+    worker,
+    api,
+    async stop() {
+      await api.close();
+      await worker?.stop();
+      await client.connection.close();
+      await orm.close(true);
+    },
+  };
+}
