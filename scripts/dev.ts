@@ -176,6 +176,7 @@ function childEnv(stack: Omit<Stack, 'apiUrl'> & { apiPort: number }): NodeJS.Pr
     SMTP_HOST: stack.mail.smtpHost,
     SMTP_PORT: String(stack.mail.smtpPort),
     PORT: String(stack.apiPort),
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     ...(stack.stripe ? { STRIPE_API_BASE: stack.stripe.url } : {}),
   };
 }

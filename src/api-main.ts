@@ -7,7 +7,7 @@ import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
 
 const config = configOrExit();
-const logger = createLogger(config.logLevel, 'api');
+const logger = createLogger(config.logLevel, 'api', config.logFormat);
 const orm = await openOrm(config.database);
 const temporal = await connectTemporalClient(config.temporal);
 const app = createApp({

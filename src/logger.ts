@@ -2,11 +2,24 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, name: string): Logger {
+export function createLogger(level: string, name: string, format: 'json' | 'pretty' = 'json'): Logger {
   return pino({
     name,
     level,
     // Tokens and cookies never reach the logs.
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    ...(format === 'pretty'
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: {
+              translateTime: 'HH:MM:ss.l',
+              // One line per request: method, path, status and time instead of the full objects.
+              ignore: 'pid,hostname,req,res,responseTime',
+              messageFormat: '{msg}{if req.method} {req.method} {req.url} -> {res.statusCode} ({responseTime} ms){end}',
+            },
+          },
+        }
+      : {}),
   });
 }

@@ -6,7 +6,7 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { createWorker } from './temporal/worker.js';
 
 const config = configOrExit();
-const logger = createLogger(config.logLevel, 'worker');
+const logger = createLogger(config.logLevel, 'worker', config.logFormat);
 installTemporalRuntime(logger);
 const orm = await openOrm(config.database);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
