@@ -1,16 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
-import {
-  confirmSignupUpdate,
-  searchAttributes,
-  workflowIds,
-  workflowTypes,
-  type SignupWorkflowInput,
-} from '../../src/temporal/contract.js';
-import type { signupWorkflow } from '../../workflows/signup.js';
+import { confirmSignupUpdate, searchAttributes } from '../../src/temporal/contract.js';
+import { startSignupWorkflow } from '../support/signup-flows.js';
 import {
   connectTestClient,
   countersAndRows,
@@ -36,21 +29,8 @@ afterAll(async () => {
   await orm.close(true);
 });
 
-async function startSignup(eventId: string, holdTimeoutSeconds: number) {
-  const signupId = randomUUID();
-  const workflowId = workflowIds.signup(signupId);
-  const em = orm.em.fork();
-  em.create(Signup, { id: signupId, event: eventId, userId: 'u-workflow', seats: 1, workflowId });
-  await em.flush();
-  const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds };
-  const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
-    workflowId,
-    taskQueue: worker.taskQueue,
-    args: [input],
-    typedSearchAttributes: [{ key: searchAttributes.eventId, value: eventId }],
-  });
-  return { signupId, handle };
-}
+const startSignup = (eventId: string, holdTimeoutSeconds: number) =>
+  startSignupWorkflow({ orm, client, taskQueue: worker.taskQueue }, eventId, holdTimeoutSeconds);
 
 async function signupRow(signupId: string): Promise<Signup> {
   return orm.em.fork().findOneOrFail(Signup, signupId);

@@ -1,0 +1,99 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { confirmSignupUpdate } from '../../src/temporal/contract.js';
+import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
+import { requireEnv } from '../support/environment.js';
+import { startSignupWorkflow } from '../support/signup-flows.js';
+import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+
+/**
+ * Replay safety. The histories in test/histories/ were recorded from real runs of the signup
+ * workflow; every change to workflows/ must still replay them (or sit behind patched()).
+ * `npm run histories:export` records them again (only for a deliberate, reviewed change).
+ */
+const historiesDir = join(process.cwd(), 'test/histories');
+const exporting = process.env.EXPORT_HISTORIES === '1';
+const execFileAsync = promisify(execFile);
+
+(exporting ? describe : describe.skip)('recording the scenario histories', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true });
+  });
+  afterAll(() => stack.stop());
+
+  const scenarios: [string, (eventId: string) => Promise<{ workflowId: string }>][] = [
+    ['signup-confirmed', async (eventId) => {
+      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60);
+      await handle.executeUpdate(confirmSignupUpdate);
+      await handle.result();
+      return handle;
+    }],
+    ['signup-hold-expired', async (eventId) => {
+      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 1);
+      await handle.result();
+      return handle;
+    }],
+    ['signup-sold-out', async () => {
+      const full = await insertEvent(stack.orm, { capacity: 0 });
+      const { handle } = await startSignupWorkflow(flowDeps(), full.id, 60);
+      await handle.result();
+      return handle;
+    }],
+  ];
+  const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
+
+  it.each(scenarios)('%s', async (name, runScenario) => {
+    const event = await insertEvent(stack.orm, { capacity: 5 });
+    const { workflowId } = await runScenario(event.id);
+    // The CLI writes the proto3 JSON the SDK's replayer reads (the SDK's own historyToJSON trips over
+    // jest's separate module registry).
+    const cli = findOrBuildTemporalCli();
+    if (!cli) throw new Error('recording histories needs the Temporal CLI');
+    const { stdout } = await execFileAsync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', requireEnv('TEMPORAL_ADDRESS')]);
+    mkdirSync(historiesDir, { recursive: true });
+    const saved = { workflowId, history: JSON.parse(stdout) as unknown };
+    writeFileSync(join(historiesDir, `${name}.json`), `${JSON.stringify(saved, null, 1)}\n`);
+  });
+});
+
+/** The script's one line per history (the SDK core logs its own warnings in between). */
+const verdicts = (output: string) => output.split('\n').filter((line) => /^(ok|FAIL) /.test(line));
+
+/** Runs scripts/replay-histories.ts in its own process: the SDK's replayer trips over jest's module registry. */
+async function replay(args: string[]): Promise<{ code: number; lines: string[] }> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'scripts/replay-histories.ts', ...args]);
+    return { code: 0, lines: verdicts(stdout) };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string };
+    return { code: failure.code ?? -1, lines: verdicts(failure.stdout ?? '') };
+  }
+}
+
+(exporting ? describe.skip : describe)('replaying recorded histories', () => {
+  it('has a recorded history of every scenario', () => {
+    expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
+      'signup-confirmed.json',
+      'signup-hold-expired.json',
+      'signup-sold-out.json',
+    ]);
+  });
+
+  it('replays every recorded history with the current workflow code', async () => {
+    const result = await replay([]);
+    expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.lines).toHaveLength(3);
+  });
+
+  it('catches a non-deterministic change to the workflow', async () => {
+    const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
+    expect(result.code).toBe(1);
+    expect(result.lines).toHaveLength(3);
+    for (const line of result.lines) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
+  });
+});

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { MikroORM } from '../../src/db/orm.js';
+import { Signup } from '../../src/signups/signup.entity.js';
+import {
+  searchAttributes,
+  workflowIds,
+  workflowTypes,
+  type SignupWorkflowInput,
+} from '../../src/temporal/contract.js';
+import type { signupWorkflow } from '../../workflows/signup.js';
+
+/** A signup row and its workflow, started the way the API does it, minus the HTTP. */
+export async function startSignupWorkflow(
+  deps: { orm: MikroORM; client: Client; taskQueue: string },
+  eventId: string,
+  holdTimeoutSeconds: number,
+) {
+  const signupId = randomUUID();
+  const workflowId = workflowIds.signup(signupId);
+  const em = deps.orm.em.fork();
+  em.create(Signup, { id: signupId, event: eventId, userId: `u-${signupId}`, seats: 1, workflowId });
+  await em.flush();
+  const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds };
+  const handle = await deps.client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
+    workflowId,
+    taskQueue: deps.taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: searchAttributes.eventId, value: eventId }],
+  });
+  return { signupId, handle };
+}
