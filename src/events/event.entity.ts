@@ -12,6 +12,17 @@ export type EventStatus = (typeof eventStatuses)[number];
 export const LiveEventSchema = defineEntity({
   name: 'LiveEvent',
   tableName: 'event',
+  // A moved event pushes its new start week to its translations' copy (event-translation.entity.ts).
+  triggers: [
+    {
+      name: 'push_starts_at',
+      timing: 'after',
+      events: ['update'],
+      // Written as PostgreSQL prints it back, so the schema diff sees no change; seat updates skip the trigger.
+      when: '(old.starts_at IS DISTINCT FROM new.starts_at)',
+      body: 'update event_translation set event_start_week = floor(extract(epoch from new.starts_at) / 604800)::int where event_id = new.id; return null;',
+    },
+  ],
   indexes: [
     { name: 'event_public_listing_idx', properties: ['status', 'startsAt'] },
     { name: 'event_market_starts_idx', properties: ['market', 'startsAt'] },

@@ -14,8 +14,9 @@ import { spotsLeft } from './rules.js';
  *
  * The reads are hand-written SQL shaped for the partial indexes on event (starts_at, id) where
  * status = 'published' (and market/category variants) and the GIN index on the translations'
- * search vectors: one statement per page without a keyword; with one, a walk in start order
- * and, for rarer words, a GIN lookup (see keywordPageIds; figures from bench/search.ts).
+ * search vectors (with the start week beside them): one statement per page without a keyword;
+ * with one, a walk in start order and, for rarer words, GIN lookups over stretches of time (see
+ * keywordPageIds; figures from bench/search.ts).
  */
 
 /** The view the admin side still builds from entities (admin-service.ts); kept as it was. */
@@ -252,7 +253,7 @@ function toSummary(row: EventRow, now: Date): PublicEventSummary {
  * would make it walk the whole catalog, and there the index, whose cost grows with the number
  * of hits, is the fast way. See bench/search.ts.
  */
-export const KEYWORD_WALK_BUDGET = 400;
+export const KEYWORD_WALK_BUDGET = 150;
 
 /** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
 function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
@@ -350,10 +351,12 @@ async function keywordPageIds(
   const hits: string[] = [];
   let after = query.after;
   let budget = walkBudget;
+  let walkedFrom: number | undefined;
   for (let round = 0; round < 2; round++) {
     const walked = await walk(em, query, tsq, requested, now, after, budget);
     hits.push(...walked.hits);
     if (hits.length >= wanted || !walked.last || walked.count < budget) return hits.slice(0, wanted);
+    walkedFrom ??= walked.first ? Date.parse(walked.first.startsAt) : undefined;
     after = walked.last;
     // A word seen in this walk will likely fill the page within a few more walks; walk on if the
     // hit rate so far says at most 3 budgets (plus a margin), else the index is cheaper.
@@ -362,13 +365,43 @@ async function keywordPageIds(
     budget = Math.max(projected, 50);
   }
   if (!after) return hits;
-  // Rarer words: the rest of the page from the index, after the last event walked.
-  return [...hits, ...(await indexedPageIds(em, query, tsq, requested, now, after, wanted - hits.length))];
+  // The rest of the page from the index, after the last event walked, a stretch of time at a
+  // time: all postings of a word at once would be many for a common word, or for two words each
+  // common on its own. First the stretch the hit rate so far says holds the rest of the page (two
+  // weeks when the walk saw none), then four times wider ones, then the remainder.
+  const end = query.to?.getTime();
+  let from = Date.parse(after.startsAt);
+  let span =
+    hits.length === 0 || walkedFrom === undefined
+      ? 2 * WEEK_MS
+      : Math.max(((from - walkedFrom) * (wanted - hits.length) * 2) / hits.length, 60_000);
+  for (let round = 0; hits.length < wanted; round++) {
+    const until = round >= 3 || !Number.isFinite(span) ? undefined : from + span;
+    const bounded = until !== undefined && (end === undefined || until < end);
+    const since = round === 0 ? after.startsAt : new Date(from);
+    const found = await indexedPageIds(em, query, tsq, requested, now, after, since, bounded ? new Date(until) : undefined, wanted - hits.length);
+    hits.push(...found);
+    if (!bounded) break;
+    from = until;
+    span *= 4;
+  }
+  return hits;
 }
 
+const WEEK_MS = 604_800_000;
+
+/** The week an instant falls in, as the triggers copy it onto event_translation (whole weeks since 1970-01-01, UTC). */
+export function startWeekOf(ms: number): number {
+  return Math.floor(ms / WEEK_MS);
+}
+
+/** Past this many weeks a window asks the index for the words alone (one bitmap per week adds up). */
+const MAX_INDEXED_WEEKS = 12;
+
 /**
- * The next ids from the GIN index: the translations it finds, then only their events after
- * `after`, sorted. A candidate counts if it is the text apps are shown: the requested locale's
+ * The next ids from the GIN index: the translations it finds of events starting from `since` (and
+ * before `before`, else `to`; over a few weeks the index itself narrows to them, as it holds the
+ * start week next to the words), then only their events after `after`, sorted. A candidate counts if it is the text apps are shown: the requested locale's
  * (matched as such), or the default locale's of an event without one. (Asking the index first,
  * with a cap on candidates, was tried and dropped: PostgreSQL builds the whole bitmap before any
  * LIMIT applies, so a common word paid for all its postings.)
@@ -379,29 +412,43 @@ async function indexedPageIds(
   tsq: { inLocale: string; anyConfig: string },
   requested: string,
   now: Date,
-  after: CatalogCursor | undefined,
+  after: CatalogCursor,
+  since: string | Date,
+  before: Date | undefined,
   wanted: number,
 ): Promise<string[]> {
   const rest = filterSql(query, now, after);
+  // The weeks of the window, when there are few: the index finds the words in those weeks only.
+  const upper = before ?? query.to;
+  const firstWeek = startWeekOf(typeof since === 'string' ? Date.parse(since) : since.getTime());
+  const lastWeek = upper ? startWeekOf(upper.getTime() - 1) : Infinity;
+  const weeks =
+    lastWeek - firstWeek < MAX_INDEXED_WEEKS ? Array.from({ length: lastWeek - firstWeek + 1 }, (_, i) => firstWeek + i) : undefined;
+  const window = weeks ? 'and s.event_start_week = any(?::int[])' : '';
+  const windowParams: unknown[] = weeks ? [`{${weeks.join(',')}}`] : [];
   const rows = await em.getConnection().execute<{ id: string }[]>(
     `with candidates as materialized (
        select s.event_id, s.locale, s.search_vector @@ ?::tsquery as in_locale_match
-         from event_translation s where s.search_vector @@ ?::tsquery)
+         from event_translation s where s.search_vector @@ ?::tsquery ${window})
      select e.id from candidates c
        -- One primary-key probe per candidate ("offset 0" keeps the subquery from being flattened):
        -- the candidates are few here, while the events in a date range may be tens of thousands.
        cross join lateral (select e.* from event e where e.id = c.event_id and ${rest.where} offset 0) e
-      where (c.locale = ? and c.in_locale_match)
+      where ((c.locale = ? and c.in_locale_match)
          or (c.locale = e.default_locale and c.locale <> ?
-             and not exists (select 1 from event_translation r where r.event_id = e.id and r.locale = ?))
+             and not exists (select 1 from event_translation r where r.event_id = e.id and r.locale = ?)))
+        and e.starts_at >= ?::timestamptz ${before ? 'and e.starts_at < ?' : ''}
       order by e.starts_at, e.id limit ?`,
     [
       tsq.inLocale,
       tsq.anyConfig,
+      ...windowParams,
       ...rest.params,
       requested,
       requested,
       requested,
+      since,
+      ...(before ? [before] : []),
       wanted,
     ],
   );
@@ -417,7 +464,7 @@ async function walk(
   now: Date,
   after: CatalogCursor | undefined,
   budget: number,
-): Promise<{ hits: string[]; count: number; last?: CatalogCursor }> {
+): Promise<{ hits: string[]; count: number; first?: CatalogCursor; last?: CatalogCursor }> {
   const walkFilter = filterSql(query, now, after);
   const walked = await em.getConnection().execute<KeyRow[]>(
     `with walk as materialized (
@@ -427,14 +474,16 @@ async function walk(
        select e.id, e.starts_at, e.position,
               case when d.locale = ? then d.search_vector @@ ?::tsquery else d.search_vector @@ ?::tsquery end as hit
          from walk e ${displayTextOf}) checked
-      where hit or position = (select count(*) from walk)
+      where hit or position = 1 or position = (select count(*) from walk)
       order by position`,
     [...walkFilter.params, budget, requested, tsq.inLocale, tsq.anyConfig, requested, requested],
   );
+  const first = walked[0];
   const last = walked.at(-1);
   return {
     hits: walked.filter((row) => row.hit).map((row) => row.id),
     count: last ? Number(last.position) : 0,
+    first: first ? { startsAt: first.starts_at, id: first.id } : undefined,
     last: last ? { startsAt: last.starts_at, id: last.id } : undefined,
   };
 }

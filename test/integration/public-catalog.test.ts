@@ -286,6 +286,26 @@ describe('GET /v1/events', () => {
     for (const budget of [1, 2, 3]) expect(await walkAll(budget)).toEqual(matching); // walks, then asks the index
   });
 
+  it('finds a moved event by keyword in its new date range (the start copied onto its texts follows the event)', async () => {
+    const category = uniqueCategory();
+    const word = letters();
+    const event = await seed({ category, startsAt: inDays(3), texts: { en: { title: `Concert ${word}` } } });
+    await seed({ category, startsAt: inDays(35), texts: { en: { title: 'Concert' } } }); // the one event budget 1 walks
+    const em = orm.em.fork();
+    const moved = await em.findOneOrFail(LiveEvent, event.id);
+    moved.startsAt = inDays(40);
+    moved.endsAt = inDays(41);
+    await em.flush();
+    const range = (from: number, to: number) => ({ category, q: word, limit: 5, from: inDays(from), to: inDays(to) });
+    // Budget 1 walks one event without the word and then asks the index, which bounds by the copied start.
+    for (const walkBudget of [1, 1000]) {
+      const inNew = await listPublicEvents(orm.em.fork(), range(30, 50), 'en', new Date(), { walkBudget });
+      const inOld = await listPublicEvents(orm.em.fork(), range(1, 10), 'en', new Date(), { walkBudget });
+      expect(inNew.items.map((item) => item.id)).toEqual([event.id]);
+      expect(inOld.items).toEqual([]);
+    }
+  });
+
   it('walks every page without duplicates or gaps, ties on start time included', async () => {
     const category = uniqueCategory();
     const sameStart = inDays(8);

@@ -4,6 +4,7 @@ import { Migration20261121204542_initial_schema } from './Migration2026112120454
 import { Migration20261121212111_public_catalog_indexes } from './Migration20261121212111_public_catalog_indexes.js';
 import { Migration20261121220253_notification_log } from './Migration20261121220253_notification_log.js';
 import { Migration20261121220603_signup_idempotency } from './Migration20261121220603_signup_idempotency.js';
+import { Migration20261121224119_public_search_start_week } from './Migration20261121224119_public_search_start_week.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261121212111_public_catalog_indexes', class: Migration20261121212111_public_catalog_indexes },
   { name: 'Migration20261121220253_notification_log', class: Migration20261121220253_notification_log },
   { name: 'Migration20261121220603_signup_idempotency', class: Migration20261121220603_signup_idempotency },
+  { name: 'Migration20261121224119_public_search_start_week', class: Migration20261121224119_public_search_start_week },
 ];
