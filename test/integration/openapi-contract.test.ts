@@ -18,9 +18,6 @@ import { LiveEvent } from '../../src/events/event.entity.js';
 import { createApp } from '../../src/http/app.js';
 import type { OpenApiDocument } from '../../src/http/openapi.js';
 import { createLogger } from '../../src/logger.js';
-import { Attendee } from '../../src/signups/attendee.entity.js';
-import { Signup } from '../../src/signups/signup.entity.js';
-import type { SignupStatus } from '../../src/signups/status.js';
 import {
   connectTestClient,
   eventually,
@@ -31,6 +28,7 @@ import {
   type RunningApi,
   type RunningWorker,
 } from '../support/stack.js';
+import { insertSignupRow } from '../support/signup-rows.js';
 
 // Both packages are CommonJS with a `default` export; `.default` is what works under NodeNext types and jest alike.
 const Ajv2020 = Ajv2020Module.default;
@@ -178,42 +176,8 @@ function field(answer: Answer, name: string): unknown {
 }
 
 /** A signup (and its attendees) straight in the database, with the event's counters kept equal to the rows. */
-async function insertSignup(
-  eventId: string,
-  fields: { status: SignupStatus; attendees?: { firstName: string; age: number }[]; amountMinor?: number },
-): Promise<string> {
-  const em = orm.em.fork();
-  const seats = Math.max(1, fields.attendees?.length ?? 1);
-  const event = await em.findOneOrFail(LiveEvent, eventId);
-  const id = randomUUID();
-  const signup = em.create(Signup, {
-    id,
-    event,
-    userId: `contract-user-${randomUUID()}`,
-    seats,
-    status: fields.status,
-    amountMinor: fields.amountMinor ?? null,
-    currency: fields.amountMinor === undefined ? null : 'NOK',
-    workflowId: `signup-${id}`,
-  });
-  for (const attendee of fields.attendees ?? []) {
-    em.create(Attendee, {
-      id: randomUUID(),
-      signup,
-      firstName: attendee.firstName,
-      age: attendee.age,
-      kind: attendee.age < 18 ? 'child' : 'adult',
-      ticketCode: `T${randomUUID().slice(0, 8)}`,
-    });
-  }
-  await em.flush();
-  const held = fields.status === 'held' ? seats : 0;
-  const confirmed = fields.status === 'confirmed' ? seats : 0;
-  await em
-    .getConnection()
-    .execute('update event set held_count = held_count + ?, confirmed_count = confirmed_count + ? where id = ?', [held, confirmed, eventId]);
-  return id;
-}
+const insertSignup = (eventId: string, fields: Parameters<typeof insertSignupRow>[2]) =>
+  insertSignupRow(orm, eventId, fields);
 
 beforeAll(async () => {
   orm = await openTestOrm();
@@ -664,12 +628,16 @@ describe('real answers match the document', () => {
       const confirmed = await insertSignup(id, {
         status: 'confirmed',
         amountMinor: 30000,
+        currency: 'NOK',
         attendees: [
-          { firstName: 'Anna Maria', age: 7 },
-          { firstName: '=HYPERLINK("http://evil","x")', age: 40 },
+          { firstName: 'Anna Maria', age: 7, ticketCode: `T${randomUUID().slice(0, 8)}` },
+          { firstName: '=HYPERLINK("http://evil","x")', age: 40, ticketCode: `T${randomUUID().slice(0, 8)}` },
         ],
       });
-      const held = await insertSignup(id, { status: 'held', attendees: [{ firstName: 'Ola, Jr.', age: 13 }] });
+      const held = await insertSignup(id, {
+        status: 'held',
+        attendees: [{ firstName: 'Ola, Jr.', age: 13, ticketCode: `T${randomUUID().slice(0, 8)}` }],
+      });
       await insertSignup(id, { status: 'requested' }); // no attendee rows yet
       const params = { eventId: id };
       const participants = `${eventPath}/participants`;
