@@ -20,7 +20,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  ({ orm, api  } = stack as Required<TestStack>);
+  ({ orm, api } = stack as Required<TestStack>);
 });
 
 afterAll(() => stack.stop());
