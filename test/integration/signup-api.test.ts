@@ -18,7 +18,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await startTestStack({ worker: true, env: { SIGNUP_HOLD_SECONDS: '2' } });
-  ({ orm, api   } = stack as Required<TestStack>);
+  ({ orm, api } = stack as Required<TestStack>);
 });
 
 afterAll(() => stack.stop());
