@@ -9,6 +9,17 @@ export interface Principal {
   markets: string[];
   /** When the token carries a `categories` claim, an organizer is further limited to those categories. */
   categories?: string[];
+  /** Profile claims, when the identity provider sends them (OIDC `email`, `locale`, `birthdate`). */
+  profile?: UserProfile;
+}
+
+export interface UserProfile {
+  email?: string;
+  locale?: string;
+  /** YYYY-MM-DD: decides whether a guardian must consent to the user's signups. */
+  birthDate?: string;
+  /** A minor's guardian, where consent requests go (claim `guardian_email`). */
+  guardianEmail?: string;
 }
 
 export function hasAnyRole(principal: Principal, allowed: readonly Role[]): boolean {

@@ -17,6 +17,11 @@ const claimsSchema = z.object({
   roles: z.array(z.enum(roles)).min(1),
   markets: z.array(z.string().min(1).max(8)).default([]),
   categories: z.array(z.string().min(1).max(64)).optional(),
+  // Profile claims are optional and, when malformed, ignored rather than locking the user out.
+  email: z.email().max(320).optional().catch(undefined),
+  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z]{2})?$/).optional().catch(undefined),
+  birthdate: z.iso.date().optional().catch(undefined),
+  guardian_email: z.email().max(320).optional().catch(undefined),
 });
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -55,7 +60,15 @@ function principalFrom(payload: JWTPayload): Principal {
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('token lacks a subject or a known role');
   const { sub, roles: granted, markets, categories } = claims.data;
-  return { userId: sub, roles: granted, markets, ...(categories ? { categories } : {}) };
+  const profile = Object.fromEntries(
+    Object.entries({
+      email: claims.data.email,
+      locale: claims.data.locale,
+      birthDate: claims.data.birthdate,
+      guardianEmail: claims.data.guardian_email,
+    }).filter(([, value]) => value !== undefined),
+  );
+  return { userId: sub, roles: granted, markets, ...(categories ? { categories } : {}), profile };
 }
 
 export interface DevTokenRequest {

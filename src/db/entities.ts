@@ -1,3 +1,4 @@
+import { UserContactSchema } from '../contacts/contact.entity.js';
 import { EventChangeSchema } from '../events/event-change.entity.js';
 import { EventTranslationSchema } from '../events/event-translation.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
@@ -17,4 +18,5 @@ export const entities = [
   SignupSchema,
   AttendeeSchema,
   NotificationLogSchema,
+  UserContactSchema,
 ];

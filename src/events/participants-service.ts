@@ -118,8 +118,8 @@ export function createParticipantReports(deps: {
         [eventId],
       );
       const revenue = await connection.execute<{ currency: string; amount: string }[]>(
-        `select currency, sum(amount_minor)::text as amount from signup
-          where event_id = ? and status = 'confirmed' and currency is not null and amount_minor is not null
+        `select currency, sum(amount_minor - refunded_minor)::text as amount from signup
+          where event_id = ? and paid_at is not null and currency is not null
           group by currency order by currency`,
         [eventId],
       );
@@ -140,10 +140,11 @@ export function createParticipantReports(deps: {
         },
         signups: {
           requested: count('requested'),
+          awaiting_consent: count('awaiting_consent'),
           held: count('held'),
           confirmed: count('confirmed'),
-          waitlisted: 0,
-          cancelled: 0,
+          waitlisted: count('waitlisted'),
+          cancelled: count('cancelled'),
           released: count('released'),
           rejected: count('rejected'),
         },

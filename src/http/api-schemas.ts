@@ -284,6 +284,7 @@ export const eventStatsSchema = z
     signups: z
       .strictObject({
         requested: nonNegative,
+        awaiting_consent: nonNegative,
         held: nonNegative,
         confirmed: nonNegative,
         waitlisted: nonNegative,
@@ -291,8 +292,8 @@ export const eventStatsSchema = z
         released: nonNegative,
         rejected: nonNegative,
       })
-      .describe('Signups per status (waitlisted and cancelled stay 0 until those flows exist)'),
-    revenue: z.array(z.strictObject({ currency: z.string(), amountMinor: nonNegative })).describe('Confirmed signups, per currency'),
+      .describe('Signups per status'),
+    revenue: z.array(z.strictObject({ currency: z.string(), amountMinor: nonNegative })).describe('Money taken less refunds, per currency'),
     signupsPerDay: z
       .array(z.strictObject({ date: z.iso.date(), signups: z.number().int().min(1) }))
       .describe('Signups created per calendar day in the event time zone'),

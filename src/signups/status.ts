@@ -1,18 +1,42 @@
 /**
  * The states a signup moves through, and which moves are allowed.
- * Pure: the workflow, the activities and the API all consult this one table.
+ * Pure: the workflow, the seat transactions and the API all consult this one table.
  */
 
-export const signupStatuses = ['requested', 'held', 'confirmed', 'released', 'rejected'] as const;
+export const signupStatuses = [
+  'requested',
+  'awaiting_consent',
+  'held',
+  'waitlisted',
+  'confirmed',
+  'released',
+  'rejected',
+  'cancelled',
+] as const;
 export type SignupStatus = (typeof signupStatuses)[number];
 
-export type SignupTransition = 'hold' | 'reject' | 'confirm' | 'release';
+export type SignupTransition =
+  | 'ask-consent'
+  | 'hold'
+  | 'waitlist'
+  | 'offer'
+  | 'reject'
+  | 'confirm'
+  | 'release'
+  | 'cancel';
 
 const transitions: Record<SignupTransition, { from: readonly SignupStatus[]; to: SignupStatus }> = {
-  hold: { from: ['requested'], to: 'held' },
-  reject: { from: ['requested'], to: 'rejected' },
+  // No seat is held while a guardian decides (see docs/architecture.md: consent can take a day).
+  'ask-consent': { from: ['requested'], to: 'awaiting_consent' },
+  hold: { from: ['requested', 'awaiting_consent'], to: 'held' },
+  waitlist: { from: ['requested', 'awaiting_consent'], to: 'waitlisted' },
+  // A waitlisted signup is offered freed seats: they are held for it until the offer expires.
+  offer: { from: ['waitlisted'], to: 'held' },
+  reject: { from: ['requested', 'awaiting_consent', 'waitlisted'], to: 'rejected' },
   confirm: { from: ['held'], to: 'confirmed' },
+  // A hold (or a waitlist offer) that ran out.
   release: { from: ['held'], to: 'released' },
+  cancel: { from: ['requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed'], to: 'cancelled' },
 };
 
 /** The status a transition leads to, or undefined when it is not allowed from `current`. */
@@ -22,11 +46,19 @@ export function nextSignupStatus(current: SignupStatus, transition: SignupTransi
 }
 
 /** A user may have one signup in these statuses per event (a partial unique index enforces it). */
-export const activeSignupStatuses: readonly SignupStatus[] = ['requested', 'held', 'confirmed'];
+export const activeSignupStatuses: readonly SignupStatus[] = [
+  'requested',
+  'awaiting_consent',
+  'held',
+  'waitlisted',
+  'confirmed',
+];
 
-/** Statuses after which nothing more happens to the signup's seats. */
+/** Statuses nothing leads out of. */
+export const finalSignupStatuses: readonly SignupStatus[] = ['released', 'rejected', 'cancelled'];
+
 export function isFinalSignupStatus(status: SignupStatus): boolean {
-  return status === 'confirmed' || status === 'released' || status === 'rejected';
+  return finalSignupStatuses.includes(status);
 }
 
 /** Seats a signup in this status occupies, per counter. */

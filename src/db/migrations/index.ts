@@ -5,6 +5,7 @@ import { Migration20261121212111_public_catalog_indexes } from './Migration20261
 import { Migration20261121220253_notification_log } from './Migration20261121220253_notification_log.js';
 import { Migration20261121220603_signup_idempotency } from './Migration20261121220603_signup_idempotency.js';
 import { Migration20261121224119_public_search_start_week } from './Migration20261121224119_public_search_start_week.js';
+import { Migration20261121230958_signup_flow } from './Migration20261121230958_signup_flow.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261121220253_notification_log', class: Migration20261121220253_notification_log },
   { name: 'Migration20261121220603_signup_idempotency', class: Migration20261121220603_signup_idempotency },
   { name: 'Migration20261121224119_public_search_start_week', class: Migration20261121224119_public_search_start_week },
+  { name: 'Migration20261121230958_signup_flow', class: Migration20261121230958_signup_flow },
 ];

@@ -1,0 +1,52 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UserContact } from './contact.entity.js';
+
+export interface Contact {
+  userId: string;
+  email: string | null;
+  locale: string | null;
+  guardianEmail: string | null;
+  emailMarketingConsent: boolean;
+}
+
+/**
+ * Where contact details come from. The real one is another service; this one reads the
+ * user_contact table. Notifications ask only this interface, so swapping it touches nothing else.
+ */
+export interface ContactProvider {
+  contactOf(userId: string): Promise<Contact | undefined>;
+}
+
+export function tableContactProvider(em: () => EntityManager): ContactProvider {
+  return {
+    async contactOf(userId) {
+      const row = await em().findOne(UserContact, userId);
+      if (!row) return undefined;
+      return {
+        userId,
+        email: row.email ?? null,
+        locale: row.locale ?? null,
+        guardianEmail: row.guardianEmail ?? null,
+        emailMarketingConsent: row.emailMarketingConsent,
+      };
+    },
+  };
+}
+
+/** Records what the caller's token says about how to reach them (upsert, last token wins). */
+export async function rememberContact(
+  em: EntityManager,
+  contact: { userId: string; email?: string; locale?: string; guardianEmail?: string },
+): Promise<void> {
+  if (!contact.email && !contact.locale && !contact.guardianEmail) return;
+  await em.execute(
+    `insert into user_contact (user_id, email, locale, guardian_email, email_marketing_consent, updated_at)
+     values (?, ?, ?, ?, false, now())
+     on conflict (user_id) do update set
+       email = coalesce(excluded.email, user_contact.email),
+       locale = coalesce(excluded.locale, user_contact.locale),
+       guardian_email = coalesce(excluded.guardian_email, user_contact.guardian_email),
+       updated_at = now()`,
+    [contact.userId, contact.email ?? null, contact.locale ?? null, contact.guardianEmail ?? null],
+  );
+}
