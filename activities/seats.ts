@@ -1,26 +1,28 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { confirmSeats, holdSeats, releaseHold } from '../src/signups/seats.js';
-import type { SignupStatus } from '../src/signups/status.js';
+import {
+  awaitConsent,
+  cancelSignup,
+  confirmSeats,
+  holdSeats,
+  readGuardianDecision,
+  rejectSignup,
+  reinstateAfterLatePayment,
+  releaseHold,
+} from '../src/signups/seats.js';
 
 /** Seat activities: each forks its own entity manager and runs one transaction from src/signups/seats.ts. */
 export function createSeatActivities(orm: MikroORM) {
+  const em = () => orm.em.fork();
   return {
-    async holdSeats(input: {
-      signupId: string;
-      holdSeconds: number;
-    }): Promise<{ status: SignupStatus; holdExpiresAt?: string; reason?: string }> {
-      const outcome = await holdSeats(orm.em.fork(), input);
-      if (outcome.status === 'held') return { status: 'held', holdExpiresAt: outcome.holdExpiresAt.toISOString() };
-      if (outcome.status === 'rejected') return { status: 'rejected', reason: outcome.reason };
-      return { status: outcome.status };
-    },
-
-    async confirmSeats(input: { signupId: string }): Promise<SignupStatus> {
-      return confirmSeats(orm.em.fork(), input);
-    },
-
-    async releaseHold(input: { signupId: string }): Promise<SignupStatus> {
-      return releaseHold(orm.em.fork(), input);
-    },
+    holdSeats: (input: { signupId: string; holdSeconds: number; allowWaitlist: boolean }) => holdSeats(em(), input),
+    confirmSeats: (input: { signupId: string; paid: boolean }) => confirmSeats(em(), input),
+    releaseHold: (input: { signupId: string; offerSeconds: number }) => releaseHold(em(), input),
+    cancelSignup: (input: { signupId: string; by: 'participant' | 'organizer'; reason?: string; offerSeconds: number }) =>
+      cancelSignup(em(), input),
+    rejectSignup: (input: { signupId: string; reason: string }) => rejectSignup(em(), input),
+    awaitConsent: (input: { signupId: string }) => awaitConsent(em(), input),
+    readGuardianDecision: (input: { signupId: string }) => readGuardianDecision(em(), input.signupId),
+    // The reinstated hold only bridges the step to confirmation, which follows at once.
+    reinstateAfterLatePayment: (input: { signupId: string }) => reinstateAfterLatePayment(em(), { ...input, holdSeconds: 300 }),
   };
 }

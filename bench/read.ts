@@ -83,7 +83,7 @@ async function serve(): Promise<void> {
       verifyToken: await createTokenVerifier(config.jwt),
       logger: createLogger('info', 'api-bench'),
       taskQueue: config.temporal.taskQueue,
-      holdSeconds: config.signup.holdSeconds,
+      config,
     });
     const appServer = app.listen(0, '127.0.0.1');
     await once(appServer, 'listening');

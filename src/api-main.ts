@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createTokenVerifier } from './auth/tokens.js';
 import { openOrm } from './db/orm.js';
-import { createApp } from './http/app.js';
+import { createApp, statusFeedOf } from './http/app.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
@@ -16,7 +16,8 @@ const app = createApp({
   verifyToken: await createTokenVerifier(config.jwt),
   logger,
   taskQueue: config.temporal.taskQueue,
-  holdSeconds: config.signup.holdSeconds,
+  config,
+  databaseUrl: config.database.url,
 });
 
 const server = app.listen(config.port);
@@ -27,6 +28,8 @@ onShutdownSignal(async (signal) => {
   logger.info({ signal }, 'stopping: no new requests, finishing the ones in flight');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  // Ends the open event streams (clients reconnect elsewhere); server.close() waits for them.
+  await statusFeedOf(app)?.close();
   await closed;
   await orm.close();
   await temporal.connection.close();

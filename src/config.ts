@@ -13,6 +13,7 @@ const booleanFromEnv = z
 // Never usable in production (see the refinement below): it only exists so that a fresh
 // checkout can mint tokens with `npm run token` without any identity provider.
 export const DEV_JWT_SECRET = 'eventbook-dev-only-secret-never-use-in-production';
+const DEV_CONSENT_SECRET = 'eventbook-dev-only-consent-secret-change-me';
 
 export const configSchema = z
   .object({
@@ -31,6 +32,16 @@ export const configSchema = z
 
     /** How long a seat hold lasts before the signup workflow releases it. */
     SIGNUP_HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** How long seats offered to the head of the waitlist stay reserved for them. */
+    SIGNUP_OFFER_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(43_200),
+    /** How long a guardian has to answer a consent request. */
+    SIGNUP_CONSENT_SECONDS: z.coerce.number().int().min(1).max(14 * 86_400).default(172_800),
+    /** After a hold ran out, how long a payment that still arrives is matched to its signup. */
+    SIGNUP_LATE_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(604_800),
+    /** Where links in e-mails point (consent links). */
+    PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
+    /** Signs guardian consent links (HMAC-SHA256). */
+    CONSENT_TOKEN_SECRET: z.string().min(32).default(DEV_CONSENT_SECRET),
 
     SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
@@ -57,6 +68,9 @@ export const configSchema = z
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_DEV_SECRET'], message: 'dev tokens are not accepted in production' });
     }
+    if (env.NODE_ENV === 'production' && env.CONSENT_TOKEN_SECRET === DEV_CONSENT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['CONSENT_TOKEN_SECRET'], message: 'set a secret of your own in production' });
+    }
     if (env.NODE_ENV === 'production' && !env.JWT_JWKS_URL && !env.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'production needs JWT_JWKS_URL or JWT_PUBLIC_KEY' });
     }
@@ -71,7 +85,14 @@ export interface Config {
   logFormat: RawConfig['LOG_FORMAT'];
   database: { url: string; poolMax: number };
   temporal: { address: string; namespace: string; taskQueue: string };
-  signup: { holdSeconds: number };
+  signup: {
+    holdSeconds: number;
+    offerSeconds: number;
+    consentSeconds: number;
+    latePaymentGraceSeconds: number;
+    consentTokenSecret: string;
+  };
+  publicBaseUrl: string;
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   stripe: { secretKey: string; webhookSecret: string; apiBase?: URL };
   jwt: {
@@ -105,7 +126,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logFormat: e.LOG_FORMAT,
     database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
-    signup: { holdSeconds: e.SIGNUP_HOLD_SECONDS },
+    signup: {
+      holdSeconds: e.SIGNUP_HOLD_SECONDS,
+      offerSeconds: e.SIGNUP_OFFER_SECONDS,
+      consentSeconds: e.SIGNUP_CONSENT_SECONDS,
+      latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
+      consentTokenSecret: e.CONSENT_TOKEN_SECRET,
+    },
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
     smtp: {
       host: e.SMTP_HOST,
       port: e.SMTP_PORT,

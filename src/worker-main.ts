@@ -3,18 +3,19 @@ import { openOrm } from './db/orm.js';
 import { createLogger } from './logger.js';
 import { configOrExit } from './main-support.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
-import { createWorker } from './temporal/worker.js';
+import { createActivityDependencies, createWorker } from './temporal/worker.js';
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel, 'worker', config.logFormat);
 installTemporalRuntime(logger);
 const orm = await openOrm(config.database);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+const activities = createActivityDependencies(config, orm);
 const worker = await createWorker({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
-  orm,
+  activities,
 });
 
 logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker polling');
@@ -22,5 +23,6 @@ logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.add
 // activities get the shutdown grace time, and run() resolves.
 await worker.run();
 await connection.close();
+activities.close();
 await orm.close();
 logger.info('worker stopped');

@@ -1,61 +1,300 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { NotificationKind } from '../src/events/event-data.js';
+import {
+  cancelSignupUpdate,
   confirmSignupUpdate,
+  eventFinishedSignal,
+  guardianDecisionSignal,
+  paymentEventSignal,
   searchAttributes,
+  signupProgressQuery,
   signupStatusQuery,
+  waitlistClosedSignal,
+  waitlistOfferSignal,
+  type CancelRequest,
+  type SignupProgress,
   type SignupWorkflowInput,
   type SignupWorkflowResult,
 } from '../src/temporal/contract.js';
-import { isFinalSignupStatus, type SignupStatus } from '../src/signups/status.js';
+import type { WaitlistOffer } from '../src/signups/seats.js';
+import { isFinalSignupStatus, nextSignupStatus, type SignupStatus } from '../src/signups/status.js';
 
 // Seat moves are short database transactions; retry transient failures (database restarts,
-// connection loss) with backoff, and let an operator see a flow that keeps failing.
+// connection loss) with backoff. Business outcomes are return values, never errors.
 const seats = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
+// Stripe calls carry idempotency keys, so retrying them is safe; Stripe refusing a request
+// (invalid, card declined) is non-retryable and raised by the activity as such.
+const payments = proxyActivities<Activities>({
+  startToCloseTimeout: '45 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 15 },
+});
+
+// A message is sent at most once per key (the notification log), so retries never send twice.
+// Mail trouble must not stop a signup: after the last attempt the flow logs it and goes on.
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+});
+
 /**
- * One signup: hold the seats, wait for confirmation until the hold times out, then confirm or release.
+ * One signup, from request to the end of the event: guardian consent (if the requester is a minor),
+ * seats held or a place on the waitlist, payment while the hold lasts, confirmation with ticket
+ * codes, and cancellation with a refund at any point until the event is over.
  */
 export async function signupWorkflow(input: SignupWorkflowInput): Promise<SignupWorkflowResult> {
-  let status: SignupStatus = 'requested';
-  let confirmationRequested = false;
+  const { signupId } = input;
+  const progress: SignupProgress = {
+    status: 'requested',
+    paymentState: input.paid ? 'awaiting' : 'not-needed',
+    seenPaymentEvents: 0,
+  };
+  let guardianDecision: 'approved' | 'denied' | undefined;
+  let offer: { holdExpiresAt: string } | undefined;
+  let offerAccepted = false;
+  let cancelRequest: CancelRequest | undefined;
+  let waitlistClosed = false;
+  let eventFinished = false;
+  let paymentSucceeded = false;
+  const seenStripeEvents = new Set<string>();
 
   const moveTo = (next: SignupStatus) => {
-    status = next;
+    if (next === progress.status) return;
+    progress.status = next;
     upsertSearchAttributes([{ key: searchAttributes.signupStatus, value: next }]);
   };
 
-  setHandler(signupStatusQuery, () => status);
+  setHandler(signupStatusQuery, () => progress.status);
+  setHandler(signupProgressQuery, () => progress);
+  setHandler(guardianDecisionSignal, (decision) => {
+    guardianDecision ??= decision;
+  });
+  setHandler(waitlistOfferSignal, (offered) => {
+    offer ??= offered;
+  });
+  setHandler(waitlistClosedSignal, () => {
+    waitlistClosed = true;
+  });
+  setHandler(eventFinishedSignal, () => {
+    eventFinished = true;
+  });
+  setHandler(paymentEventSignal, (event) => {
+    // Stripe delivers at least once; a delivery seen before changes nothing.
+    if (seenStripeEvents.has(event.stripeEventId)) return;
+    seenStripeEvents.add(event.stripeEventId);
+    progress.seenPaymentEvents = seenStripeEvents.size;
+    if (event.kind === 'succeeded') paymentSucceeded = true;
+    else if (!paymentSucceeded) {
+      progress.paymentState = 'failed';
+      progress.lastPaymentError = event.kind === 'failed' ? 'payment failed; it may be retried while the hold lasts' : 'payment canceled';
+    }
+  });
   setHandler(
     confirmSignupUpdate,
     async () => {
-      confirmationRequested = true;
-      await condition(() => isFinalSignupStatus(status));
-      return status;
+      offerAccepted = true;
+      await condition(() => progress.status !== 'held');
+      return progress.status;
     },
     {
-      // A confirmation may arrive while the hold is still being placed; it then applies as soon
-      // as the seats are held (or answers `rejected` if they never are).
       validator: () => {
-        if (isFinalSignupStatus(status)) {
-          throw ApplicationFailure.create({ type: 'SignupNotHeld', message: `signup is ${status}, not held` });
+        if (progress.status !== 'held' || !offer || input.paid) {
+          throw ApplicationFailure.create({
+            type: 'SignupNotHeld',
+            message: input.paid ? 'paid signups are confirmed by their payment' : `signup is ${progress.status}, with no offer to take`,
+          });
+        }
+      },
+    },
+  );
+  setHandler(
+    cancelSignupUpdate,
+    async (request) => {
+      cancelRequest ??= request;
+      await condition(() => isFinalSignupStatus(progress.status));
+      return progress.status;
+    },
+    {
+      validator: (request: CancelRequest) => {
+        if (request.by !== 'participant' && request.by !== 'organizer') {
+          throw ApplicationFailure.create({ type: 'BadCancelRequest', message: 'by must be participant or organizer' });
+        }
+        if (!nextSignupStatus(progress.status, 'cancel')) {
+          throw ApplicationFailure.create({ type: 'SignupNotActive', message: `signup is ${progress.status}` });
         }
       },
     },
   );
 
-  const hold = await seats.holdSeats({ signupId: input.signupId, holdSeconds: input.holdTimeoutSeconds });
-  moveTo(hold.status);
-  if (hold.status !== 'held') return { signupId: input.signupId, status };
+  const finish = (): SignupWorkflowResult => ({ signupId, status: progress.status });
 
-  const confirmedInTime = await condition(() => confirmationRequested, `${input.holdTimeoutSeconds} seconds`);
-  moveTo(
-    confirmedInTime
-      ? await seats.confirmSeats({ signupId: input.signupId })
-      : await seats.releaseHold({ signupId: input.signupId }),
-  );
-  return { signupId: input.signupId, status };
+  // 1. A minor's guardian decides first; no seats are held meanwhile (see docs/architecture.md).
+  if (input.needsGuardianConsent) {
+    moveTo((await seats.awaitConsent({ signupId })).status);
+    await notify('consent-request', 'consent-request');
+    const answered = await condition(
+      () => guardianDecision !== undefined || cancelRequest !== undefined,
+      `${input.consentTimeoutSeconds} seconds`,
+    );
+    // A decision recorded in the database whose signal got lost still counts.
+    if (!answered) guardianDecision = (await seats.readGuardianDecision({ signupId })) ?? undefined;
+    if (cancelRequest) {
+      await cancel(cancelRequest);
+      return finish();
+    }
+    if (guardianDecision !== 'approved') {
+      const reason = guardianDecision === 'denied' ? 'guardian_declined' : 'guardian_did_not_answer';
+      moveTo((await seats.rejectSignup({ signupId, reason })).status);
+      await notify('rejection', 'rejection', { reason });
+      return finish();
+    }
+  }
+
+  // 2. Seats, or a place on the waitlist.
+  const hold = await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true });
+  moveTo(hold.status);
+  if (hold.status === 'rejected') {
+    await notify('rejection', 'rejection', { reason: hold.reason ?? 'sold_out' });
+    return finish();
+  }
+  await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' });
+
+  if (hold.status === 'waitlisted') {
+    await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed);
+    if (cancelRequest) {
+      await cancel(cancelRequest);
+      return finish();
+    }
+    if (!offer) {
+      moveTo((await seats.rejectSignup({ signupId, reason: 'waitlist_closed' })).status);
+      await notify('rejection', 'rejection', { reason: 'waitlist_closed' });
+      return finish();
+    }
+    moveTo('held');
+    await notify('waitlist-offer', 'waitlist-offer', { expiresAt: offer.holdExpiresAt });
+  }
+
+  // 3. Held seats become confirmed: at once when free, when the offer is taken, or when paid.
+  const windowSeconds = offer ? input.offerTimeoutSeconds : input.holdTimeoutSeconds;
+  if (input.paid) {
+    await payments.createPaymentIntent({ signupId });
+    await condition(() => paymentSucceeded || cancelRequest !== undefined, `${windowSeconds} seconds`);
+    if (cancelRequest && !paymentSucceeded) {
+      await cancel(cancelRequest);
+      return finish();
+    }
+    // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
+    if (!paymentSucceeded) paymentSucceeded = (await payments.checkPaymentIntent({ signupId })) === 'succeeded';
+    if (!paymentSucceeded) {
+      // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
+      paymentSucceeded = (await payments.cancelPaymentIntent({ signupId })) === 'succeeded';
+    }
+    if (!paymentSucceeded) {
+      await expire();
+      await settleLatePayment();
+      return finish();
+    }
+    progress.paymentState = 'succeeded';
+  } else if (offer) {
+    const taken = await condition(() => offerAccepted || cancelRequest !== undefined, `${windowSeconds} seconds`);
+    if (cancelRequest) {
+      await cancel(cancelRequest);
+      return finish();
+    }
+    if (!taken) {
+      await expire();
+      return finish();
+    }
+  }
+  moveTo((await seats.confirmSeats({ signupId, paid: input.paid })).status);
+  if (input.paid) await notify('payment-receipt', 'payment-receipt');
+  await notify('confirmation', 'confirmation');
+
+  // 4. Confirmed until the event is over, or until someone cancels.
+  await condition(() => cancelRequest !== undefined || eventFinished);
+  if (cancelRequest) {
+      await cancel(cancelRequest);
+      return finish();
+    }
+  return finish();
+
+  async function cancel(request: CancelRequest): Promise<void> {
+    const result = await seats.cancelSignup({ signupId, by: request.by, reason: request.reason, offerSeconds: input.offerTimeoutSeconds });
+    moveTo(result.status);
+    await tellOffered(result.offers);
+    if (result.status !== 'cancelled') return;
+    let refundMinor = 0;
+    if (input.paid && (paymentSucceeded || result.previousStatus === 'confirmed')) {
+      refundMinor = (await payments.refundSignup({ signupId, purpose: 'cancellation' })).refundMinor;
+      if (refundMinor > 0) progress.paymentState = 'refunded';
+    } else if (input.paid && result.previousStatus === 'held') {
+      // Cancelled while paying: stop the intent. A payment that slipped through is refunded in full.
+      if ((await payments.cancelPaymentIntent({ signupId })) === 'succeeded') {
+        refundMinor = (await payments.refundSignup({ signupId, purpose: 'cancelled-while-paying', full: true })).refundMinor;
+      }
+    }
+    await notify('cancellation-receipt', 'cancellation-receipt', { refundMinor, by: request.by, reason: request.reason });
+  }
+
+  /** The hold (or offer) ran out: the seats go back, to the next in line if someone waits. */
+  async function expire(): Promise<void> {
+    const result = await seats.releaseHold({ signupId, offerSeconds: input.offerTimeoutSeconds });
+    moveTo(result.status);
+    await tellOffered(result.offers);
+    await notify('rejection', 'hold-expired', { reason: offer ? 'offer_expired' : 'payment_not_received' });
+  }
+
+  /**
+   * The documented late-payment rule: a payment that lands after the hold ran out is never kept
+   * without a ticket. If seats are free the signup is confirmed after all; otherwise it is refunded
+   * in full, and the participant is told either way.
+   */
+  async function settleLatePayment(): Promise<void> {
+    const paidLate = await condition(() => paymentSucceeded, `${input.latePaymentGraceSeconds} seconds`);
+    if (!paidLate) return;
+    const reinstated = await seats.reinstateAfterLatePayment({ signupId });
+    if (reinstated.status === 'held') {
+      moveTo((await seats.confirmSeats({ signupId, paid: true })).status);
+      progress.paymentState = 'succeeded';
+      await notify('payment-receipt', 'payment-receipt');
+      await notify('confirmation', 'confirmation');
+      // Confirmed after all: from here on like any confirmed signup.
+      await condition(() => cancelRequest !== undefined || eventFinished);
+      if (cancelRequest) await cancel(cancelRequest);
+      return;
+    }
+    const refund = await payments.refundSignup({ signupId, purpose: 'late-payment', full: true });
+    progress.paymentState = 'refunded';
+    await notify('rejection', 'late-payment-refunded', { reason: 'paid_after_hold_expired', refundMinor: refund.refundMinor });
+  }
+
+  async function tellOffered(offers: WaitlistOffer[]): Promise<void> {
+    for (const offered of offers) {
+      await getExternalWorkflowHandle(offered.workflowId).signal(waitlistOfferSignal, {
+        holdExpiresAt: offered.holdExpiresAt,
+      });
+    }
+  }
+
+  async function notify(kind: NotificationKind, step: string, details: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await mail.sendSignupNotification({ signupId, kind, step, details });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.error('notification not sent', { signupId, kind, step, error: error.message });
+    }
+  }
 }

@@ -34,6 +34,7 @@ import {
 } from '../events/admin-routes.js';
 import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySchema } from '../events/public-routes.js';
 import { healthSchema, readinessSchema } from '../health/routes.js';
+import { signupEventStreamSchema } from '../signups/feed-routes.js';
 import { eventPath, idempotencyHeaders, signupPath, signupRequestSchema, signupViewSchema } from '../signups/routes.js';
 import {
   adminEventPageSchema,
@@ -181,6 +182,24 @@ export const apiOperations: ApiOperation[] = [
       200: { description: 'The confirmed signup', schema: signupViewSchema },
       404: problem('not-found', 'No signup with this id of yours'),
       409: problem('signup-not-held', 'The hold was released, or the signup rejected'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/signups/{signupId}/events',
+    operationId: 'followSignup',
+    summary: 'Follow a signup (server-sent events)',
+    description:
+      'Its owner and admins; anyone else gets 404. Errors are answered before the stream starts, as problem ' +
+      'documents. Use this instead of polling GET /v1/signups/{signupId} (e.g. with EventSource, which cannot ' +
+      'send an Authorization header: use a fetch-based client).',
+    tags: ['signups'],
+    auth: 'signed-in',
+    params: signupPath,
+    responses: {
+      200: { description: 'The event stream', contentType: 'text/event-stream', schema: signupEventStreamSchema },
+      404: problem('not-found', 'No signup with this id that you may see'),
+      503: problem('service-unavailable', 'Live updates are not available on this server right now (e.g. it is shutting down)'),
     },
   },
   {

@@ -10,7 +10,16 @@ import { createPublicCatalog } from '../events/public-catalog.js';
 import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
 import type { Logger } from '../logger.js';
+import { signupFeedRoutes } from '../signups/feed-routes.js';
 import { signupRoutes } from '../signups/routes.js';
+import { createSignupCommands } from '../signups/commands.js';
+import { consentRoutes } from '../consents/routes.js';
+import { createConsentService } from '../consents/service.js';
+import { createPaymentGateway, createStripeClient } from '../payments/stripe-gateway.js';
+import { createStripeWebhookHandler } from '../payments/webhook.js';
+import { stripeWebhookRoutes } from '../payments/webhook-routes.js';
+import type { Config } from '../config.js';
+import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status-feed.js';
 import { createSignupService } from '../signups/service.js';
 import { apiDocsRoutes } from './api-docs.js';
 import { authenticate } from './auth.js';
@@ -23,7 +32,17 @@ export interface AppDependencies {
   verifyToken: TokenVerifier;
   logger: Logger;
   taskQueue: string;
-  holdSeconds: number;
+  /** Signup timings, the consent link secret and the Stripe settings come from here. */
+  config: Pick<Config, 'signup' | 'stripe'>;
+  /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
+  databaseUrl?: string;
+}
+
+const statusFeeds = new WeakMap<Express, SignupStatusFeed>();
+
+/** The status feed createApp made: close it on shutdown, after server.close() and before the ORM. */
+export function statusFeedOf(app: Express): SignupStatusFeed | undefined {
+  return statusFeeds.get(app);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -46,27 +65,44 @@ export function createApp(deps: AppDependencies): Express {
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
     }),
   );
-  app.use(requireJsonBody);
-  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
-
+  const signups = createSignupService({
+    orm: deps.orm,
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    settings: deps.config.signup,
+  });
   const context: RouteContext = {
     authenticate: authenticate(deps.verifyToken),
     orm: deps.orm,
     temporal: deps.temporal,
     events: createEventAdminService({ orm: deps.orm }),
     catalog: createPublicCatalog({ orm: deps.orm }),
-    signups: createSignupService({
+    signups,
+    signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups }),
+    consents: createConsentService({ orm: deps.orm, temporal: deps.temporal, secret: deps.config.signup.consentTokenSecret }),
+    stripeWebhook: createStripeWebhookHandler({
       orm: deps.orm,
       temporal: deps.temporal,
-      taskQueue: deps.taskQueue,
-      holdSeconds: deps.holdSeconds,
+      gateway: createPaymentGateway(createStripeClient(deps.config.stripe), deps.config.stripe.webhookSecret),
+      logger: deps.logger,
     }),
+    // Connects only when the first client subscribes.
+    statusFeed: deps.databaseUrl ? createSignupStatusFeed({ databaseUrl: deps.databaseUrl, logger: deps.logger }) : undefined,
   };
+
+  if (context.statusFeed) statusFeeds.set(app, context.statusFeed);
+
+  // Before the JSON parser: Stripe's signature is over the raw bytes.
+  app.use(stripeWebhookRoutes(context));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
 
   app.use(healthRoutes(context));
   app.use(eventAdminRoutes(context));
   app.use(publicEventRoutes(context));
   app.use(signupRoutes(context));
+  app.use(consentRoutes(context));
+  app.use(signupFeedRoutes(context));
   app.get('/problems/:slug', describeProblem);
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 

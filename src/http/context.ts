@@ -4,14 +4,23 @@ import type { RequestHandler } from 'express';
 import type { Role } from '../auth/principal.js';
 import type { EventAdminService } from '../events/admin-service.js';
 import type { PublicCatalog } from '../events/public-catalog.js';
+import type { ConsentService } from '../consents/service.js';
+import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
+import type { SignupStatusFeed } from '../signups/status-feed.js';
 
 /** What route modules get: the domain services and the auth guard, nothing they could misuse. */
 export interface RouteContext {
   authenticate: (allowed?: readonly Role[]) => RequestHandler;
   signups: SignupService;
+  signupCommands: SignupCommands;
+  consents: ConsentService;
+  /** Verifies a Stripe webhook and hands it to its signup's workflow. */
+  stripeWebhook: (rawBody: Buffer, signature: string | undefined) => Promise<{ received: true; delivered: boolean }>;
   events: EventAdminService;
   catalog: PublicCatalog;
   orm: MikroORM;
   temporal: Client;
+  /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
+  statusFeed?: SignupStatusFeed;
 }

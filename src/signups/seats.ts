@@ -1,100 +1,318 @@
+import { randomBytes } from 'node:crypto';
 import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
+import { Attendee } from './attendee.entity.js';
 import { Signup } from './signup.entity.js';
-import { nextSignupStatus, type SignupStatus } from './status.js';
+import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupTransition } from './status.js';
 
 /**
- * The one code path that moves seats. Each function is one transaction that locks the signup row,
- * checks the move against the status table, moves the event's counters with a single conditional
- * UPDATE and writes the signup's new status, so counters and rows can never disagree.
- * Each is idempotent: called again after it succeeded (an activity retry), it changes nothing
- * and answers the state already reached.
+ * The one code path that moves seats. Each exported function is one transaction that locks the
+ * signup row, checks the move against the status table, moves the event's (and the ticket type's)
+ * counters with conditional UPDATEs and writes the signup's new status, so counters and rows can
+ * never disagree. Seats freed by a release or a cancellation are offered to the waitlist in the
+ * same transaction, so a newcomer can never take a seat someone is queueing for.
+ * Each function is idempotent: called again after it succeeded (an activity retry), it changes
+ * nothing and answers the state already reached.
  */
 
-export type HoldOutcome =
-  | { status: 'held'; holdExpiresAt: Date }
-  | { status: 'rejected'; reason: string }
-  | { status: Exclude<SignupStatus, 'held' | 'rejected'> };
+/** A waitlisted signup that was just given freed seats; its workflow must be told. */
+export interface WaitlistOffer {
+  signupId: string;
+  workflowId: string;
+  holdExpiresAt: string;
+}
+
+export interface SeatMove {
+  status: SignupStatus;
+  holdExpiresAt?: string;
+  reason?: string;
+  /** Waitlisted signups that got the seats this move freed. */
+  offers: WaitlistOffer[];
+}
 
 export async function holdSeats(
   em: EntityManager,
-  input: { signupId: string; holdSeconds: number; now?: Date },
-): Promise<HoldOutcome> {
+  input: { signupId: string; holdSeconds: number; allowWaitlist: boolean; now?: Date },
+): Promise<SeatMove> {
   return em.transactional(async (tx) => {
     const signup = await lockSignup(tx, input.signupId);
-    if (signup.status !== 'requested') return outcomeOf(signup);
+    if (signup.status !== 'requested' && signup.status !== 'awaiting_consent') return moveOf(signup);
+    const now = input.now ?? new Date();
+    const event = await tx.findOneOrFail(LiveEvent, signup.event.id);
 
-    // The capacity check and the increment are one statement: two concurrent holds cannot both
-    // see the last seat free.
-    const reserved = await tx.execute<QueryResult>(
-      `update "event" set held_count = held_count + ?, updated_at = now()
-        where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
-      [signup.seats, signup.event.id, signup.seats],
-      'run',
-    );
-    if (reserved.affectedRows === 1) {
-      const now = input.now ?? new Date();
+    if (event.status === 'published' && (await takeSeats(tx, signup))) {
       signup.status = transition(signup, 'hold');
       signup.holdExpiresAt = new Date(now.getTime() + input.holdSeconds * 1000);
+    } else if (event.status === 'published' && input.allowWaitlist && event.waitlistEnabled) {
+      signup.status = transition(signup, 'waitlist');
+      signup.waitlistedAt = now;
     } else {
-      const event = await tx.findOneOrFail(LiveEvent, signup.event.id);
-      signup.status = transition(signup, 'reject');
+      end(signup, 'reject', now);
       signup.rejectionReason = event.status === 'published' ? 'sold_out' : 'event_not_open';
+      await giveBackPromoUse(tx, signup);
     }
-    return outcomeOf(signup);
+    return moveOf(signup);
   });
 }
 
-/** Turns held seats into confirmed ones. Answers the status the signup is in afterwards. */
-export async function confirmSeats(em: EntityManager, input: { signupId: string; now?: Date }): Promise<SignupStatus> {
+/**
+ * Turns held seats into confirmed ones and gives every attendee an unguessable ticket code.
+ * `paid` records the payment that confirmed it.
+ */
+export async function confirmSeats(
+  em: EntityManager,
+  input: { signupId: string; paid?: boolean; now?: Date },
+): Promise<SeatMove> {
   return em.transactional(async (tx) => {
     const signup = await lockSignup(tx, input.signupId);
-    if (signup.status !== 'held') return signup.status;
-    await moveCounters(tx, signup.event.id, { held: -signup.seats, confirmed: signup.seats });
+    if (signup.status !== 'held') return moveOf(signup);
+    const now = input.now ?? new Date();
+    await moveCounters(tx, signup, { held: -signup.seats, confirmed: signup.seats });
     signup.status = transition(signup, 'confirm');
-    signup.confirmedAt = input.now ?? new Date();
-    return signup.status;
+    signup.confirmedAt = now;
+    if (input.paid) signup.paidAt = now;
+    signup.paymentClientSecret = null;
+    for (const attendee of await tx.find(Attendee, { signup })) attendee.ticketCode ??= newTicketCode();
+    return moveOf(signup);
   });
 }
 
-/** Gives held seats back. Answers the status the signup is in afterwards. */
-export async function releaseHold(em: EntityManager, input: { signupId: string; now?: Date }): Promise<SignupStatus> {
+/** Gives back the seats of a hold (or waitlist offer) that ran out, and offers them to the waitlist. */
+export async function releaseHold(
+  em: EntityManager,
+  input: { signupId: string; offerSeconds: number; now?: Date },
+): Promise<SeatMove> {
   return em.transactional(async (tx) => {
     const signup = await lockSignup(tx, input.signupId);
-    if (signup.status !== 'held') return signup.status;
-    await moveCounters(tx, signup.event.id, { held: -signup.seats, confirmed: 0 });
-    signup.status = transition(signup, 'release');
-    signup.releasedAt = input.now ?? new Date();
-    return signup.status;
+    if (signup.status !== 'held') return moveOf(signup);
+    const now = input.now ?? new Date();
+    await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
+    end(signup, 'release', now);
+    signup.paymentClientSecret = null;
+    await giveBackPromoUse(tx, signup);
+    await tx.flush();
+    return moveOf(signup, await offerFreedSeats(tx, signup.event.id, input.offerSeconds, now));
   });
+}
+
+/**
+ * Cancels a signup in any active status: held or confirmed seats go back (and on to the waitlist).
+ * Money is not this function's business: the workflow refunds what `refundDue` says.
+ */
+export async function cancelSignup(
+  em: EntityManager,
+  input: {
+    signupId: string;
+    by: 'participant' | 'organizer';
+    reason?: string;
+    offerSeconds: number;
+    now?: Date;
+  },
+): Promise<SeatMove & { previousStatus: SignupStatus }> {
+  return em.transactional(async (tx) => {
+    const signup = await lockSignup(tx, input.signupId);
+    const previousStatus = signup.status;
+    if (!nextSignupStatus(signup.status, 'cancel')) return { ...moveOf(signup), previousStatus };
+    const now = input.now ?? new Date();
+    if (signup.status === 'held') await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
+    if (signup.status === 'confirmed') await moveCounters(tx, signup, { held: 0, confirmed: -signup.seats });
+    end(signup, 'cancel', now);
+    signup.cancelledBy = input.by;
+    signup.cancellationReason = input.reason ?? null;
+    signup.paymentClientSecret = null;
+    await giveBackPromoUse(tx, signup);
+    await tx.flush();
+    const freedSeats = previousStatus === 'held' || previousStatus === 'confirmed';
+    const offers = freedSeats ? await offerFreedSeats(tx, signup.event.id, input.offerSeconds, now) : [];
+    return { ...moveOf(signup, offers), previousStatus };
+  });
+}
+
+/** Ends a signup that holds no seats: consent denied or never given, or the waitlist closed. */
+export async function rejectSignup(
+  em: EntityManager,
+  input: { signupId: string; reason: string; now?: Date },
+): Promise<SeatMove> {
+  return em.transactional(async (tx) => {
+    const signup = await lockSignup(tx, input.signupId);
+    if (!nextSignupStatus(signup.status, 'reject')) return moveOf(signup);
+    end(signup, 'reject', input.now ?? new Date());
+    signup.rejectionReason = input.reason;
+    await giveBackPromoUse(tx, signup);
+    return moveOf(signup);
+  });
+}
+
+/**
+ * The late-payment rule's first half: seats for a signup whose hold ran out but whose payment then
+ * arrived. Answers `held` when they were free (and the user has no other active signup for the
+ * event); otherwise the signup stays `released` and the caller refunds.
+ */
+export async function reinstateAfterLatePayment(
+  em: EntityManager,
+  input: { signupId: string; holdSeconds: number; now?: Date },
+): Promise<SeatMove> {
+  return em.transactional(async (tx) => {
+    const signup = await lockSignup(tx, input.signupId);
+    if (signup.status !== 'released') return moveOf(signup);
+    const otherActive = await tx.count(Signup, {
+      event: signup.event,
+      userId: signup.userId,
+      status: { $in: [...activeSignupStatuses] },
+    });
+    if (otherActive > 0 || !(await takeSeats(tx, signup))) return moveOf(signup);
+    signup.status = transition(signup, 'reinstate');
+    signup.releasedAt = null;
+    signup.holdExpiresAt = new Date((input.now ?? new Date()).getTime() + input.holdSeconds * 1000);
+    if (signup.promoCode) {
+      // The participant has paid already: the code counts again where its limit allows.
+      await tx.execute(
+        `update promo_code set used_count = used_count + 1
+          where event_id = ? and code = ? and (max_uses is null or used_count < max_uses)`,
+        [signup.event.id, signup.promoCode],
+        'run',
+      );
+    }
+    return moveOf(signup);
+  });
+}
+
+/** What the guardian answered, as recorded by the consent endpoint (null: nothing yet). */
+export async function readGuardianDecision(em: EntityManager, signupId: string): Promise<'approved' | 'denied' | null> {
+  const signup = await em.findOneOrFail(Signup, signupId);
+  return signup.guardianDecision ?? null;
+}
+
+/** Marks the signup as waiting for its guardian (no seats are held meanwhile). */
+export async function awaitConsent(em: EntityManager, input: { signupId: string }): Promise<SeatMove> {
+  return em.transactional(async (tx) => {
+    const signup = await lockSignup(tx, input.signupId);
+    if (signup.status === 'requested') signup.status = transition(signup, 'ask-consent');
+    return moveOf(signup);
+  });
+}
+
+/**
+ * Offers seats that are free right now to the waitlist: used after an organizer raised the capacity.
+ * (Releases and cancellations do this themselves, inside their own transaction.)
+ */
+export async function offerFreeSeats(
+  em: EntityManager,
+  input: { eventId: string; offerSeconds: number; now?: Date },
+): Promise<WaitlistOffer[]> {
+  return em.transactional((tx) => offerFreedSeats(tx, input.eventId, input.offerSeconds, input.now ?? new Date()));
+}
+
+/**
+ * Walks the waitlist in order and offers seats to each signup whose party fits in what is free.
+ * A party too large for the free seats keeps its place and is passed over for now ("first in line
+ * that fits"): seats never stay empty while someone who fits is waiting. See docs/architecture.md.
+ */
+async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds: number, now: Date): Promise<WaitlistOffer[]> {
+  const offers: WaitlistOffer[] = [];
+  // Candidates another transaction is moving right now are skipped; that move decides for them.
+  const queue = await tx.execute<{ id: string }[]>(
+    `select s.id from signup s join event e on e.id = s.event_id
+      where s.event_id = ? and s.status = 'waitlisted' and s.seats <= e.capacity - e.held_count - e.confirmed_count
+      order by s.waitlisted_at, s.id limit 200 for update of s skip locked`,
+    [eventId],
+  );
+  for (const { id } of queue) {
+    const signup = await tx.findOneOrFail(Signup, id);
+    if (!(await takeSeats(tx, signup))) continue;
+    signup.status = transition(signup, 'offer');
+    signup.offeredAt = now;
+    signup.holdExpiresAt = new Date(now.getTime() + offerSeconds * 1000);
+    offers.push({ signupId: signup.id, workflowId: signup.workflowId, holdExpiresAt: signup.holdExpiresAt.toISOString() });
+  }
+  return offers;
+}
+
+/**
+ * Holds seats for the signup if they are free: the capacity check and the increment are one
+ * statement per counter, so two concurrent holds cannot both see the last seat free. A ticket type
+ * with its own capacity must have room too; if the event has none, the ticket type's increment is
+ * undone within the same transaction.
+ */
+async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
+  const ticketTypeId = signup.ticketType?.id;
+  if (ticketTypeId) {
+    const typeReserved = await tx.execute<QueryResult>(
+      `update ticket_type set held_count = held_count + ?
+        where id = ? and (capacity is null or held_count + confirmed_count + ? <= capacity)`,
+      [signup.seats, ticketTypeId, signup.seats],
+      'run',
+    );
+    if (typeReserved.affectedRows !== 1) return false;
+  }
+  const reserved = await tx.execute<QueryResult>(
+    `update "event" set held_count = held_count + ?, updated_at = now()
+      where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
+    [signup.seats, signup.event.id, signup.seats],
+    'run',
+  );
+  if (reserved.affectedRows === 1) return true;
+  if (ticketTypeId) {
+    await tx.execute(`update ticket_type set held_count = held_count - ? where id = ?`, [signup.seats, ticketTypeId], 'run');
+  }
+  return false;
+}
+
+async function moveCounters(tx: EntityManager, signup: Signup, delta: { held: number; confirmed: number }): Promise<void> {
+  await tx.execute(
+    `update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now()
+      where id = ?`,
+    [delta.held, delta.confirmed, signup.event.id],
+    'run',
+  );
+  if (signup.ticketType) {
+    await tx.execute(
+      `update ticket_type set held_count = held_count + ?, confirmed_count = confirmed_count + ? where id = ?`,
+      [delta.held, delta.confirmed, signup.ticketType.id],
+      'run',
+    );
+  }
+}
+
+/** A signup that ends without taking part did not use its promo code. */
+async function giveBackPromoUse(tx: EntityManager, signup: Signup): Promise<void> {
+  if (!signup.promoCode) return;
+  await tx.execute(
+    `update promo_code set used_count = used_count - 1 where event_id = ? and code = ? and used_count > 0`,
+    [signup.event.id, signup.promoCode],
+    'run',
+  );
 }
 
 async function lockSignup(tx: EntityManager, signupId: string): Promise<Signup> {
   return tx.findOneOrFail(Signup, signupId, { lockMode: LockMode.PESSIMISTIC_WRITE });
 }
 
-async function moveCounters(
-  tx: EntityManager,
-  eventId: string,
-  delta: { held: number; confirmed: number },
-): Promise<void> {
-  await tx.execute<QueryResult>(
-    `update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now()
-      where id = ?`,
-    [delta.held, delta.confirmed, eventId],
-    'run',
-  );
+function end(signup: Signup, move: 'reject' | 'release' | 'cancel', now: Date): void {
+  signup.status = transition(signup, move);
+  if (move === 'release') signup.releasedAt = now;
+  if (move === 'cancel') signup.cancelledAt = now;
+  signup.holdExpiresAt = null;
 }
 
-function transition(signup: Signup, move: Parameters<typeof nextSignupStatus>[1]): SignupStatus {
+function transition(signup: Signup, move: SignupTransition): SignupStatus {
   const next = nextSignupStatus(signup.status, move);
   if (!next) throw new Error(`signup ${signup.id}: cannot ${move} from ${signup.status}`);
   return next;
 }
 
-function outcomeOf(signup: Signup): HoldOutcome {
-  if (signup.status === 'held') return { status: 'held', holdExpiresAt: signup.holdExpiresAt ?? new Date(0) };
-  if (signup.status === 'rejected') return { status: 'rejected', reason: signup.rejectionReason ?? 'unknown' };
-  return { status: signup.status };
+function moveOf(signup: Signup, offers: WaitlistOffer[] = []): SeatMove {
+  return {
+    status: signup.status,
+    ...(signup.holdExpiresAt && signup.status === 'held' ? { holdExpiresAt: signup.holdExpiresAt.toISOString() } : {}),
+    ...(signup.rejectionReason ? { reason: signup.rejectionReason } : {}),
+    offers,
+  };
+}
+
+/** 20 characters of Crockford base32 (100 bits): unguessable, and easy to read out at the door. */
+export function newTicketCode(): string {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  return Array.from(randomBytes(20), (byte) => alphabet[byte % 32]).join('');
 }

@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
+import type { Client } from '@temporalio/client';
 import type { Principal } from '../auth/principal.js';
+import { rememberContact } from '../contacts/provider.js';
+import type { Platform } from '../events/event-data.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { EventTranslation } from '../events/event-translation.entity.js';
-import { Problem } from '../http/problem.js';
+import { PromoCode } from '../events/promo-code.entity.js';
+import { marketCurrencies } from '../events/rules.js';
+import { TicketType } from '../events/ticket-type.entity.js';
+import { Problem, type InvalidField } from '../http/problem.js';
+import { checkPromo, PricingError, quoteSignup } from '../payments/pricing.js';
 import {
-  confirmSignupUpdate,
   flowKinds,
   searchAttributes,
   workflowIds,
@@ -15,14 +20,40 @@ import {
   type SignupWorkflowInput,
 } from '../temporal/contract.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
+import { Attendee } from './attendee.entity.js';
+import { ageOn, checkEligibility, needsGuardianConsent } from './eligibility.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
+
+export interface SignupSettings {
+  holdSeconds: number;
+  offerSeconds: number;
+  consentSeconds: number;
+  latePaymentGraceSeconds: number;
+}
 
 export interface SignupServiceDeps {
   orm: MikroORM;
   temporal: Client;
   taskQueue: string;
-  holdSeconds: number;
+  settings: SignupSettings;
+  now?: () => Date;
+}
+
+export interface AttendeeRequest {
+  firstName: string;
+  birthDate?: string;
+  age?: number;
+  kind: 'child' | 'adult';
+  needsNote?: string;
+}
+
+export interface SignupRequest {
+  attendees: AttendeeRequest[];
+  ticketType?: string;
+  promoCode?: string;
+  platform: Platform;
+  locale?: string;
 }
 
 export interface SignupView {
@@ -30,48 +61,110 @@ export interface SignupView {
   eventId: string;
   status: SignupStatus;
   seats: number;
+  ticketType: string | null;
+  platform: Platform;
+  locale: string;
+  attendees: { firstName: string; kind: 'child' | 'adult'; ticketCode: string | null }[];
+  price: { amountMinor: number; currency: string | null; promoCode: string | null };
+  /** Present while the signup waits for its payment: what the app hands to Stripe. */
+  payment: { paymentIntentId: string; clientSecret: string } | null;
+  refundedMinor: number;
+  waitlistPosition: number | null;
   holdExpiresAt: string | null;
+  offeredAt: string | null;
   confirmedAt: string | null;
   releasedAt: string | null;
+  cancelledAt: string | null;
   rejectionReason: string | null;
+  cancellationReason: string | null;
   createdAt: string;
 }
 
-export function toSignupView(signup: Signup): SignupView {
-  return {
-    id: signup.id,
-    eventId: signup.event.id,
-    status: signup.status,
-    seats: signup.seats,
-    holdExpiresAt: signup.holdExpiresAt?.toISOString() ?? null,
-    confirmedAt: signup.confirmedAt?.toISOString() ?? null,
-    releasedAt: signup.releasedAt?.toISOString() ?? null,
-    rejectionReason: signup.rejectionReason ?? null,
-    createdAt: signup.createdAt.toISOString(),
-  };
+export interface SignupPage {
+  items: SignupView[];
+  nextCursor: string | null;
 }
 
 /** Signup use cases: the HTTP layer parses, calls one of these, and maps the answer. */
 export function createSignupService(deps: SignupServiceDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function viewOf(em: EntityManager, signup: Signup): Promise<SignupView> {
+    if (signup.ticketType) await em.populate(signup, ['ticketType']);
+    const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc', id: 'asc' } });
+    let waitlistPosition: number | null = null;
+    if (signup.status === 'waitlisted' && signup.waitlistedAt) {
+      const [row] = await em.getConnection().execute<{ ahead: number }[]>(
+        `select count(*)::int as ahead from signup where event_id = ? and status = 'waitlisted'
+            and (waitlisted_at, id) < (?, ?)`,
+        [signup.event.id, signup.waitlistedAt, signup.id],
+      );
+      waitlistPosition = (row?.ahead ?? 0) + 1;
+    }
+    return toSignupView(signup, attendees, waitlistPosition);
+  }
+
   return {
     /**
-     * Records the request and starts its workflow. The row is written first so the signup can be
-     * read back at once; if the workflow cannot be started the row is removed again, so a failed
-     * request leaves nothing behind.
+     * Checks the request against the event's rules, prices it, records it with its attendees, and
+     * starts its workflow. If the workflow cannot be started the rows are removed again, so a
+     * failed request leaves nothing behind.
      */
     async requestSignup(
       principal: Principal,
       eventId: string,
-      request: { seats: number },
+      request: SignupRequest,
       idempotencyKey?: string,
     ): Promise<{ signup: SignupView; replayed: boolean }> {
       const em = deps.orm.em.fork();
       if (idempotencyKey) {
         const earlier = await em.findOne(Signup, { userId: principal.userId, idempotencyKey });
-        if (earlier) return { signup: replay(earlier, eventId, request), replayed: true };
+        if (earlier) return { signup: await viewOf(em, replay(earlier, eventId, request)), replayed: true };
       }
       const event = await em.findOne(LiveEvent, { id: eventId, status: 'published' });
       if (!event) throw new Problem('not-found', 'no open event with this id');
+      const at = now();
+
+      const ages = request.attendees.map((attendee) => attendee.age ?? ageOn(attendee.birthDate ?? '', event.startsAt));
+      const refusals = checkEligibility(event, { now: at, platform: request.platform, attendeeAges: ages });
+      if (refusals.length > 0) {
+        throw new Problem('signup-not-eligible', refusals.map((refusal) => refusal.message).join('; '), {
+          errors: refusals.map((refusal) => ({ in: 'body', field: refusal.field ?? '', message: `${refusal.code}: ${refusal.message}` })),
+        });
+      }
+      const requesterAge = principal.profile?.birthDate ? ageOn(principal.profile.birthDate, at) : undefined;
+      const needsConsent = needsGuardianConsent(event.guardianConsentBelowAge, requesterAge);
+      if (needsConsent && !principal.profile?.guardianEmail) {
+        throw ruleBroken('', 'a guardian must consent, and your profile names no guardian to ask');
+      }
+
+      const ticketType = await chooseTicketType(em, event, request.ticketType);
+      const currency = marketCurrencies[event.market] ?? null;
+      const promo = request.promoCode
+        ? await em.findOne(PromoCode, { event, code: request.promoCode.toUpperCase() })
+        : null;
+      if (request.promoCode) {
+        const promoRefusal = promo ? checkPromo(promo, at, currency) : 'promo-unknown';
+        if (promoRefusal) throw ruleBroken('promoCode', promoRefusal);
+      }
+      let quote;
+      try {
+        quote = quoteSignup({
+          prices: ticketType?.prices ?? [],
+          currency: currency ?? '',
+          quantity: request.attendees.length,
+          ...(promo ? { promo } : {}),
+        });
+      } catch (error) {
+        if (error instanceof PricingError) throw ruleBroken('ticketType', `this ticket type cannot be sold in ${event.market}`);
+        throw error;
+      }
+
+      // Full with no waiting list: answered here without a workflow. Only a refusal is decided from
+      // these counters; a seat is only ever given by the hold transaction.
+      if (!event.waitlistEnabled && event.capacity - event.heldCount - event.confirmedCount < request.attendees.length) {
+        throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
+      }
 
       const signupId = randomUUID();
       const workflowId = workflowIds.signup(signupId);
@@ -80,19 +173,49 @@ export function createSignupService(deps: SignupServiceDeps) {
         event,
         userId: principal.userId,
         idempotencyKey: idempotencyKey ?? null,
-        seats: request.seats,
+        seats: request.attendees.length,
+        ticketType,
+        platform: request.platform,
+        locale: request.locale ?? principal.profile?.locale ?? event.defaultLocale,
+        promoCode: promo?.code ?? null,
+        amountMinor: quote.totalMinor,
+        currency: quote.free ? null : quote.currency,
         workflowId,
       });
+      request.attendees.forEach((attendee, index) =>
+        em.create(Attendee, {
+          id: randomUUID(),
+          signup,
+          firstName: attendee.firstName,
+          age: ages[index] ?? 0,
+          kind: attendee.kind,
+          needsNote: attendee.needsNote ?? null,
+        }),
+      );
       try {
-        await em.flush();
+        await em.transactional(async (tx) => {
+          if (promo) await usePromo(tx, promo);
+          await rememberContact(tx, { userId: principal.userId, ...principal.profile });
+          await tx.flush();
+        });
       } catch (error) {
         if (!(error instanceof UniqueConstraintViolationException)) throw error;
         // A concurrent request won: the same key (answer its signup) or another active signup (409).
-        const signupView = await existingSignupOf(deps.orm.em.fork(), principal, eventId, request, idempotencyKey);
-        return { signup: signupView, replayed: true };
+        const fresh = deps.orm.em.fork();
+        const existing = await existingSignupOf(fresh, principal, eventId, request, idempotencyKey);
+        return { signup: await viewOf(fresh, existing), replayed: true };
       }
 
-      const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds: deps.holdSeconds };
+      const input: SignupWorkflowInput = {
+        signupId,
+        eventId,
+        holdTimeoutSeconds: deps.settings.holdSeconds,
+        offerTimeoutSeconds: deps.settings.offerSeconds,
+        consentTimeoutSeconds: deps.settings.consentSeconds,
+        latePaymentGraceSeconds: deps.settings.latePaymentGraceSeconds,
+        needsGuardianConsent: needsConsent,
+        paid: quote.totalMinor > 0,
+      };
       try {
         await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
           workflowId,
@@ -105,54 +228,144 @@ export function createSignupService(deps: SignupServiceDeps) {
             { key: searchAttributes.market, value: event.market },
             { key: searchAttributes.flowKind, value: flowKinds.signup },
           ],
-          memo: { summary: `${request.seats} seat(s) at "${await eventTitle(em, event)}"` },
+          memo: { summary: await summaryOf(em, event, signup) },
         });
       } catch (error) {
-        await em.nativeDelete(Signup, { id: signupId });
+        await em.transactional(async (tx) => {
+          await tx.nativeDelete(Signup, { id: signupId });
+          if (promo) await tx.execute(`update promo_code set used_count = used_count - 1 where id = ?`, [promo.id], 'run');
+        });
         throw new Problem('service-unavailable', 'the signup could not be started; nothing was recorded', {
           cause: error,
         });
       }
-      return { signup: toSignupView(signup), replayed: false };
+      return { signup: await viewOf(em, signup), replayed: false };
     },
 
     /** The signup, if the caller may see it: its owner, or an admin. Others get 404 so ids do not leak. */
     async getSignup(principal: Principal, signupId: string): Promise<SignupView> {
-      const signup = await deps.orm.em.fork().findOne(Signup, signupId);
-      if (!signup || !mayRead(principal, signup)) throw new Problem('not-found', 'no signup with this id');
-      return toSignupView(signup);
-    },
-
-    /** Confirms held seats through the workflow, which alone decides; answers the signup afterwards. */
-    async confirmSignup(principal: Principal, signupId: string): Promise<SignupView> {
       const em = deps.orm.em.fork();
       const signup = await em.findOne(Signup, signupId);
+      if (!signup || !mayRead(principal, signup)) throw new Problem('not-found', 'no signup with this id');
+      return viewOf(em, signup);
+    },
+
+    /** The caller's own signups, newest first, a page at a time (cursor: the last id seen). */
+    async listMySignups(
+      principal: Principal,
+      query: { status?: SignupStatus; eventId?: string; limit: number; cursor?: string },
+    ): Promise<SignupPage> {
+      const em = deps.orm.em.fork();
+      const after = query.cursor ? await em.findOne(Signup, { id: query.cursor, userId: principal.userId }) : null;
+      if (query.cursor && !after) throw new Problem('validation-error', 'unknown cursor', {
+        errors: [{ in: 'query', field: 'cursor', message: 'not a cursor from an earlier page' }],
+      });
+      const rows = await em.find(
+        Signup,
+        {
+          userId: principal.userId,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.eventId ? { event: query.eventId } : {}),
+          ...(after
+            ? { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, id: { $lt: after.id } }] }
+            : {}),
+        },
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 },
+      );
+      const page = rows.slice(0, query.limit);
+      return {
+        items: await Promise.all(page.map((signup) => viewOf(em, signup))),
+        nextCursor: rows.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+      };
+    },
+
+    /** Reads a signup the caller owns (for the flow commands). */
+    async ownSignup(principal: Principal, signupId: string): Promise<Signup & { event: LiveEvent }> {
+      const signup = await deps.orm.em.fork().findOne(Signup, signupId, { populate: ['event'] });
       if (!signup || signup.userId !== principal.userId) throw new Problem('not-found', 'no signup with this id');
-      if (signup.status === 'confirmed') return toSignupView(signup); // a repeated confirm changes nothing
-      try {
-        await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(confirmSignupUpdate);
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
-          throw new Problem('signup-not-held', `the signup is ${signup.status}`);
-        }
-        throw error;
-      }
-      await em.refresh(signup);
-      return toSignupView(signup);
+      return signup as Signup & { event: LiveEvent };
+    },
+
+    viewOf: async (signupId: string): Promise<SignupView> => {
+      const em = deps.orm.em.fork();
+      return viewOf(em, await em.findOneOrFail(Signup, signupId));
     },
   };
 }
 
 export type SignupService = ReturnType<typeof createSignupService>;
 
+export function toSignupView(
+  signup: Signup,
+  attendees: readonly Attendee[],
+  waitlistPosition: number | null,
+): SignupView {
+  const awaitingPayment = signup.status === 'held' && signup.paymentIntentId && signup.paymentClientSecret;
+  return {
+    id: signup.id,
+    eventId: signup.event.id,
+    status: signup.status,
+    seats: signup.seats,
+    ticketType: signup.ticketType?.code ?? null,
+    platform: signup.platform,
+    locale: signup.locale,
+    attendees: attendees.map((attendee) => ({
+      firstName: attendee.firstName,
+      kind: attendee.kind,
+      ticketCode: attendee.ticketCode ?? null,
+    })),
+    price: { amountMinor: signup.amountMinor, currency: signup.currency ?? null, promoCode: signup.promoCode ?? null },
+    payment: awaitingPayment
+      ? { paymentIntentId: signup.paymentIntentId ?? '', clientSecret: signup.paymentClientSecret ?? '' }
+      : null,
+    refundedMinor: signup.refundedMinor,
+    waitlistPosition,
+    holdExpiresAt: signup.holdExpiresAt?.toISOString() ?? null,
+    offeredAt: signup.offeredAt?.toISOString() ?? null,
+    confirmedAt: signup.confirmedAt?.toISOString() ?? null,
+    releasedAt: signup.releasedAt?.toISOString() ?? null,
+    cancelledAt: signup.cancelledAt?.toISOString() ?? null,
+    rejectionReason: signup.rejectionReason ?? null,
+    cancellationReason: signup.cancellationReason ?? null,
+    createdAt: signup.createdAt.toISOString(),
+  };
+}
+
+function ruleBroken(field: string, message: string): Problem {
+  const errors: InvalidField[] = [{ in: 'body', field, message }];
+  return new Problem('signup-not-eligible', message, { errors });
+}
+
+/** The named ticket type; with none named, the event's only one (or none at all: a free event). */
+async function chooseTicketType(em: EntityManager, event: LiveEvent, code: string | undefined): Promise<TicketType | null> {
+  const types = await em.find(TicketType, { event }, { orderBy: { sortOrder: 'asc', code: 'asc' } });
+  if (code) {
+    const chosen = types.find((type) => type.code === code);
+    if (!chosen) throw ruleBroken('ticketType', `the event has no ticket type "${code}"`);
+    return chosen;
+  }
+  if (types.length > 1) throw ruleBroken('ticketType', `choose one of: ${types.map((type) => type.code).join(', ')}`);
+  return types[0] ?? null;
+}
+
+/** Counts a use of the code, unless that would pass its limit (decided in the UPDATE itself). */
+async function usePromo(tx: EntityManager, promo: PromoCode): Promise<void> {
+  const used = await tx.execute<QueryResult>(
+    `update promo_code set used_count = used_count + 1 where id = ? and (max_uses is null or used_count < max_uses)`,
+    [promo.id],
+    'run',
+  );
+  if (used.affectedRows !== 1) throw ruleBroken('promoCode', 'promo-used-up');
+}
+
 /** After a unique-constraint refusal: the signup the same key made, or the active one that blocks a new one. */
 async function existingSignupOf(
   em: EntityManager,
   principal: Principal,
   eventId: string,
-  request: { seats: number },
+  request: SignupRequest,
   idempotencyKey: string | undefined,
-): Promise<SignupView> {
+): Promise<Signup> {
   if (idempotencyKey) {
     const earlier = await em.findOne(Signup, { userId: principal.userId, idempotencyKey });
     if (earlier) return replay(earlier, eventId, request);
@@ -168,16 +381,17 @@ async function existingSignupOf(
 }
 
 /** The same key must mean the same request; anything else is a client bug worth reporting. */
-function replay(earlier: Signup, eventId: string, request: { seats: number }): SignupView {
-  if (earlier.event.id !== eventId || earlier.seats !== request.seats) {
+function replay(earlier: Signup, eventId: string, request: SignupRequest): Signup {
+  if (earlier.event.id !== eventId || earlier.seats !== request.attendees.length || earlier.platform !== request.platform) {
     throw new Problem('idempotency-key-reused', 'send a new Idempotency-Key for a different request');
   }
-  return toSignupView(earlier);
+  return earlier;
 }
 
-async function eventTitle(em: EntityManager, event: LiveEvent): Promise<string> {
+async function summaryOf(em: EntityManager, event: LiveEvent, signup: Signup): Promise<string> {
   const translation = await em.findOne(EventTranslation, { event, locale: event.defaultLocale });
-  return translation?.title ?? event.id;
+  const price = signup.amountMinor > 0 ? `, ${signup.amountMinor} ${signup.currency ?? ''} (minor units)` : ', free';
+  return `${signup.seats} seat(s) at "${translation?.title ?? event.id}"${price}`;
 }
 
 function mayRead(principal: Principal, signup: Signup): boolean {

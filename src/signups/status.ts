@@ -23,6 +23,7 @@ export type SignupTransition =
   | 'reject'
   | 'confirm'
   | 'release'
+  | 'reinstate'
   | 'cancel';
 
 const transitions: Record<SignupTransition, { from: readonly SignupStatus[]; to: SignupStatus }> = {
@@ -36,6 +37,8 @@ const transitions: Record<SignupTransition, { from: readonly SignupStatus[]; to:
   confirm: { from: ['held'], to: 'confirmed' },
   // A hold (or a waitlist offer) that ran out.
   release: { from: ['held'], to: 'released' },
+  // A payment that arrived after its hold ran out, while seats are free again (the late-payment rule).
+  reinstate: { from: ['released'], to: 'held' },
   cancel: { from: ['requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed'], to: 'cancelled' },
 };
 

@@ -4,7 +4,7 @@
  * Node built-ins and I/O (define* helpers are pure).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SignupStatus } from '../signups/status.js';
 
 /** Workflow type names, as exported from workflows/index.ts. */
@@ -32,8 +32,18 @@ export const flowKinds = { signup: 'signup' } as const;
 export interface SignupWorkflowInput {
   signupId: string;
   eventId: string;
-  /** How long the seats stay held waiting for confirmation. */
+  /** How long seats stay held while a paid signup is being paid for. */
   holdTimeoutSeconds: number;
+  /** How long seats offered from the waitlist stay held for the offer to be taken. */
+  offerTimeoutSeconds: number;
+  /** How long a guardian has to answer before the signup is rejected. */
+  consentTimeoutSeconds: number;
+  /** After a hold ran out, how long a late payment is still matched to this signup. */
+  latePaymentGraceSeconds: number;
+  /** Decided by the API from the requester's age and the event's consent age. */
+  needsGuardianConsent: boolean;
+  /** Whether money is due (amount > 0): free signups confirm as soon as seats are held. */
+  paid: boolean;
 }
 
 export interface SignupWorkflowResult {
@@ -41,6 +51,37 @@ export interface SignupWorkflowResult {
   status: SignupStatus;
 }
 
-/** The participant (or, later, the payment step) confirms the held seats. Answers the status reached. */
+/** What the workflow knows, for the query (the database row is the public view). */
+export interface SignupProgress {
+  status: SignupStatus;
+  paymentState: 'not-needed' | 'awaiting' | 'failed' | 'succeeded' | 'refunded';
+  lastPaymentError?: string;
+  seenPaymentEvents: number;
+}
+
+export interface PaymentEvent {
+  /** Stripe's event id: the same delivery twice is recognised and ignored. */
+  stripeEventId: string;
+  kind: 'succeeded' | 'failed' | 'canceled';
+  paymentIntentId: string;
+}
+
+export interface CancelRequest {
+  by: 'participant' | 'organizer';
+  reason?: string;
+}
+
+/** Takes seats offered from the waitlist (free signups; paid ones take them by paying). */
 export const confirmSignupUpdate = defineUpdate<SignupStatus>('confirmSignup');
+/** Cancels the signup; answers the status reached (`cancelled`). Refunds follow the refund policy. */
+export const cancelSignupUpdate = defineUpdate<SignupStatus, [CancelRequest]>('cancelSignup');
+export const paymentEventSignal = defineSignal<[PaymentEvent]>('paymentEvent');
+export const guardianDecisionSignal = defineSignal<['approved' | 'denied']>('guardianDecision');
+/** Freed seats were given to this waitlisted signup (by the transaction that freed them). */
+export const waitlistOfferSignal = defineSignal<[{ holdExpiresAt: string }]>('waitlistOffer');
+/** The event's signups closed: a signup still on the waitlist ends. */
+export const waitlistClosedSignal = defineSignal('waitlistClosed');
+/** The event is over: a confirmed signup's workflow completes. */
+export const eventFinishedSignal = defineSignal('eventFinished');
 export const signupStatusQuery = defineQuery<SignupStatus>('signupStatus');
+export const signupProgressQuery = defineQuery<SignupProgress>('signupProgress');

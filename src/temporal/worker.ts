@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../../activities/index.js';
+import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import type { Config } from '../config.js';
+import { tableContactProvider } from '../contacts/provider.js';
+import { createMailer } from '../notifications/mailer.js';
+import { createPaymentGateway, createStripeClient } from '../payments/stripe-gateway.js';
 
 /**
  * The workflows entry point: TypeScript when run from source (tsx, jest), JavaScript when
@@ -16,11 +20,28 @@ export function workflowsPath(): string {
   throw new Error('workflows/index not found next to src/');
 }
 
+/** What the activities talk to, built from the configuration; `close` ends the mail pool. */
+export function createActivityDependencies(config: Config, orm: MikroORM): ActivityDependencies & { close(): void } {
+  const mailer = createMailer(config.smtp);
+  return {
+    orm,
+    payments: createPaymentGateway(createStripeClient(config.stripe), config.stripe.webhookSecret),
+    mailer,
+    contacts: tableContactProvider(() => orm.em.fork()),
+    links: {
+      publicBaseUrl: config.publicBaseUrl,
+      consentTokenSecret: config.signup.consentTokenSecret,
+      consentSeconds: config.signup.consentSeconds,
+    },
+    close: () => mailer.close(),
+  };
+}
+
 export interface WorkerSettings {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  orm: MikroORM;
+  activities: ActivityDependencies;
   /** A prebuilt bundle (tests build one for all workers); otherwise the worker bundles at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
@@ -31,7 +52,7 @@ export async function createWorker(settings: WorkerSettings): Promise<Worker> {
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: createActivities({ orm: settings.orm }),
+    activities: createActivities(settings.activities),
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 50,
     // Activities are allowed this long to finish when the worker is told to stop.

@@ -490,6 +490,19 @@ describe('real answers match the document', () => {
     expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId }, token: stranger })).status).toBe(404);
   });
 
+  it('GET /v1/signups/{signupId}/events', async () => {
+    // A final status: the stream sends the one event and ends, so the answer can be read whole.
+    const signupId = await insertSignup((await insertEvent(orm)).id, { status: 'cancelled' });
+    const events = '/v1/signups/{signupId}/events';
+    const admin = await api.token(`contract-admin-${randomUUID()}`, ['admin']);
+    const stream = await call('get', events, { params: { signupId }, token: admin });
+    expectStatus(stream, 200);
+    expect(stream.text).toMatch(new RegExp(`^event: signup\\nid: 1\\ndata: \\{"id":"${signupId}".*"status":"cancelled".*\\}\\n\\n$`));
+    expect((await call('get', events, { params: { signupId }, token: await api.token('contract-mallory') })).status).toBe(404);
+    expect((await call('get', events, { params: { signupId: 'nope' }, token: admin })).status).toBe(400);
+    expect((await call('get', events, { params: { signupId } })).status).toBe(401);
+  });
+
   describe('the admin endpoints', () => {
     const adminToken = () => api.token(`contract-admin-${randomUUID()}`, ['admin']);
     const eventPath = '/v1/admin/events/{eventId}';

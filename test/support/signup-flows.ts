@@ -21,7 +21,16 @@ export async function startSignupWorkflow(
   const em = deps.orm.em.fork();
   em.create(Signup, { id: signupId, event: eventId, userId: `u-${signupId}`, seats: 1, workflowId });
   await em.flush();
-  const input: SignupWorkflowInput = { signupId, eventId, holdTimeoutSeconds };
+  const input: SignupWorkflowInput = {
+    signupId,
+    eventId,
+    holdTimeoutSeconds,
+    offerTimeoutSeconds: holdTimeoutSeconds,
+    consentTimeoutSeconds: holdTimeoutSeconds,
+    latePaymentGraceSeconds: 1,
+    needsGuardianConsent: false,
+    paid: false,
+  };
   const handle = await deps.client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
     workflowId,
     taskQueue: deps.taskQueue,

@@ -9,10 +9,11 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
-import { createApp } from '../../src/http/app.js';
+import { createApp, statusFeedOf } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
+import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
-import { createWorker } from '../../src/temporal/worker.js';
+import { createActivityDependencies, createWorker } from '../../src/temporal/worker.js';
 import { requireEnv, testEnvKeys } from './environment.js';
 
 /** Configuration as the processes would read it, pointed at the test stack by the global setup. */
@@ -35,14 +36,19 @@ export interface RunningWorker {
 }
 
 /** A real worker on its own task queue (so test files never pick up each other's tasks). */
-export async function startTestWorker(orm: MikroORM, taskQueue = `test-${randomUUID()}`): Promise<RunningWorker> {
+export async function startTestWorker(
+  orm: MikroORM,
+  taskQueue = `test-${randomUUID()}`,
+  env: Record<string, string> = {},
+): Promise<RunningWorker> {
   installTemporalRuntime(createLogger(process.env.LOG_LEVEL ?? 'warn', 'worker-test'), 'WARN');
   const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+  const activities = createActivityDependencies(testConfig(env), orm);
   const worker: Worker = await createWorker({
     connection,
     namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue,
-    orm,
+    activities,
     workflowBundle: { codePath: requireEnv(testEnvKeys.workflowBundle) },
   });
   const running = worker.run();
@@ -52,6 +58,7 @@ export async function startTestWorker(orm: MikroORM, taskQueue = `test-${randomU
       worker.shutdown();
       await running;
       await connection.close();
+      activities.close();
     },
   };
 }
@@ -59,6 +66,8 @@ export async function startTestWorker(orm: MikroORM, taskQueue = `test-${randomU
 export interface RunningApi {
   baseUrl: string;
   config: Config;
+  /** The app's signup status feed (GET /v1/signups/{id}/events), e.g. to count its subscribers. */
+  statusFeed?: SignupStatusFeed;
   token(sub: string, roles?: Role[], options?: { ttlSeconds?: number; markets?: string[] }): Promise<string>;
   close(): Promise<void>;
 }
@@ -75,7 +84,8 @@ export async function startTestApi(
     verifyToken: await createTokenVerifier(config.jwt),
     logger: createLogger(config.logLevel, 'api-test'),
     taskQueue: deps.taskQueue,
-    holdSeconds: config.signup.holdSeconds,
+    config,
+    databaseUrl: config.database.url,
   });
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -83,13 +93,16 @@ export async function startTestApi(
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     config,
+    statusFeed: statusFeedOf(app),
     token: (sub, roles = ['participant'], options = {}) =>
       mintDevToken(config.jwt, { sub, roles, markets: options.markets, ttlSeconds: options.ttlSeconds }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      });
+      await statusFeedOf(app)?.close();
+    },
   };
 }
 
@@ -169,7 +182,7 @@ export interface TestStack {
 export async function startTestStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
   const orm = await openTestOrm();
   const client = await connectTestClient();
-  const worker = options.worker ? await startTestWorker(orm) : undefined;
+  const worker = options.worker ? await startTestWorker(orm, undefined, options.env) : undefined;
   const api = await startTestApi({ orm, temporal: client, taskQueue: worker?.taskQueue ?? `no-worker-${randomUUID()}` }, options.env);
   return {
     orm,

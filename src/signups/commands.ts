@@ -1,0 +1,68 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Principal } from '../auth/principal.js';
+import { mayManageEvent } from '../events/admin-service.js';
+import { Problem } from '../http/problem.js';
+import { cancelSignupUpdate, confirmSignupUpdate, type CancelRequest } from '../temporal/contract.js';
+import type { SignupService, SignupView } from './service.js';
+import { Signup } from './signup.entity.js';
+import { nextSignupStatus } from './status.js';
+
+/**
+ * What participants and organizers ask a running signup to do. The workflow alone decides and
+ * moves seats; these check who may ask and when, then send it an update and answer the result.
+ */
+export function createSignupCommands(deps: { orm: MikroORM; temporal: Client; signups: SignupService; now?: () => Date }) {
+  const now = deps.now ?? (() => new Date());
+
+  async function sendCancel(signup: Signup, request: CancelRequest): Promise<SignupView> {
+    if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
+    try {
+      await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(cancelSignupUpdate, { args: [request] });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
+        throw new Problem('signup-not-active', 'the signup has already ended');
+      }
+      throw error;
+    }
+    return deps.signups.viewOf(signup.id);
+  }
+
+  return {
+    /** The participant cancels, until the event's cancellation deadline (or its start). */
+    async cancel(principal: Principal, signupId: string, reason?: string): Promise<SignupView> {
+      const signup = await deps.signups.ownSignup(principal, signupId);
+      if (signup.status === 'cancelled') return deps.signups.viewOf(signup.id); // a repeated cancel changes nothing
+      const deadline = signup.event.cancellationDeadline ?? signup.event.startsAt;
+      if (now() > deadline) {
+        throw new Problem('cancellation-deadline-passed', `signups for this event could be cancelled until ${deadline.toISOString()}`);
+      }
+      return sendCancel(signup, { by: 'participant', ...(reason ? { reason } : {}) });
+    },
+
+    /** Takes seats offered from the waitlist (free signups; paid ones take them by paying). */
+    async confirm(principal: Principal, signupId: string): Promise<SignupView> {
+      const signup = await deps.signups.ownSignup(principal, signupId);
+      if (signup.status === 'confirmed') return deps.signups.viewOf(signup.id);
+      try {
+        await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(confirmSignupUpdate);
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
+          throw new Problem('signup-not-held', `the signup is ${signup.status}`);
+        }
+        throw error;
+      }
+      return deps.signups.viewOf(signup.id);
+    },
+
+    /** An organizer removes a participant: the same path as a cancellation, refunded in full. */
+    async removeParticipant(principal: Principal, eventId: string, signupId: string, reason: string): Promise<SignupView> {
+      const signup = await deps.orm.em.fork().findOne(Signup, { id: signupId, event: eventId }, { populate: ['event'] });
+      if (!signup || !mayManageEvent(principal, signup.event)) throw new Problem('not-found', 'no signup with this id for this event');
+      if (signup.status === 'cancelled') return deps.signups.viewOf(signup.id);
+      return sendCancel(signup, { by: 'organizer', reason });
+    },
+  };
+}
+
+export type SignupCommands = ReturnType<typeof createSignupCommands>;
