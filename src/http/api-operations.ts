@@ -35,7 +35,20 @@ import {
 import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySchema } from '../events/public-routes.js';
 import { healthSchema, readinessSchema } from '../health/routes.js';
 import { signupEventStreamSchema } from '../signups/feed-routes.js';
-import { eventPath, idempotencyHeaders, signupPath, signupRequestSchema, signupViewSchema } from '../signups/routes.js';
+import { consentDecisionBodySchema, consentDecisionSchema, consentPathSchema, consentRequestSchema } from '../consents/routes.js';
+import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
+import {
+  cancelSignupBodySchema,
+  eventPath,
+  idempotencyHeaders,
+  mySignupsQuerySchema,
+  removeParticipantBodySchema,
+  removeParticipantPath,
+  signupPageSchema,
+  signupPath,
+  signupRequestSchema,
+  signupViewSchema,
+} from '../signups/routes.js';
 import {
   adminEventPageSchema,
   adminEventViewSchema,
@@ -61,6 +74,8 @@ export const apiInfo: ApiInfo = {
 
 export const apiTags: TagInfo[] = [
   { name: 'signups', description: 'Signing up for events; each signup is a durable workflow' },
+  { name: 'consents', description: "A guardian's answer to a minor's signup" },
+  { name: 'payments', description: 'Payment provider callbacks' },
   { name: 'events', description: 'The public event catalog' },
   { name: 'admin', description: 'Organizers and admins managing their events' },
   { name: 'operations', description: 'Health, readiness and problem types' },
@@ -128,8 +143,12 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'requestSignup',
     summary: 'Sign up for an event',
     description:
-      'Records the signup (status `requested`) and starts its workflow, which holds the seats or rejects ' +
-      'the signup. Poll the signup (Location) until it is `held`, then confirm it before `holdExpiresAt`.',
+      'Checks the event rules (window, platform, ages, party size, promo code), prices the signup and starts ' +
+      'its workflow: a guardian is asked first when the requester is a minor below the consent age ' +
+      '(`awaiting_consent`); then seats are held (`held`) or the signup joins the waiting list ' +
+      '(`waitlisted`). Free signups confirm at once; paid ones carry `payment.clientSecret` while `held`: ' +
+      'confirm that PaymentIntent with Stripe before `holdExpiresAt`. Follow the signup with ' +
+      'GET /v1/signups/{signupId}/events (or read it at Location).',
     tags: ['signups'],
     auth: 'signed-in',
     params: eventPath,
@@ -139,7 +158,7 @@ export const apiOperations: ApiOperation[] = [
       ),
     }),
     body: signupRequestSchema.meta({ id: 'SignupRequest' }),
-    bodyExample: { seats: 2 },
+    bodyExample: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }, { firstName: 'Kari', age: 41, kind: 'adult' }], platform: 'ios', locale: 'nb' },
     responses: {
       202: {
         description: 'Accepted; the workflow decides',
@@ -150,8 +169,8 @@ export const apiOperations: ApiOperation[] = [
         },
       },
       404: problem('not-found', 'No published event with this id'),
-      409: problem('signup-exists', 'You already have an active signup for this event; Location points at it'),
-      422: problem('idempotency-key-reused', 'The Idempotency-Key was used for a different request'),
+      409: problem(['signup-exists', 'sold-out'], 'You already have an active signup for this event (Location points at it), or the event is full with no waiting list'),
+      422: problem(['signup-not-eligible', 'idempotency-key-reused'], 'The signup breaks an event rule (each offending field named), or the Idempotency-Key was used for a different request'),
       503: problem('service-unavailable', 'The workflow could not be started; nothing was recorded'),
     },
   },
@@ -173,15 +192,114 @@ export const apiOperations: ApiOperation[] = [
     method: 'post',
     path: '/v1/signups/{signupId}/confirm',
     operationId: 'confirmSignup',
-    summary: 'Confirm held seats',
-    description: 'Only the owner. Confirming a confirmed signup again changes nothing and answers the same.',
+    summary: 'Take seats offered from the waiting list',
+    description:
+      'Only the owner, for a free signup whose seats were offered from the waiting list (`offeredAt`), before ' +
+      '`holdExpiresAt`. Paid signups are confirmed by their payment. Confirming a confirmed signup changes nothing.',
     tags: ['signups'],
     auth: 'signed-in',
     params: signupPath,
     responses: {
       200: { description: 'The confirmed signup', schema: signupViewSchema },
       404: problem('not-found', 'No signup with this id of yours'),
-      409: problem('signup-not-held', 'The hold was released, or the signup rejected'),
+      409: problem('signup-not-held', 'There is no offer to take (it ran out, or the signup is paid or not offered)'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/signups/{signupId}/cancel',
+    operationId: 'cancelSignup',
+    summary: 'Cancel a signup',
+    description:
+      "Only the owner, until the event's cancellation deadline (its start when it has none). Seats go to the " +
+      "waiting list; what was paid is refunded as the event's refund policy says, and a receipt is mailed. " +
+      'Cancelling a cancelled signup changes nothing.',
+    tags: ['signups'],
+    auth: 'signed-in',
+    params: signupPath,
+    body: cancelSignupBodySchema.meta({ id: 'CancelSignupRequest' }),
+    responses: {
+      200: { description: 'The cancelled signup (refundedMinor: what is refunded)', schema: signupViewSchema },
+      404: problem('not-found', 'No signup with this id of yours'),
+      409: problem(['cancellation-deadline-passed', 'signup-not-active'], 'Too late to cancel, or the signup has already ended'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/signups',
+    operationId: 'listMySignups',
+    summary: 'Your signups',
+    description: 'Newest first, a page at a time: pass nextCursor as cursor for the next page.',
+    tags: ['signups'],
+    auth: 'signed-in',
+    query: mySignupsQuerySchema,
+    responses: { 200: { description: 'A page of your signups', schema: signupPageSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/admin/events/{eventId}/participants/{signupId}',
+    operationId: 'removeParticipant',
+    summary: 'Remove a participant',
+    description:
+      'Cancels the signup through its workflow (seats to the waiting list, a full refund of what was paid) and ' +
+      'tells the participant, with the reason. Organizers in scope and admins; no deadline applies.',
+    tags: ['admin-events'],
+    auth: ['organizer', 'admin'],
+    params: removeParticipantPath,
+    body: removeParticipantBodySchema.meta({ id: 'RemoveParticipantRequest' }),
+    responses: {
+      200: { description: 'The cancelled signup', schema: signupViewSchema },
+      404: problem('not-found', 'No signup with this id for an event you manage'),
+      409: problem('signup-not-active', 'The signup has already ended'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/consents/{token}',
+    operationId: 'getConsentRequest',
+    summary: 'What a guardian is asked to consent to',
+    description: 'The token from the consent e-mail is the credential; no account is needed.',
+    tags: ['consents'],
+    auth: 'public',
+    params: consentPathSchema,
+    responses: {
+      200: { description: 'The request', schema: consentRequestSchema },
+      404: problem('consent-link-invalid'),
+      410: problem('consent-link-expired'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/consents/{token}',
+    operationId: 'decideConsent',
+    summary: 'Approve or decline a signup as its guardian',
+    description: 'Single use: the first decision counts; the signup goes on (seats) or is rejected.',
+    tags: ['consents'],
+    auth: 'public',
+    params: consentPathSchema,
+    body: consentDecisionBodySchema.meta({ id: 'ConsentDecisionRequest' }),
+    responses: {
+      200: { description: 'Recorded', schema: consentDecisionSchema },
+      404: problem('consent-link-invalid'),
+      409: problem('consent-already-given'),
+      410: problem('consent-link-expired'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhooks/stripe',
+    operationId: 'stripeWebhook',
+    summary: "Stripe's payment events",
+    description:
+      'For Stripe only: the Stripe-Signature header is verified over the raw body. payment_intent.succeeded, ' +
+      '.payment_failed and .canceled go to the signup they belong to; other types are acknowledged and ignored.',
+    tags: ['payments'],
+    auth: 'public',
+    headers: z.object({ 'Stripe-Signature': z.string().describe("Stripe's signature header") }),
+    validatesRequest: false,
+    responses: {
+      200: { description: 'Received', schema: stripeWebhookResultSchema },
+      400: problem('webhook-signature-invalid'),
     },
   },
   {

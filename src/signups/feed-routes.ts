@@ -57,6 +57,7 @@ export function signupFeedRoutes({ authenticate, signups, statusFeed }: RouteCon
     const finish = () => {
       if (done) return;
       done = true;
+      unsubscribe();
       clearInterval(keepAlive);
       if (streaming && !res.writableEnded) res.end();
     };

@@ -12,7 +12,9 @@ import Ajv2020Module from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import type { Express } from 'express';
-import { createTokenVerifier } from '../../src/auth/tokens.js';
+import { createTokenVerifier, mintDevToken } from '../../src/auth/tokens.js';
+import { createConsentToken } from '../../src/consents/consent-token.js';
+import { createStripeClient } from '../../src/payments/stripe-gateway.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { createApp } from '../../src/http/app.js';
@@ -282,7 +284,7 @@ describe('the document', () => {
       verifyToken: await createTokenVerifier(api.config.jwt),
       logger: createLogger('silent', 'contract-test'),
       taskQueue: worker.taskQueue,
-      holdSeconds: 3,
+      config: api.config,
     });
     const routed = expressRoutes(app).filter((route) => !DOCS_ROUTES.includes(route));
     const documented = allOperations().map(({ method, path }) => `${method.toUpperCase()} ${path}`);
@@ -432,62 +434,116 @@ describe('real answers match the document', () => {
     expect(field(backwards, 'errors')).toEqual([expect.objectContaining({ in: 'query', field: 'to' })]);
   });
 
-  it('the signup endpoints, through hold, confirmation and release', async () => {
-    const event = await insertEvent(orm, { capacity: 5 });
+  it('the signup endpoints: request, waiting list, offer, confirmation, cancellation, removal', async () => {
+    const event = await insertEvent(orm, { capacity: 2 });
+    await orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [event.id]);
     const owner = await api.token('contract-alice');
     const stranger = await api.token('contract-mallory');
+    const waiting = await api.token('contract-bob');
+    const signups = '/v1/events/{eventId}/signups';
+    const params = { eventId: event.id };
+    const body = { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }, { firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'web' };
+    const statusOf = async (signupId: string, token: string) =>
+      field(await call('get', '/v1/signups/{signupId}', { params: { signupId }, token }), 'status');
+    const reaches = (signupId: string, token: string, status: string) =>
+      eventually(`${signupId} ${status}`, async () => ((await statusOf(signupId, token)) === status ? true : undefined), 20_000);
 
-    const accepted = await call('post', '/v1/events/{eventId}/signups', { params: { eventId: event.id }, token: owner, body: { seats: 2 } });
+    const key = randomUUID();
+    const accepted = await call('post', signups, { params, token: owner, body, headers: { 'idempotency-key': key } });
     expectStatus(accepted, 202);
     const signupId = field(accepted, 'id') as string;
-    await eventually('the hold', async () => {
-      const read = await call('get', '/v1/signups/{signupId}', { params: { signupId }, token: owner });
-      return field(read, 'status') === 'held' ? true : undefined;
-    });
-    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId }, token: owner })).status).toBe(200);
-    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId }, token: owner })).status).toBe(200);
-
-    // A hold nobody confirms is released; confirming it then is a 409.
-    const latecomer = await api.token('contract-bob');
-    const key = randomUUID();
-    const late = await call('post', '/v1/events/{eventId}/signups', {
-      params: { eventId: event.id },
-      token: latecomer,
-      body: { seats: 1 },
-      headers: { 'idempotency-key': key },
-    });
-    const lateId = field(late, 'id') as string;
-    const replayed = await call('post', '/v1/events/{eventId}/signups', {
-      params: { eventId: event.id },
-      token: latecomer,
-      body: { seats: 1 },
-      headers: { 'idempotency-key': key },
-    });
-    expect([replayed.status, field(replayed, 'id'), replayed.headers.get('idempotent-replayed')]).toEqual([202, lateId, 'true']);
-    const reusedKey = await call('post', '/v1/events/{eventId}/signups', {
-      params: { eventId: event.id },
-      token: latecomer,
-      body: { seats: 2 },
-      headers: { 'idempotency-key': key },
-    });
+    const replayed = await call('post', signups, { params, token: owner, body, headers: { 'idempotency-key': key } });
+    expect([replayed.status, field(replayed, 'id'), replayed.headers.get('idempotent-replayed')]).toEqual([202, signupId, 'true']);
+    const reusedKey = await call('post', signups, { params, token: owner, body: { ...body, attendees: [body.attendees[0]] }, headers: { 'idempotency-key': key } });
     expect(reusedKey.status).toBe(422);
-    const secondActive = await call('post', '/v1/events/{eventId}/signups', { params: { eventId: event.id }, token: latecomer, body: { seats: 1 } });
-    expect(secondActive.status).toBe(409);
-    await eventually(
-      'the release',
-      async () => (field(await call('get', '/v1/signups/{signupId}', { params: { signupId: lateId }, token: latecomer }), 'status') === 'released' ? true : undefined),
-      20_000,
-    );
-    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId: lateId }, token: latecomer })).status).toBe(409);
+    await reaches(signupId, owner, 'confirmed');
+    expect((await call('post', signups, { params, token: owner, body })).status).toBe(409); // a second active signup
 
-    const signups = '/v1/events/{eventId}/signups';
-    expect((await call('post', signups, { params: { eventId: event.id }, token: owner, body: { seats: 0 } })).status).toBe(400);
-    expect((await call('post', signups, { params: { eventId: event.id }, token: owner, body: { seats: 1, vip: true } })).status).toBe(400);
-    expect((await call('post', signups, { params: { eventId: event.id }, body: { seats: 1 } })).status).toBe(401);
-    expect((await call('post', signups, { params: { eventId: randomUUID() }, token: owner, body: { seats: 1 } })).status).toBe(404);
+    // Full: the next signup waits; the owner cancels; the seats are offered to it; it takes them.
+    const queued = await call('post', signups, { params, token: waiting, body: { ...body, attendees: [body.attendees[0]] } });
+    const queuedId = field(queued, 'id') as string;
+    await reaches(queuedId, waiting, 'waitlisted');
+    expect(field(await call('get', '/v1/signups/{signupId}', { params: { signupId: queuedId }, token: waiting }), 'waitlistPosition')).toBe(1);
+    expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId: queuedId }, token: waiting })).status).toBe(409);
+    const cancelled = await call('post', '/v1/signups/{signupId}/cancel', { params: { signupId }, token: owner, body: { reason: 'ill' } });
+    expectStatus(cancelled, 200);
+    expect(field(cancelled, 'status')).toBe('cancelled');
+    expectStatus(await call('post', '/v1/signups/{signupId}/cancel', { params: { signupId }, token: owner, body: {} }), 200);
+    await reaches(queuedId, waiting, 'held');
+    const taken = await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId: queuedId }, token: waiting });
+    expectStatus(taken, 200);
+    expect(field(taken, 'status')).toBe('confirmed');
+
+    const mine = await call('get', '/v1/me/signups', { token: owner, query: { limit: '1' } });
+    expectStatus(mine, 200);
+    expect((field(mine, 'items') as { id: string }[]).map((item) => item.id)).toEqual([signupId]);
+    expect((await call('get', '/v1/me/signups', { token: owner, query: { limit: '0' } })).status).toBe(400);
+
+    const organizer = await api.token(`contract-organizer-${randomUUID()}`, ['organizer'], { markets: ['NO'] });
+    const removal = '/v1/admin/events/{eventId}/participants/{signupId}';
+    const foreign = await api.token(`contract-organizer-${randomUUID()}`, ['organizer'], { markets: ['SE'] });
+    expect((await call('delete', removal, { params: { eventId: event.id, signupId: queuedId }, token: foreign, body: { reason: 'x' } })).status).toBe(404);
+    expect((await call('delete', removal, { params: { eventId: event.id, signupId: queuedId }, token: organizer, body: {} })).status).toBe(400);
+    const removed = await call('delete', removal, { params: { eventId: event.id, signupId: queuedId }, token: organizer, body: { reason: 'No show last time' } });
+    expectStatus(removed, 200);
+    expect([field(removed, 'status'), field(removed, 'cancellationReason')]).toEqual(['cancelled', 'No show last time']);
+    // Cancelling what is already cancelled changes nothing and answers the same.
+    expect(field(await call('post', '/v1/signups/{signupId}/cancel', { params: { signupId: queuedId }, token: waiting, body: {} }), 'status')).toBe('cancelled');
+
+    expect((await call('post', signups, { params, token: owner, body: { ...body, attendees: [] } })).status).toBe(400);
+    expect((await call('post', signups, { params, token: owner, body: { ...body, vip: true } })).status).toBe(400);
+    const tooYoung = await call('post', signups, { params, token: stranger, body: { ...body, platform: 'unity', attendees: Array.from({ length: 11 }, () => body.attendees[0]) } });
+    expect(tooYoung.status).toBe(422);
+    expect((await call('post', signups, { params, body })).status).toBe(401);
+    expect((await call('post', signups, { params: { eventId: randomUUID() }, token: owner, body })).status).toBe(404);
     expect((await call('get', '/v1/signups/{signupId}', { params: { signupId }, token: stranger })).status).toBe(404);
     expect((await call('get', '/v1/signups/{signupId}', { params: { signupId: 'nope' }, token: owner })).status).toBe(400);
     expect((await call('post', '/v1/signups/{signupId}/confirm', { params: { signupId }, token: stranger })).status).toBe(404);
+
+    const full = await insertEvent(orm, { capacity: 0 });
+    expect((await call('post', signups, { params: { eventId: full.id }, token: stranger, body })).status).toBe(409);
+  });
+
+  it('the guardian consent endpoints', async () => {
+    const event = await insertEvent(orm, { capacity: 3 });
+    await orm.em.getConnection().execute('update "event" set guardian_consent_below_age = 16 where id = ?', [event.id]);
+    const minor = await mintDevToken(api.config.jwt, {
+      sub: `contract-minor-${randomUUID()}`,
+      roles: ['participant'],
+      extraClaims: { birthdate: '2014-05-01', guardian_email: 'guardian@example.test' },
+    });
+    const accepted = await call('post', '/v1/events/{eventId}/signups', {
+      params: { eventId: event.id },
+      token: minor,
+      body: { attendees: [{ firstName: 'Liv', age: 12, kind: 'child' }], platform: 'android' },
+    });
+    const signupId = field(accepted, 'id') as string;
+    await eventually('consent asked', async () =>
+      field(await call('get', '/v1/signups/{signupId}', { params: { signupId }, token: minor }), 'status') === 'awaiting_consent' ? true : undefined,
+    );
+    const secret = api.config.signup.consentTokenSecret;
+    const token = createConsentToken({ signupId, expiresAt: new Date(Date.now() + 3_600_000) }, secret);
+    const described = await call('get', '/v1/consents/{token}', { params: { token } });
+    expectStatus(described, 200);
+    expect(field(described, 'attendees')).toEqual(['Liv']);
+    expectStatus(await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'approved' } }), 200);
+    expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'denied' } })).status).toBe(409);
+    expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'maybe' } })).status).toBe(400);
+    const expired = createConsentToken({ signupId, expiresAt: new Date(Date.now() - 1000) }, secret);
+    expect((await call('get', '/v1/consents/{token}', { params: { token: expired } })).status).toBe(410);
+    const forged = createConsentToken({ signupId, expiresAt: new Date(Date.now() + 3_600_000) }, 'someone-elses-secret-that-is-long-enough');
+    expect((await call('post', '/v1/consents/{token}', { params: { token: forged }, body: { decision: 'approved' } })).status).toBe(404);
+  });
+
+  it('POST /v1/webhooks/stripe', async () => {
+    const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'customer.created', data: { object: { id: 'cus_1' } } });
+    const stripe = createStripeClient(api.config.stripe);
+    const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: api.config.stripe.webhookSecret });
+    const received = await call('post', '/v1/webhooks/stripe', { rawBody: payload, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    expectStatus(received, 200);
+    expect(received.body).toEqual({ received: true, delivered: false });
+    const forged = await call('post', '/v1/webhooks/stripe', { rawBody: payload.replace('cus_1', 'cus_2'), headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    expect(forged.status).toBe(400);
   });
 
   it('GET /v1/signups/{signupId}/events', async () => {
@@ -693,16 +749,27 @@ describe('real answers match the document', () => {
       eventId: randomUUID(),
       status: 'held',
       seats: 2,
+      ticketType: null,
+      platform: 'web',
+      locale: 'en',
+      attendees: [{ firstName: 'Ada', kind: 'child', ticketCode: null }],
+      price: { amountMinor: 0, currency: null, promoCode: null },
+      payment: null,
+      refundedMinor: 0,
+      waitlistPosition: null,
       holdExpiresAt: '2027-01-01T10:00:00.000Z',
+      offeredAt: null,
       confirmedAt: null,
       releasedAt: null,
+      cancelledAt: null,
       rejectionReason: null,
+      cancellationReason: null,
       createdAt: '2027-01-01T09:45:00.000Z',
     };
     const validate = validatorFor('get', '/v1/signups/{signupId}', 200, 'application/json');
     expect(validate(good)).toBe(true);
     expect(validate({ ...good, status: 'pending' })).toBe(false); // an undocumented status
-    expect(validate({ ...good, price: 100 })).toBe(false); // an undocumented field
+    expect(validate({ ...good, discount: 100 })).toBe(false); // an undocumented field
     expect(validate({ ...good, createdAt: 'yesterday' })).toBe(false); // a broken format
     const { seats: _seats, ...missing } = good;
     expect(validate(missing)).toBe(false);

@@ -34,8 +34,10 @@ export async function insertSignupRow(
     seats,
     status: fields.status,
     ticketType,
-    amountMinor: fields.amountMinor ?? null,
+    amountMinor: fields.amountMinor ?? 0,
     currency: fields.currency ?? null,
+    // A confirmed signup with a price has been paid (what the stats count as revenue).
+    paidAt: fields.status === 'confirmed' && (fields.amountMinor ?? 0) > 0 ? new Date() : null,
     workflowId: `signup-${id}`,
   });
   for (const attendee of fields.attendees ?? []) {

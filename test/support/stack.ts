@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
+import { TicketType } from '../../src/events/ticket-type.entity.js';
 import { createApp, statusFeedOf } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
@@ -106,26 +107,70 @@ export async function startTestApi(
   };
 }
 
+/** A ticket type to create with an event: priced in the market's currency when `amountMinor` > 0. */
+export interface TestTicketType {
+  code: string;
+  amountMinor?: number;
+  currency?: string;
+  capacity?: number;
+}
+
 /** A published event straight in the database, for tests about signups. */
 export async function insertEvent(
   orm: MikroORM,
-  fields: Partial<Pick<LiveEvent, 'capacity' | 'status' | 'market'>> & { title?: string } = {},
+  fields: Partial<
+    Pick<
+      LiveEvent,
+      | 'capacity'
+      | 'status'
+      | 'market'
+      | 'waitlistEnabled'
+      | 'cancellationDeadline'
+      | 'guardianConsentBelowAge'
+      | 'platforms'
+      | 'minAge'
+      | 'maxAge'
+      | 'maxAttendeesPerSignup'
+      | 'refundPolicy'
+      | 'startsAt'
+      | 'category'
+    >
+  > & { title?: string; ticketTypes?: TestTicketType[] } = {},
 ): Promise<LiveEvent> {
   const em = orm.em.fork();
-  const startsAt = new Date(Date.now() + 7 * 86_400_000);
+  const startsAt = fields.startsAt ?? new Date(Date.now() + 7 * 86_400_000);
   const event = em.create(LiveEvent, {
     id: randomUUID(),
     market: fields.market ?? 'NO',
     timezone: 'Europe/Oslo',
     defaultLocale: 'en',
-    category: 'workshop',
+    category: fields.category ?? 'workshop',
     status: fields.status ?? 'published',
     startsAt,
     endsAt: new Date(startsAt.getTime() + 3 * 3_600_000),
     capacity: fields.capacity ?? 10,
     createdBy: 'test',
+    ...(fields.waitlistEnabled !== undefined ? { waitlistEnabled: fields.waitlistEnabled } : {}),
+    ...(fields.cancellationDeadline !== undefined ? { cancellationDeadline: fields.cancellationDeadline } : {}),
+    ...(fields.guardianConsentBelowAge !== undefined ? { guardianConsentBelowAge: fields.guardianConsentBelowAge } : {}),
+    ...(fields.platforms !== undefined ? { platforms: fields.platforms } : {}),
+    ...(fields.minAge !== undefined ? { minAge: fields.minAge } : {}),
+    ...(fields.maxAge !== undefined ? { maxAge: fields.maxAge } : {}),
+    ...(fields.maxAttendeesPerSignup !== undefined ? { maxAttendeesPerSignup: fields.maxAttendeesPerSignup } : {}),
+    ...(fields.refundPolicy !== undefined ? { refundPolicy: fields.refundPolicy } : {}),
   });
   em.create(EventTranslation, { event, locale: 'en', title: fields.title ?? 'Test event', searchConfig: 'english' });
+  (fields.ticketTypes ?? []).forEach((type, index) =>
+    em.create(TicketType, {
+      id: randomUUID(),
+      event,
+      code: type.code,
+      names: { en: type.code },
+      prices: type.amountMinor ? [{ currency: type.currency ?? 'NOK', amountMinor: type.amountMinor }] : [],
+      capacity: type.capacity ?? null,
+      sortOrder: index,
+    }),
+  );
   await em.flush();
   return event;
 }

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  activitiesRun,
+  deliverWebhook,
+  mailsMatching,
+  newUser,
+  paymentIntentOf,
+  signUp,
+  signupRow,
+  stripeEvent,
+  subjects,
+  waitForMail,
+  waitForStatus,
+} from '../support/signup-steps.js';
+import { countersAndRows, insertEvent, startTestStack, type RunningApi, type TestStack } from '../support/stack.js';
+import type { MikroORM } from '../../src/db/orm.js';
+
+// Holds of 2 s: what happens when the payment does not come in time, or comes late.
+let stack: TestStack;
+let orm: MikroORM;
+let api: RunningApi;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    worker: true,
+    env: { SIGNUP_HOLD_SECONDS: '2', SIGNUP_LATE_PAYMENT_GRACE_SECONDS: '30' },
+  });
+  ({ orm, api } = stack);
+});
+
+afterAll(() => stack.stop());
+
+const paidEvent = (capacity: number) =>
+  insertEvent(orm, { capacity, title: 'Paid workshop', ticketTypes: [{ code: 'standard', amountMinor: 25_000 }] });
+
+async function expectCountersMatchRows(eventId: string) {
+  const counters = await countersAndRows(orm, eventId);
+  expect(counters.held).toBe(counters.heldRows);
+  expect(counters.confirmed).toBe(counters.confirmedRows);
+  return counters;
+}
+
+describe('a hold that runs out unpaid', () => {
+  it('releases the seats, cancels the PaymentIntent and tells the participant', async () => {
+    const event = await paidEvent(1);
+    const user = await newUser(api);
+    const signupId = await signUp(api, user, event.id);
+    await paymentIntentOf(orm, signupId);
+
+    const released = await waitForStatus(api, user, signupId, 'released', 20_000);
+    expect(released).toMatchObject({ payment: null, holdExpiresAt: null, releasedAt: expect.any(String) });
+    expect(await signupRow(orm, signupId)).toMatchObject({ status: 'released', paymentClientSecret: null });
+    expect(await expectCountersMatchRows(event.id)).toMatchObject({ held: 0, confirmed: 0 });
+    const activities = await activitiesRun(stack.client, signupId);
+    expect(activities).toEqual(expect.arrayContaining(['checkPaymentIntent', 'cancelPaymentIntent', 'releaseHold']));
+    expect(activities.indexOf('cancelPaymentIntent')).toBeLessThan(activities.indexOf('releaseHold'));
+    expect(activities).not.toContain('refundSignup');
+    const [told] = await waitForMail(user.email, subjects.rejection);
+    expect(told?.text).toContain('the payment did not arrive before the reservation ran out');
+  });
+});
+
+describe('a payment that arrives after the hold ran out', () => {
+  it('confirms the signup after all when a seat is still free', async () => {
+    const event = await paidEvent(2);
+    const user = await newUser(api);
+    const signupId = await signUp(api, user, event.id);
+    const intentId = await paymentIntentOf(orm, signupId);
+    await waitForStatus(api, user, signupId, 'released', 20_000);
+
+    const delivered = await deliverWebhook(api, stripeEvent('payment_intent.succeeded', signupId, intentId));
+    expect(delivered.body).toMatchObject({ delivered: true });
+    const confirmed = await waitForStatus(api, user, signupId, 'confirmed');
+    expect((confirmed.attendees as { ticketCode: string | null }[])[0]?.ticketCode).toEqual(expect.any(String));
+    expect(await signupRow(orm, signupId)).toMatchObject({ status: 'confirmed', refundedMinor: 0, releasedAt: null });
+    expect(await expectCountersMatchRows(event.id)).toMatchObject({ held: 0, confirmed: 1 });
+    await waitForMail(user.email, subjects.receipt);
+    await waitForMail(user.email, subjects.confirmation);
+  });
+
+  it('refunds it in full, and says so, when the seat went to someone else', async () => {
+    const event = await paidEvent(1);
+    const late = await newUser(api);
+    const lateId = await signUp(api, late, event.id);
+    const lateIntent = await paymentIntentOf(orm, lateId);
+    await waitForStatus(api, late, lateId, 'released', 20_000);
+
+    const next = await newUser(api);
+    const nextId = await signUp(api, next, event.id);
+    const nextIntent = await paymentIntentOf(orm, nextId);
+    await deliverWebhook(api, stripeEvent('payment_intent.succeeded', nextId, nextIntent));
+    await waitForStatus(api, next, nextId, 'confirmed');
+
+    await deliverWebhook(api, stripeEvent('payment_intent.succeeded', lateId, lateIntent));
+    const refunded = await waitForStatus(api, late, lateId, 'released', 20_000, (view) => view.refundedMinor === 25_000);
+    expect(refunded.attendees).toEqual([expect.objectContaining({ ticketCode: null })]);
+    expect(await signupRow(orm, lateId)).toMatchObject({ status: 'released', refundedMinor: 25_000 });
+    expect(await expectCountersMatchRows(event.id)).toMatchObject({ held: 0, confirmed: 1, capacity: 1 });
+    // First told that the hold ran out, then that the late payment is refunded.
+    const told = await waitForMail(late.email, subjects.rejection, 2);
+    expect(told.filter((mail) => mail.text.includes('so it is refunded in full'))).toHaveLength(1);
+    expect(await mailsMatching(late.email, subjects.confirmation)).toHaveLength(0);
+  });
+});
