@@ -1,7 +1,7 @@
 /**
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
- *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 300] [--keep]
+ *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep]
  *
  * What runs (all started here, all on this machine):
  *  - PostgreSQL: the configured server (DATABASE_URL, default 127.0.0.1:5432); a scratch database
@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -70,7 +71,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '200' },
     pool: { type: 'string' },
     'worker-activities': { type: 'string', default: '50' },
-    timeout: { type: 'string', default: '300' },
+    timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -89,6 +90,8 @@ interface ApiStats {
   serverMs: number[];
   /** Time per temporal.workflow.start call. */
   startMs: number[];
+  /** Time waiting for a connection from the ORM's pool. */
+  acquireMs: number[];
   loopDelayMs: { p50: number; p99: number; max: number };
   cpu: CpuSeconds;
 }
@@ -127,6 +130,16 @@ async function serveApi(): Promise<void> {
       startMs.push(performance.now() - began);
     }
   }) as typeof start;
+
+  let acquireMs: number[] = [];
+  const pool = await orm.em.getConnection().getNativeClient();
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  pool.connect = (async () => {
+    const began = performance.now();
+    const client = await connect();
+    acquireMs.push(performance.now() - began);
+    return client;
+  }) as typeof pool.connect;
 
   const app = createApp({
     orm,
@@ -177,6 +190,7 @@ async function serveApi(): Promise<void> {
       if (message.type === 'stats-reset') {
         startMs = [];
         serverMs = [];
+        acquireMs = [];
         loop.reset();
         cpuStart = process.cpuUsage();
       } else if (message.type === 'stats') {
@@ -184,6 +198,7 @@ async function serveApi(): Promise<void> {
           type: 'stats',
           serverMs,
           startMs,
+          acquireMs,
           loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
           cpu: cpuSince(cpuStart),
         });
@@ -457,6 +472,14 @@ async function historyTimings(client: Client, workflowIds: string[]): Promise<Ma
   return timings;
 }
 
+/** Busy and total CPU seconds of the whole machine so far (/proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0) / 100;
+  const idle = ((fields[3] ?? 0) + (fields[4] ?? 0)) / 100;
+  return { busy: total - idle, total };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls every 200 ms until every signup of the event rests (nothing requested or held) and `expectedRows` exist. */
@@ -552,7 +575,7 @@ async function drive(): Promise<void> {
     worker.tell({ type: 'stats-reset' });
     const temporalMatch = (comm: string, cmdline: string) => comm === 'temporal' && cmdline.includes(temporalAddress.split(':')[1] ?? '');
     const postgresMatch = (comm: string) => comm.startsWith('postgres');
-    const cpuBefore = { temporal: procCpuSeconds(temporalMatch), postgres: procCpuSeconds(postgresMatch), driver: process.cpuUsage() };
+    const cpuBefore = { temporal: procCpuSeconds(temporalMatch), postgres: procCpuSeconds(postgresMatch), driver: process.cpuUsage(), machine: machineCpu() };
 
     const began = performance.now();
     let seatsConfirmedAfter: number | undefined;
@@ -582,6 +605,7 @@ async function drive(): Promise<void> {
     const cpu = {
       temporal: procCpuSeconds(temporalMatch) - cpuBefore.temporal,
       postgres: procCpuSeconds(postgresMatch) - cpuBefore.postgres,
+      machineBusy: machineCpu().busy - cpuBefore.machine.busy,
     };
 
     const { rows: timing } = await db.query<{ p50: number; p95: number; p99: number; max: number }>(
@@ -628,6 +652,7 @@ async function drive(): Promise<void> {
     console.log('\nwhere the time goes');
     row('API: time in process (POSTs)', latencyLine(apiStats.serverMs));
     row('API: temporal workflow.start', latencyLine(apiStats.startMs));
+    row('API: wait for a pooled connection', latencyLine(apiStats.acquireMs));
     for (const [name, timing] of timings) {
       const short = (values: number[]) => {
         const sorted = [...values].sort((a, b) => a - b);
@@ -643,6 +668,8 @@ async function drive(): Promise<void> {
     row('                   Temporal server', share(cpu.temporal));
     row('                   PostgreSQL (all)', share(cpu.postgres));
     row('                   load generator', share(driverCpu.user + driverCpu.system));
+    const ours = apiStats.cpu.user + apiStats.cpu.system + workerStats.cpu.user + workerStats.cpu.system + cpu.temporal + cpu.postgres + driverCpu.user + driverCpu.system;
+    row('                   whole machine', `${share(cpu.machineBusy)} of ${cpus().length} cores; not ours: ${Math.max(0, cpu.machineBusy - ours).toFixed(1)} s; load average now ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
 
     const checks = [
       [`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats],

@@ -105,13 +105,22 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   setHandler(
     confirmSignupUpdate,
     async () => {
+      if (progress.status === 'waitlisted') {
+        // The API saw the offer in the database (the freeing transaction writes it before its
+        // workflow signals us): wait for the signal rather than refuse an offer the user can see.
+        await condition(() => offer !== undefined || progress.status !== 'waitlisted', '1 minute');
+        if (!offer) {
+          throw ApplicationFailure.create({ type: 'SignupNotHeld', message: `signup is ${progress.status}, with no offer to take` });
+        }
+      }
       offerAccepted = true;
-      await condition(() => progress.status !== 'held');
+      await condition(() => progress.status !== 'held' && progress.status !== 'waitlisted');
       return progress.status;
     },
     {
       validator: () => {
-        if (progress.status !== 'held' || !offer || input.paid) {
+        const offerHere = progress.status === 'held' && offer !== undefined;
+        if (input.paid || (!offerHere && progress.status !== 'waitlisted')) {
           throw ApplicationFailure.create({
             type: 'SignupNotHeld',
             message: input.paid ? 'paid signups are confirmed by their payment' : `signup is ${progress.status}, with no offer to take`,

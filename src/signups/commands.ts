@@ -44,6 +44,9 @@ export function createSignupCommands(deps: { orm: MikroORM; temporal: Client; si
     async confirm(principal: Principal, signupId: string): Promise<SignupView> {
       const signup = await deps.signups.ownSignup(principal, signupId);
       if (signup.status === 'confirmed') return deps.signups.viewOf(signup.id);
+      // Only seats offered (written by the transaction that freed them) can be taken; the workflow
+      // may not have heard of the offer yet, and waits for it (workflows/signup.ts).
+      if (signup.status !== 'held') throw new Problem('signup-not-held', `the signup is ${signup.status}`);
       try {
         await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(confirmSignupUpdate);
       } catch (error) {

@@ -162,8 +162,12 @@ export function createSignupService(deps: SignupServiceDeps) {
 
       // Full with no waiting list: answered here without a workflow. Only a refusal is decided from
       // these counters; a seat is only ever given by the hold transaction.
-      if (!event.waitlistEnabled && event.capacity - event.heldCount - event.confirmedCount < request.attendees.length) {
-        throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
+      // A ticket type with a capacity of its own is full the same way.
+      const seatsWanted = request.attendees.length;
+      const typeFull =
+        ticketType?.capacity != null && ticketType.capacity - ticketType.heldCount - ticketType.confirmedCount < seatsWanted;
+      if (!event.waitlistEnabled && (event.capacity - event.heldCount - event.confirmedCount < seatsWanted || typeFull)) {
+        throw new Problem('sold-out', typeFull ? `no ${ticketType?.code ?? ''} tickets are left and the event has no waiting list` : 'no seats are left and the event has no waiting list');
       }
 
       const signupId = randomUUID();
@@ -283,7 +287,7 @@ export function createSignupService(deps: SignupServiceDeps) {
     async ownSignup(principal: Principal, signupId: string): Promise<Signup & { event: LiveEvent }> {
       const signup = await deps.orm.em.fork().findOne(Signup, signupId, { populate: ['event'] });
       if (!signup || signup.userId !== principal.userId) throw new Problem('not-found', 'no signup with this id');
-      return signup as Signup & { event: LiveEvent };
+      return signup;
     },
 
     viewOf: async (signupId: string): Promise<SignupView> => {

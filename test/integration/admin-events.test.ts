@@ -614,7 +614,7 @@ describe('participants', () => {
       eventId: event.id,
       timezone: 'Europe/Oslo',
       seats: { capacity: 12, held: 1, confirmed: 3, available: 8 },
-      signups: { requested: 0, held: 1, confirmed: 2, waitlisted: 0, cancelled: 0, released: 1, rejected: 1 },
+      signups: { requested: 0, awaiting_consent: 0, held: 1, confirmed: 2, waitlisted: 0, cancelled: 0, released: 1, rejected: 1 },
       revenue: [{ currency: 'NOK', amountMinor: 45000 }],
       signupsPerDay: [{ date: today, signups: 5 }],
     });

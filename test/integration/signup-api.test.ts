@@ -28,45 +28,35 @@ async function signupCount(userId: string): Promise<number> {
   return orm.em.fork().count(Signup, { userId });
 }
 
+/** A request body for a party of `size` children. */
+function party(size: number) {
+  return {
+    attendees: Array.from({ length: size }, (_, index) => ({ firstName: `Kid${index}`, age: 10, kind: 'child' })),
+    platform: 'web',
+  };
+}
+
 async function statusOf(signupId: string, token: string): Promise<string> {
   const response = await request(api.baseUrl, 'GET', `/v1/signups/${signupId}`, { token });
   return response.body.status as string;
 }
 
 describe('walking skeleton through the API', () => {
-  it('accepts a signup, holds the seat, and confirms it', async () => {
+  it('accepts a free signup and confirms it as soon as the seats are held', async () => {
     const event = await insertEvent(orm, { capacity: 5 });
     const token = await api.token('alice');
 
-    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, body: { seats: 2 } });
+    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, body: party(2) });
     expect(accepted.status).toBe(202);
     const signupId = accepted.body.id as string;
     expect(accepted.headers.get('location')).toBe(`/v1/signups/${signupId}`);
-    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'requested' });
+    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'requested', price: { amountMinor: 0 } });
 
-    await eventually('the hold', async () => ((await statusOf(signupId, token)) === 'held' ? true : undefined));
-    const confirmed = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
-    expect(confirmed.status).toBe(200);
-    expect(confirmed.body).toMatchObject({ id: signupId, status: 'confirmed' });
+    await eventually('the confirmation', async () => ((await statusOf(signupId, token)) === 'confirmed' ? true : undefined));
     expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 2, confirmedRows: 2 });
-
-    // Confirming again is harmless and answers the same.
-    const again = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
-    expect(again.body).toMatchObject({ status: 'confirmed' });
-  });
-
-  it('releases the seat when the hold times out, and then refuses a late confirmation', async () => {
-    const event = await insertEvent(orm, { capacity: 1 });
-    const token = await api.token('bob');
-    const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, body: { seats: 1 } });
-    const signupId = accepted.body.id as string;
-
-    await eventually('the release', async () => ((await statusOf(signupId, token)) === 'released' ? true : undefined), 20_000);
-    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, heldRows: 0, confirmed: 0 });
-
-    const late = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
-    expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ type: '/problems/signup-not-held', status: 409 });
+    // Confirming a confirmed signup changes nothing and answers the same.
+    const confirm = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/confirm`, { token });
+    expect(confirm.body).toMatchObject({ status: 'confirmed' });
   });
 
   it("shows a signup to its owner and to admins, and answers 404 to anyone else", async () => {
@@ -74,7 +64,7 @@ describe('walking skeleton through the API', () => {
     const owner = await api.token('carol');
     const accepted = await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
       token: owner,
-      body: { seats: 1 },
+      body: party(1),
     });
     const path = `/v1/signups/${accepted.body.id as string}`;
 
@@ -90,7 +80,7 @@ describe('repeated and duplicate signups', () => {
   const post = (eventId: string, token: string, seats: number, key?: string) =>
     request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
       token,
-      body: { seats },
+      body: party(seats),
       headers: key ? { 'idempotency-key': key } : {},
     });
   const rowsOf = (eventId: string, userId: string) => orm.em.fork().count(Signup, { event: eventId, userId });
@@ -148,9 +138,11 @@ describe('repeated and duplicate signups', () => {
     const event = await insertEvent(orm, { capacity: 5 });
     const token = await api.token('ivy');
     const first = await post(event.id, token, 1);
-    await eventually('the release', async () =>
-      (await statusOf(first.body.id as string, token)) === 'released' ? true : undefined,
+    await eventually('the confirmation', async () =>
+      (await statusOf(first.body.id as string, token)) === 'confirmed' ? true : undefined,
     20_000);
+    const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${first.body.id as string}/cancel`, { token, body: {} });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
     const again = await post(event.id, token, 1);
     expect(again.status).toBe(202);
     expect(again.body.id).not.toBe(first.body.id);
@@ -175,17 +167,17 @@ describe('bad input to the signup endpoint gets a clear 4xx and writes nothing',
   });
 
   const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string, string | null][] = [
-    ['missing fields', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: {} }), 400, 'validation-error', 'seats'],
-    ['wrong type', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 'two' } }), 400, 'validation-error', 'seats'],
-    ['out of range', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 0 } }), 400, 'validation-error', 'seats'],
-    ['unknown field', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { seats: 1, vip: true } }), 400, 'validation-error', null],
-    ['not a uuid', () => request(api.baseUrl, 'POST', '/v1/events/nope/signups', { token, body: { seats: 1 } }), 400, 'validation-error', 'eventId'],
-    ['unknown event', () => request(api.baseUrl, 'POST', `/v1/events/${randomUUID()}/signups`, { token, body: { seats: 1 } }), 404, 'not-found', null],
+    ['missing fields', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: {} }), 400, 'validation-error', 'attendees'],
+    ['wrong type', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { ...party(1), attendees: 'two' } }), 400, 'validation-error', 'attendees'],
+    ['out of range', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: party(0) }), 400, 'validation-error', 'attendees'],
+    ['unknown field', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body: { ...party(1), vip: true } }), 400, 'validation-error', null],
+    ['not a uuid', () => request(api.baseUrl, 'POST', '/v1/events/nope/signups', { token, body: party(1) }), 400, 'validation-error', 'eventId'],
+    ['unknown event', () => request(api.baseUrl, 'POST', `/v1/events/${randomUUID()}/signups`, { token, body: party(1) }), 404, 'not-found', null],
     ['malformed JSON', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, rawBody: '{"seats":', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json', null],
     ['not JSON', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, rawBody: 'seats=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported-media-type', null],
-    ['no token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { body: { seats: 1 } }), 401, 'unauthenticated', null],
-    ['garbage token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: 'not-a-jwt', body: { seats: 1 } }), 401, 'unauthenticated', null],
-    ['expired token', async () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: await api.token('dave', ['participant'], { ttlSeconds: -60 }), body: { seats: 1 } }), 401, 'unauthenticated', null],
+    ['no token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { body: party(1) }), 401, 'unauthenticated', null],
+    ['garbage token', () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: 'not-a-jwt', body: party(1) }), 401, 'unauthenticated', null],
+    ['expired token', async () => request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: await api.token('dave', ['participant'], { ttlSeconds: -60 }), body: party(1) }), 401, 'unauthenticated', null],
   ];
 
   // Every row has all five values: a shorter row would make jest pass its `done` callback as `field`.
@@ -204,7 +196,7 @@ describe('bad input to the signup endpoint gets a clear 4xx and writes nothing',
   it('refuses a token minted for another audience', async () => {
     const { mintDevToken } = await import('../../src/auth/tokens.js');
     const foreign = await mintDevToken({ ...api.config.jwt, audience: 'someone-else' }, { sub: 'dave', roles: ['participant'] });
-    const response = await request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: foreign, body: { seats: 1 } });
+    const response = await request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token: foreign, body: party(1) });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
   });
@@ -212,7 +204,7 @@ describe('bad input to the signup endpoint gets a clear 4xx and writes nothing',
   it('treats a draft event like one that does not exist', async () => {
     const draft = await insertEvent(orm, { status: 'draft' });
     const before = await signupCount(USER);
-    const response = await request(api.baseUrl, 'POST', `/v1/events/${draft.id}/signups`, { token, body: { seats: 1 } });
+    const response = await request(api.baseUrl, 'POST', `/v1/events/${draft.id}/signups`, { token, body: party(1) });
     expect(response.status).toBe(404);
     expect(await signupCount(USER)).toBe(before);
   });

@@ -82,6 +82,33 @@ describe('requests', () => {
     expect(await expectCountersMatchRows(event.id)).toMatchObject({ confirmed: 1 });
   });
 
+  it('answers one signup to concurrent retries with the same key, and 409 to concurrent second signups', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const user = await newUser(api);
+    const key = randomUUID();
+    const answers = await Promise.all([1, 2, 3, 4].map(() => postSignup(api, user, event.id, {}, { 'Idempotency-Key': key })));
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+
+    const other = await newUser(api);
+    const racing = await Promise.all([1, 2, 3].map(() => postSignup(api, other, event.id, {}, { 'Idempotency-Key': randomUUID() })));
+    expect(racing.map((answer) => answer.status).sort()).toEqual([202, 409, 409]);
+    await waitForStatus(api, user, answers[0]?.body.id as string, 'confirmed');
+    const winner = racing.find((answer) => answer.status === 202);
+    await waitForStatus(api, other, winner?.body.id as string, 'confirmed');
+    expect(await expectCountersMatchRows(event.id)).toMatchObject({ held: 0, confirmed: 2 });
+  });
+
+  it('refuses a reused key for a different request with 422', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const user = await newUser(api);
+    const key = randomUUID();
+    expect((await postSignup(api, user, event.id, {}, { 'Idempotency-Key': key })).status).toBe(202);
+    const different = await postSignup(api, user, event.id, { attendees: [adult('A'), adult('B')] }, { 'Idempotency-Key': key });
+    expect(different.status).toBe(422);
+    expect(different.body).toMatchObject({ type: '/problems/idempotency-key-reused' });
+  });
+
   it.each([
     ['too young', { minAge: 8 }, { attendees: [child('Tiny', 5)] }, 'attendees.0'],
     ['wrong platform', { platforms: ['ios' as const, 'android' as const] }, { platform: 'web' }, 'platform'],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   activitiesRun,
@@ -5,6 +6,7 @@ import {
   mailsMatching,
   newUser,
   paymentIntentOf,
+  postSignup,
   signUp,
   signupRow,
   stripeEvent,
@@ -14,6 +16,8 @@ import {
 } from '../support/signup-steps.js';
 import { countersAndRows, insertEvent, startTestStack, type RunningApi, type TestStack } from '../support/stack.js';
 import type { MikroORM } from '../../src/db/orm.js';
+import { PromoCode } from '../../src/events/promo-code.entity.js';
+import { TicketType } from '../../src/events/ticket-type.entity.js';
 
 // Holds of 2 s: what happens when the payment does not come in time, or comes late.
 let stack: TestStack;
@@ -102,3 +106,43 @@ describe('a payment that arrives after the hold ran out', () => {
     expect(await mailsMatching(late.email, subjects.confirmation)).toHaveLength(0);
   });
 });
+
+describe('promo codes and ticket types', () => {
+  it('gives the promo use back when the hold runs out, and moves the ticket type counters with the event', async () => {
+    const event = await insertEvent(orm, {
+      capacity: 5,
+      ticketTypes: [
+        { code: 'adult', amountMinor: 20_000 },
+        { code: 'vip', amountMinor: 50_000, capacity: 1 },
+      ],
+    });
+    const em = orm.em.fork();
+    em.create(PromoCode, { id: randomUUID(), event: event.id, code: 'HALF', kind: 'percent', value: 50, maxUses: 1 });
+    await em.flush();
+
+    const user = await newUser(api);
+    const accepted = await postSignup(api, user, event.id, { ticketType: 'vip', promoCode: 'half' });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ ticketType: 'vip', price: { amountMinor: 25_000, currency: 'NOK', promoCode: 'HALF' } });
+    const signupId = accepted.body.id as string;
+    await waitForStatus(api, user, signupId, 'held');
+    expect(await typeCounters(event.id, 'vip')).toEqual({ held: 1, confirmed: 0 });
+    expect((await orm.em.fork().findOneOrFail(PromoCode, { event: event.id, code: 'HALF' })).usedCount).toBe(1);
+
+    // The only vip seat is held and there is no waiting list: refused at once, like a full event.
+    const other = await newUser(api);
+    const refused = await postSignup(api, other, event.id, { ticketType: 'vip' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ type: '/problems/sold-out' });
+
+    await waitForStatus(api, user, signupId, 'released', 20_000);
+    expect(await typeCounters(event.id, 'vip')).toEqual({ held: 0, confirmed: 0 });
+    expect((await orm.em.fork().findOneOrFail(PromoCode, { event: event.id, code: 'HALF' })).usedCount).toBe(0);
+    expect(await expectCountersMatchRows(event.id)).toMatchObject({ held: 0, confirmed: 0 });
+  });
+});
+
+async function typeCounters(eventId: string, code: string) {
+  const type = await orm.em.fork().findOneOrFail(TicketType, { event: eventId, code });
+  return { held: type.heldCount, confirmed: type.confirmedCount };
+}

@@ -48,7 +48,14 @@ describe('config', () => {
     expect(() =>
       loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_DEV_SECRET: 'x'.repeat(40) }),
     ).toThrow(/JWT_DEV_SECRET/);
-    const production = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' });
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' })).toThrow(
+      /CONSENT_TOKEN_SECRET: set a secret of your own/,
+    );
+    const production = loadConfig({
+      NODE_ENV: 'production',
+      JWT_JWKS_URL: 'https://idp.example/jwks',
+      CONSENT_TOKEN_SECRET: 'a-real-secret-from-the-vault-0123456789',
+    });
     expect(production.jwt.devSecret).toBeUndefined();
   });
 

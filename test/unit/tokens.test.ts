@@ -9,7 +9,20 @@ describe('dev tokens', () => {
   it('round-trips subject, roles and markets', async () => {
     const verify = await createTokenVerifier(devJwt);
     const token = await mintDevToken(devJwt, { sub: 'u1', roles: ['organizer'], markets: ['NO', 'SE'] });
-    await expect(verify(token)).resolves.toEqual({ userId: 'u1', roles: ['organizer'], markets: ['NO', 'SE'] });
+    await expect(verify(token)).resolves.toEqual({ userId: 'u1', roles: ['organizer'], markets: ['NO', 'SE'], profile: {} });
+  });
+
+  it('reads the profile claims, and ignores malformed ones instead of refusing the token', async () => {
+    const verify = await createTokenVerifier(devJwt);
+    const token = await mintDevToken(devJwt, {
+      sub: 'u2',
+      roles: ['participant'],
+      extraClaims: { email: 'kid@example.test', birthdate: '2014-02-03', guardian_email: 'not-an-address', locale: 'nb' },
+    });
+    await expect(verify(token)).resolves.toMatchObject({
+      profile: { email: 'kid@example.test', birthDate: '2014-02-03', locale: 'nb' },
+    });
+    expect((await verify(token)).profile).not.toHaveProperty('guardianEmail');
   });
 
   it.each([
