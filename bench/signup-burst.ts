@@ -1,12 +1,12 @@
 /**
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
- *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep]
+ *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
  *
  * What runs (all started here, all on this machine):
  *  - PostgreSQL: the configured server (DATABASE_URL, default 127.0.0.1:5432); a scratch database
- *    eventbook_bench_signup is created, migrated with the committed migrations, and dropped at the
- *    end unless --keep.
+ *    (--database, default eventbook_bench_signup) is created, migrated with the committed migrations,
+ *    and dropped at the end unless --keep.
  *  - Temporal: the server at TEMPORAL_ADDRESS when set (its namespace TEMPORAL_NAMESPACE), else a dev
  *    server from the cached CLI, in memory, stopped at the end (which discards every workflow). On a
  *    server we did not start, every workflow the run left open (confirmed ones wait for the end of
@@ -73,6 +73,7 @@ const { values: args } = parseArgs({
     'worker-activities': { type: 'string', default: '50' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
+    database: { type: 'string', default: 'eventbook_bench_signup' },
   },
 });
 
@@ -501,7 +502,7 @@ async function drive(): Promise<void> {
   const warmupUsers = Number(args.warmup);
   const timeoutMs = Number(args.timeout) * 1000;
   const config = loadConfig(process.env);
-  const databaseUrl = withDatabaseName(config.database.url, 'eventbook_bench_signup');
+  const databaseUrl = withDatabaseName(config.database.url, args.database);
   const log = (line: string) => console.log(line);
 
   await dropDatabase(databaseUrl);

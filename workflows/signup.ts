@@ -206,10 +206,11 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       return finish();
     }
     // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
-    if (!paymentSucceeded) paymentSucceeded = (await payments.checkPaymentIntent({ signupId })) === 'succeeded';
+    // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
+    if (!paymentSucceeded && (await payments.checkPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
     if (!paymentSucceeded) {
       // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
-      paymentSucceeded = (await payments.cancelPaymentIntent({ signupId })) === 'succeeded';
+      if ((await payments.cancelPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
     }
     if (!paymentSucceeded) {
       await expire();
@@ -235,9 +236,9 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   // 4. Confirmed until the event is over, or until someone cancels.
   await condition(() => cancelRequest !== undefined || eventFinished);
   if (cancelRequest) {
-      await cancel(cancelRequest);
-      return finish();
-    }
+    await cancel(cancelRequest);
+    return finish();
+  }
   return finish();
 
   async function cancel(request: CancelRequest): Promise<void> {

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { confirmSignupUpdate } from '../../src/temporal/contract.js';
+import { Signup } from '../../src/signups/signup.entity.js';
+import { cancelSignupUpdate, confirmSignupUpdate, eventFinishedSignal } from '../../src/temporal/contract.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
 import { requireEnv } from '../support/environment.js';
 import { startSignupWorkflow } from '../support/signup-flows.js';
-import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * Replay safety. The histories in test/histories/ were recorded from real runs of the signup
@@ -25,15 +26,20 @@ const execFileAsync = promisify(execFile);
   });
   afterAll(() => stack.stop());
 
+  const confirmed = async (signupId: string) =>
+    eventually(`${signupId} confirmed`, async () =>
+      (await stack.orm.em.fork().findOneOrFail(Signup, signupId)).status === 'confirmed' ? true : undefined,
+    );
   const scenarios: [string, (eventId: string) => Promise<{ workflowId: string }>][] = [
     ['signup-confirmed', async (eventId) => {
-      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60);
-      await handle.executeUpdate(confirmSignupUpdate);
+      const { signupId, handle } = await startSignupWorkflow(flowDeps(), eventId, 60);
+      await confirmed(signupId);
+      await handle.signal(eventFinishedSignal);
       await handle.result();
       return handle;
     }],
-    ['signup-hold-expired', async (eventId) => {
-      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 1);
+    ['signup-paid-hold-expired', async (eventId) => {
+      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 1, { paid: { amountMinor: 15_000, currency: 'NOK' } });
       await handle.result();
       return handle;
     }],
@@ -42,6 +48,31 @@ const execFileAsync = promisify(execFile);
       const { handle } = await startSignupWorkflow(flowDeps(), full.id, 60);
       await handle.result();
       return handle;
+    }],
+    ['signup-cancelled', async (eventId) => {
+      const { signupId, handle } = await startSignupWorkflow(flowDeps(), eventId, 60);
+      await confirmed(signupId);
+      await handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant', reason: 'ill' }] });
+      await handle.result();
+      return handle;
+    }],
+    ['signup-waitlist-handover', async () => {
+      const small = await insertEvent(stack.orm, { capacity: 1 });
+      await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
+      const first = await startSignupWorkflow(flowDeps(), small.id, 60);
+      await confirmed(first.signupId);
+      const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
+      await eventually('waitlisted', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
+      );
+      await first.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+      await eventually('offered', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'held' ? true : undefined,
+      );
+      await waiting.handle.executeUpdate(confirmSignupUpdate);
+      await waiting.handle.signal(eventFinishedSignal);
+      await waiting.handle.result();
+      return waiting.handle;
     }],
   ];
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
@@ -77,9 +108,11 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
 (exporting ? describe.skip : describe)('replaying recorded histories', () => {
   it('has a recorded history of every scenario', () => {
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
+      'signup-cancelled.json',
       'signup-confirmed.json',
-      'signup-hold-expired.json',
+      'signup-paid-hold-expired.json',
       'signup-sold-out.json',
+      'signup-waitlist-handover.json',
     ]);
   });
 
@@ -87,13 +120,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(3);
+    expect(result.lines).toHaveLength(5);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(3);
+    expect(result.lines).toHaveLength(5);
     for (const line of result.lines) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
   });
 });

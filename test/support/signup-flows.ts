@@ -15,11 +15,20 @@ export async function startSignupWorkflow(
   deps: { orm: MikroORM; client: Client; taskQueue: string },
   eventId: string,
   holdTimeoutSeconds: number,
+  options: { paid?: { amountMinor: number; currency: string }; waitlistEventSeconds?: number } = {},
 ) {
   const signupId = randomUUID();
   const workflowId = workflowIds.signup(signupId);
   const em = deps.orm.em.fork();
-  em.create(Signup, { id: signupId, event: eventId, userId: `u-${signupId}`, seats: 1, workflowId });
+  em.create(Signup, {
+    id: signupId,
+    event: eventId,
+    userId: `u-${signupId}`,
+    seats: 1,
+    workflowId,
+    amountMinor: options.paid?.amountMinor ?? 0,
+    currency: options.paid?.currency ?? null,
+  });
   await em.flush();
   const input: SignupWorkflowInput = {
     signupId,
@@ -29,7 +38,7 @@ export async function startSignupWorkflow(
     consentTimeoutSeconds: holdTimeoutSeconds,
     latePaymentGraceSeconds: 1,
     needsGuardianConsent: false,
-    paid: false,
+    paid: options.paid !== undefined,
   };
   const handle = await deps.client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
     workflowId,

@@ -1,0 +1,116 @@
+/**
+ * Races inside the signup workflow that the real peers cannot time on demand: the activities here
+ * are stand-ins that record their calls and let the test act at an exact moment (the real ones are
+ * covered by the other signup tests). The workflow code and the Temporal server are the real ones.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities/index.js';
+import {
+  eventFinishedSignal,
+  paymentEventSignal,
+  workflowIds,
+  workflowTypes,
+  type SignupWorkflowInput,
+} from '../../src/temporal/contract.js';
+import type { signupWorkflow } from '../../workflows/signup.js';
+import { requireEnv, testEnvKeys } from '../support/environment.js';
+import { connectTestClient } from '../support/stack.js';
+
+let client: Client;
+let connection: NativeConnection;
+
+beforeAll(async () => {
+  client = await connectTestClient();
+  connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
+});
+
+afterAll(async () => {
+  await connection.close();
+  await client.connection.close();
+});
+
+/** Activities that answer like a free seat and an unpaid intent, recording every call. */
+function standInActivities(overrides: Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>) {
+  const calls: string[] = [];
+  const answers: Record<string, (...args: never[]) => Promise<unknown>> = {
+    awaitConsent: async () => ({ status: 'awaiting_consent', offers: [] }),
+    holdSeats: async () => ({ status: 'held', offers: [] }),
+    confirmSeats: async () => ({ status: 'confirmed', offers: [] }),
+    releaseHold: async () => ({ status: 'released', offers: [] }),
+    cancelSignup: async () => ({ status: 'cancelled', previousStatus: 'confirmed', offers: [] }),
+    rejectSignup: async () => ({ status: 'rejected', offers: [] }),
+    readGuardianDecision: async () => null,
+    reinstateAfterLatePayment: async () => ({ status: 'released', offers: [] }),
+    createPaymentIntent: async () => ({ paymentIntentId: 'pi_standin' }),
+    checkPaymentIntent: async () => 'awaiting-payment',
+    cancelPaymentIntent: async () => 'canceled',
+    refundSignup: async () => ({ refundMinor: 0 }),
+    sendSignupNotification: async () => 'sent',
+    ...overrides,
+  };
+  const activities = Object.fromEntries(
+    Object.entries(answers).map(([name, answer]) => [
+      name,
+      async (...args: never[]) => {
+        calls.push(name);
+        return answer(...args);
+      },
+    ]),
+  );
+  return { activities, calls };
+}
+
+async function runWithWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `races-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    activities,
+    workflowBundle: { codePath: requireEnv(testEnvKeys.workflowBundle) },
+  });
+  return worker.runUntil(body(taskQueue));
+}
+
+describe('signup workflow races', () => {
+  it('keeps a payment that succeeds while Stripe is being asked about it at the end of the hold', async () => {
+    const signupId = randomUUID();
+    const workflowId = workflowIds.signup(signupId);
+    const { activities, calls } = standInActivities({
+      // The webhook lands while the workflow is asking Stripe; Stripe's answer was read just before it.
+      checkPaymentIntent: async () => {
+        await client.workflow
+          .getHandle(workflowId)
+          .signal(paymentEventSignal, { stripeEventId: `evt_${randomUUID()}`, kind: 'succeeded', paymentIntentId: 'pi_standin' });
+        return 'awaiting-payment';
+      },
+    });
+    const input: SignupWorkflowInput = {
+      signupId,
+      eventId: randomUUID(),
+      holdTimeoutSeconds: 1,
+      offerTimeoutSeconds: 1,
+      consentTimeoutSeconds: 1,
+      latePaymentGraceSeconds: 1,
+      needsGuardianConsent: false,
+      paid: true,
+    };
+    const result = await runWithWorker(activities, async (taskQueue) => {
+      const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
+        workflowId,
+        taskQueue,
+        args: [input],
+      });
+      for (let waited = 0; !calls.includes('confirmSeats') && waited < 100; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await handle.signal(eventFinishedSignal);
+      return handle.result();
+    });
+    expect(result.status).toBe('confirmed');
+    expect(calls).not.toContain('cancelPaymentIntent');
+    expect(calls).not.toContain('releaseHold');
+  });
+});
