@@ -5,6 +5,7 @@ import {
   confirmSeats,
   holdSeats,
   readGuardianDecision,
+  readSeatState,
   rejectSignup,
   reinstateAfterLatePayment,
   releaseHold,
@@ -22,6 +23,7 @@ export function createSeatActivities(orm: MikroORM) {
     rejectSignup: (input: { signupId: string; reason: string }) => rejectSignup(em(), input),
     awaitConsent: (input: { signupId: string }) => awaitConsent(em(), input),
     readGuardianDecision: (input: { signupId: string }) => readGuardianDecision(em(), input.signupId),
+    readSeatState: (input: { signupId: string }) => readSeatState(em(), input.signupId),
     // The reinstated hold only bridges the step to confirmation, which follows at once.
     reinstateAfterLatePayment: (input: { signupId: string }) => reinstateAfterLatePayment(em(), { ...input, holdSeconds: 300 }),
   };

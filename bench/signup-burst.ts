@@ -370,7 +370,8 @@ class ChildRole {
   async stop(): Promise<void> {
     if (this.process.exitCode !== null) return;
     const exited = once(this.process, 'exit');
-    this.tell({ type: 'stop' });
+    if (this.process.connected) this.tell({ type: 'stop' });
+    else this.process.kill('SIGTERM');
     const timer = setTimeout(() => this.process.kill('SIGKILL'), 20_000);
     await exited;
     clearTimeout(timer);
@@ -539,6 +540,21 @@ async function drive(): Promise<void> {
   const api = startChild('api', env);
   const worker = startChild('worker', env);
   const eventIds: string[] = [];
+  let cleaned: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaned ??= (async () => {
+      await Promise.allSettled([api.stop(), worker.stop()]);
+      await db.end().catch(() => undefined);
+      await temporalServer?.stop();
+      if (!args.keep) await dropDatabase(databaseUrl);
+    })());
+  // Interrupted: still stop what we started and drop the scratch database.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
   try {
     const [{ apiPort, barePort }] = await Promise.all([
       api.next<{ type: 'ready'; apiPort: number; barePort: number }>(),
@@ -704,10 +720,7 @@ async function drive(): Promise<void> {
     }
     await temporalClient.connection.close();
   } finally {
-    await Promise.allSettled([api.stop(), worker.stop()]);
-    await db.end();
-    await temporalServer?.stop();
-    if (!args.keep) await dropDatabase(databaseUrl);
+    await cleanUp();
   }
 }
 

@@ -182,7 +182,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' });
 
   if (hold.status === 'waitlisted') {
-    await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed);
+    // Offers arrive as signals from whoever freed the seats. Should one be lost (an API process dying
+    // between its commit and its signal), the database still says `held`: look now and then.
+    while (!(await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed, '1 hour'))) {
+      const row = await seats.readSeatState({ signupId });
+      if (row.status === 'held' && row.holdExpiresAt) offer = { holdExpiresAt: row.holdExpiresAt };
+    }
     if (cancelRequest) {
       await cancel(cancelRequest);
       return finish();

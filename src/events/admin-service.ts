@@ -14,6 +14,7 @@ import { createParticipantReports } from './participants-service.js';
 import { PromoCode } from './promo-code.entity.js';
 import { checkEvent, spotsLeft, type RuleViolation } from './rules.js';
 import { TicketType } from './ticket-type.entity.js';
+import { offerFreeSeatsIn, type WaitlistOffer } from '../signups/seats.js';
 
 export interface AdminTicketTypeView {
   id: string;
@@ -358,7 +359,13 @@ export interface ListEventsQuery {
   limit: number;
 }
 
-export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date }) {
+export interface WaitlistSettings {
+  offerSeconds: number;
+  /** Tells the signup workflows their waiting signups were given seats (after the commit). */
+  tellOffered: (offers: WaitlistOffer[]) => Promise<void>;
+}
+
+export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date; waitlist?: WaitlistSettings }) {
   const now = deps.now ?? (() => new Date());
 
   async function getEvent(principal: Principal, id: string): Promise<AdminEventView> {
@@ -484,6 +491,7 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date 
      * same ETag, the second waits for the first's row lock, then matches no row and gets 412.
      */
     async updateEvent(principal: Principal, id: string, expectedVersion: number, patch: EventPatch): Promise<AdminEventView> {
+      let offers: WaitlistOffer[] = [];
       await deps.orm.em
         .fork()
         .transactional(async (em) => {
@@ -511,8 +519,14 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date 
           writeChildren(em, loaded.event, loaded, after);
           recordChange(em, id, 'updated', principal, changes);
           await em.flush();
+          // More room (capacity raised): the waiting list gets it in this same transaction, so a
+          // newcomer cannot take it first.
+          if (deps.waitlist && loaded.event.status === 'published' && after.capacity > before.capacity) {
+            offers = await offerFreeSeatsIn(em, { eventId: id, offerSeconds: deps.waitlist.offerSeconds, now: now() });
+          }
         })
         .catch(constraintProblem);
+      if (offers.length > 0) await deps.waitlist?.tellOffered(offers);
       return getEvent(principal, id);
     },
 

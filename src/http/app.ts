@@ -19,6 +19,7 @@ import { createPaymentGateway, createStripeClient } from '../payments/stripe-gat
 import { createStripeWebhookHandler } from '../payments/webhook.js';
 import { stripeWebhookRoutes } from '../payments/webhook-routes.js';
 import type { Config } from '../config.js';
+import { waitlistOfferSignal } from '../temporal/contract.js';
 import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status-feed.js';
 import { createSignupService } from '../signups/service.js';
 import { apiDocsRoutes } from './api-docs.js';
@@ -75,7 +76,20 @@ export function createApp(deps: AppDependencies): Express {
     authenticate: authenticate(deps.verifyToken),
     orm: deps.orm,
     temporal: deps.temporal,
-    events: createEventAdminService({ orm: deps.orm }),
+    events: createEventAdminService({
+      orm: deps.orm,
+      waitlist: {
+        offerSeconds: deps.config.signup.offerSeconds,
+        tellOffered: async (offers) => {
+          // A signal lost here (the process dying first) is caught by the waiting workflow's hourly look at its row.
+          await Promise.all(
+            offers.map((offer) =>
+              deps.temporal.workflow.getHandle(offer.workflowId).signal(waitlistOfferSignal, { holdExpiresAt: offer.holdExpiresAt }),
+            ),
+          );
+        },
+      },
+    }),
     catalog: createPublicCatalog({ orm: deps.orm }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups }),

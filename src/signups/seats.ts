@@ -178,6 +178,12 @@ export async function reinstateAfterLatePayment(
   });
 }
 
+/** The signup's status and hold expiry as the database has them. */
+export async function readSeatState(em: EntityManager, signupId: string): Promise<{ status: SignupStatus; holdExpiresAt: string | null }> {
+  const signup = await em.findOneOrFail(Signup, signupId);
+  return { status: signup.status, holdExpiresAt: signup.holdExpiresAt?.toISOString() ?? null };
+}
+
 /** What the guardian answered, as recorded by the consent endpoint (null: nothing yet). */
 export async function readGuardianDecision(em: EntityManager, signupId: string): Promise<'approved' | 'denied' | null> {
   const signup = await em.findOneOrFail(Signup, signupId);
@@ -194,14 +200,16 @@ export async function awaitConsent(em: EntityManager, input: { signupId: string 
 }
 
 /**
- * Offers seats that are free right now to the waitlist: used after an organizer raised the capacity.
- * (Releases and cancellations do this themselves, inside their own transaction.)
+ * Offers seats that are free right now to the waitlist, inside the caller's transaction: used when
+ * an organizer raises the capacity. (Releases and cancellations do this within their own.)
  */
-export async function offerFreeSeats(
-  em: EntityManager,
-  input: { eventId: string; offerSeconds: number; now?: Date },
+export async function offerFreeSeatsIn(
+  tx: EntityManager,
+  input: { eventId: string; offerSeconds: number; now: Date },
 ): Promise<WaitlistOffer[]> {
-  return em.transactional((tx) => offerFreedSeats(tx, input.eventId, input.offerSeconds, input.now ?? new Date()));
+  const offers = await offerFreedSeats(tx, input.eventId, input.offerSeconds, input.now);
+  await tx.flush();
+  return offers;
 }
 
 /**

@@ -156,6 +156,30 @@ describe('the waiting list', () => {
     expect(await expectCountersMatchRows(stack, event.id)).toMatchObject({ held: 0, confirmed: 2 });
   });
 
+  it('offers seats to the waiting list when an organizer raises the capacity', async () => {
+    const { api, orm } = stack;
+    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
+    const a = await newUser(api, { name: 'raise-a' });
+    const b = await newUser(api, { name: 'raise-b' });
+    await waitForStatus(api, a, await signUp(api, a, event.id), 'confirmed');
+    const bId = await signUp(api, b, event.id);
+    await waitForStatus(api, b, bId, 'waitlisted');
+
+    const admin = await api.token('raise-admin', ['admin']);
+    const read = await request(api.baseUrl, 'GET', `/v1/admin/events/${event.id}`, { token: admin });
+    const patched = await request(api.baseUrl, 'PATCH', `/v1/admin/events/${event.id}`, {
+      token: admin,
+      body: { capacity: 2 },
+      headers: { 'if-match': read.headers.get('etag') ?? '' },
+    });
+    expect([patched.status, patched.body.errors]).toEqual([200, undefined]);
+    expect(await signupRow(orm, bId)).toMatchObject({ status: 'held', offeredAt: expect.any(Date) });
+    await waitForMail(b.email, subjects.waitlistOffer);
+    const taken = await request(api.baseUrl, 'POST', `/v1/signups/${bId}/confirm`, { token: b.token });
+    expect(taken.body).toMatchObject({ status: 'confirmed' });
+    expect(await expectCountersMatchRows(stack, event.id)).toMatchObject({ held: 0, confirmed: 2 });
+  });
+
   it('cancels a waitlisted signup without touching the seats', async () => {
     const { api, orm } = stack;
     const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });

@@ -36,19 +36,20 @@ afterAll(async () => {
 function standInActivities(overrides: Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>) {
   const calls: string[] = [];
   const answers: Record<string, (...args: never[]) => Promise<unknown>> = {
-    awaitConsent: async () => ({ status: 'awaiting_consent', offers: [] }),
-    holdSeats: async () => ({ status: 'held', offers: [] }),
-    confirmSeats: async () => ({ status: 'confirmed', offers: [] }),
-    releaseHold: async () => ({ status: 'released', offers: [] }),
-    cancelSignup: async () => ({ status: 'cancelled', previousStatus: 'confirmed', offers: [] }),
-    rejectSignup: async () => ({ status: 'rejected', offers: [] }),
-    readGuardianDecision: async () => null,
-    reinstateAfterLatePayment: async () => ({ status: 'released', offers: [] }),
-    createPaymentIntent: async () => ({ paymentIntentId: 'pi_standin' }),
-    checkPaymentIntent: async () => 'awaiting-payment',
-    cancelPaymentIntent: async () => 'canceled',
-    refundSignup: async () => ({ refundMinor: 0 }),
-    sendSignupNotification: async () => 'sent',
+    awaitConsent: () => Promise.resolve({ status: 'awaiting_consent', offers: [] }),
+    holdSeats: () => Promise.resolve({ status: 'held', offers: [] }),
+    confirmSeats: () => Promise.resolve({ status: 'confirmed', offers: [] }),
+    releaseHold: () => Promise.resolve({ status: 'released', offers: [] }),
+    cancelSignup: () => Promise.resolve({ status: 'cancelled', previousStatus: 'confirmed', offers: [] }),
+    rejectSignup: () => Promise.resolve({ status: 'rejected', offers: [] }),
+    readGuardianDecision: () => Promise.resolve(null),
+    readSeatState: () => Promise.resolve({ status: 'waitlisted', holdExpiresAt: null }),
+    reinstateAfterLatePayment: () => Promise.resolve({ status: 'released', offers: [] }),
+    createPaymentIntent: () => Promise.resolve({ paymentIntentId: 'pi_standin' }),
+    checkPaymentIntent: () => Promise.resolve('awaiting-payment'),
+    cancelPaymentIntent: () => Promise.resolve('canceled'),
+    refundSignup: () => Promise.resolve({ refundMinor: 0 }),
+    sendSignupNotification: () => Promise.resolve('sent'),
     ...overrides,
   };
   const activities = Object.fromEntries(

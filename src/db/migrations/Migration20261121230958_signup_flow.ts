@@ -21,7 +21,7 @@ export class Migration20261121230958_signup_flow extends Migration {
     this.addSql(`alter table "signup" add constraint "signup_guardian_decision_check" check ("guardian_decision" in ('approved', 'denied'));`);
     this.addSql(`alter table "signup" add constraint "signup_cancelled_by_check" check ("cancelled_by" in ('participant', 'organizer'));`);
     this.addSql(`alter table "signup" add constraint "signup_status_check" check ("status" in ('requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed', 'released', 'rejected', 'cancelled'));`);
-    this.addSql(`create or replace function "signup_signup_status_notify_fn"() returns trigger as \$\$ begin if tg_op = 'INSERT' or old.status is distinct from new.status then perform pg_notify('signup_status', json_build_object('signupId', new.id, 'status', new.status)::text); end if; return null; end; \$\$ language plpgsql;`);
+    this.addSql(`create or replace function "signup_signup_status_notify_fn"() returns trigger as $$ begin if tg_op = 'INSERT' or old.status is distinct from new.status then perform pg_notify('signup_status', json_build_object('signupId', new.id, 'status', new.status)::text); end if; return null; end; $$ language plpgsql;`);
     this.addSql(`create trigger "signup_status_notify" AFTER INSERT OR UPDATE on "signup" for each ROW execute function "signup_signup_status_notify_fn"();`);
   }
 
