@@ -24,7 +24,7 @@ export const configSchema = z
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/eventbook'),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

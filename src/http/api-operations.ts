@@ -143,10 +143,11 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'requestSignup',
     summary: 'Sign up for an event',
     description:
-      'Checks the event rules (window, platform, ages, party size, promo code), prices the signup and starts ' +
-      'its workflow: a guardian is asked first when the requester is a minor below the consent age ' +
-      '(`awaiting_consent`); then seats are held (`held`) or the signup joins the waiting list ' +
-      '(`waitlisted`). Free signups confirm at once; paid ones carry `payment.clientSecret` while `held`: ' +
+      'Checks the event rules (window, platform, ages, party size, promo code), prices the signup, takes the ' +
+      'seats in the same transaction and starts its workflow. The answer says where it stands: `held` (seats ' +
+      'are yours), `waitlisted` (with its position), or `requested` when a guardian must consent first (the ' +
+      'requester is a minor below the consent age; no seat is held meanwhile). Full with no waiting list is ' +
+      "409 and nothing is written. Free signups confirm at once; paid ones carry `payment.clientSecret` while `held`: " +
       'confirm that PaymentIntent with Stripe before `holdExpiresAt`. Follow the signup with ' +
       'GET /v1/signups/{signupId}/events (or read it at Location).',
     tags: ['signups'],

@@ -57,6 +57,39 @@ export async function holdSeats(
 }
 
 /**
+ * Seats for a signup the API is writing in `tx`, decided by the same conditional statements as
+ * holdSeats, so the database still judges every seat; deciding it at the door answers the app at
+ * once (held, waitlisted, or sold out with nothing written) and spares the workflow engine signups
+ * that cannot be had. The workflow then finds the signup held or waitlisted and goes on from there.
+ */
+export async function placeNewSignup(
+  tx: EntityManager,
+  signup: Signup,
+  input: { holdSeconds: number; waitlistEnabled: boolean; now: Date },
+): Promise<'held' | 'waitlisted' | 'full'> {
+  if (await takeSeats(tx, signup)) {
+    signup.status = transition(signup, 'hold');
+    signup.holdExpiresAt = new Date(input.now.getTime() + input.holdSeconds * 1000);
+    return 'held';
+  }
+  if (!input.waitlistEnabled) return 'full';
+  signup.status = transition(signup, 'waitlist');
+  signup.waitlistedAt = input.now;
+  return 'waitlisted';
+}
+
+/** Undoes a signup whose workflow could not be started: seats back, promo use back, rows gone. */
+export async function discardUnstartedSignup(em: EntityManager, signupId: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const signup = await tx.findOne(Signup, signupId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!signup) return;
+    if (signup.status === 'held') await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
+    await giveBackPromoUse(tx, signup);
+    await tx.nativeDelete(Signup, { id: signupId });
+  });
+}
+
+/**
  * Turns held seats into confirmed ones and gives every attendee an unguessable ticket code.
  * `paid` records the payment that confirmed it.
  */

@@ -22,6 +22,7 @@ import {
 import type { signupWorkflow } from '../../workflows/signup.js';
 import { Attendee } from './attendee.entity.js';
 import { ageOn, checkEligibility, needsGuardianConsent } from './eligibility.js';
+import { discardUnstartedSignup, placeNewSignup } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
 
@@ -200,6 +201,15 @@ export function createSignupService(deps: SignupServiceDeps) {
         await em.transactional(async (tx) => {
           if (promo) await usePromo(tx, promo);
           await rememberContact(tx, { userId: principal.userId, ...principal.profile });
+          // Seats are taken here unless a guardian must decide first (no seat is held meanwhile).
+          if (!needsConsent) {
+            const placed = await placeNewSignup(tx, signup, {
+              holdSeconds: deps.settings.holdSeconds,
+              waitlistEnabled: event.waitlistEnabled,
+              now: at,
+            });
+            if (placed === 'full') throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
+          }
           await tx.flush();
         });
       } catch (error) {
@@ -228,17 +238,14 @@ export function createSignupService(deps: SignupServiceDeps) {
           typedSearchAttributes: [
             { key: searchAttributes.eventId, value: eventId },
             { key: searchAttributes.signupId, value: signupId },
-            { key: searchAttributes.signupStatus, value: 'requested' },
+            { key: searchAttributes.signupStatus, value: signup.status },
             { key: searchAttributes.market, value: event.market },
             { key: searchAttributes.flowKind, value: flowKinds.signup },
           ],
           memo: { summary: await summaryOf(em, event, signup) },
         });
       } catch (error) {
-        await em.transactional(async (tx) => {
-          await tx.nativeDelete(Signup, { id: signupId });
-          if (promo) await tx.execute(`update promo_code set used_count = used_count - 1 where id = ?`, [promo.id], 'run');
-        });
+        await discardUnstartedSignup(deps.orm.em.fork(), signupId);
         throw new Problem('service-unavailable', 'the signup could not be started; nothing was recorded', {
           cause: error,
         });

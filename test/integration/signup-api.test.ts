@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { request } from '../support/http.js';
@@ -7,6 +8,7 @@ import {
   countersAndRows,
   eventually,
   insertEvent,
+  startTestApi,
   startTestStack,
   type RunningApi,
   type TestStack,
@@ -50,7 +52,7 @@ describe('walking skeleton through the API', () => {
     expect(accepted.status).toBe(202);
     const signupId = accepted.body.id as string;
     expect(accepted.headers.get('location')).toBe(`/v1/signups/${signupId}`);
-    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'requested', price: { amountMinor: 0 } });
+    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'held', price: { amountMinor: 0 } });
 
     await eventually('the confirmation', async () => ((await statusOf(signupId, token)) === 'confirmed' ? true : undefined));
     expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 2, confirmedRows: 2 });
@@ -207,6 +209,37 @@ describe('bad input to the signup endpoint gets a clear 4xx and writes nothing',
     const response = await request(api.baseUrl, 'POST', `/v1/events/${draft.id}/signups`, { token, body: party(1) });
     expect(response.status).toBe(404);
     expect(await signupCount(USER)).toBe(before);
+  });
+});
+
+describe('a signup whose workflow cannot be started', () => {
+  it('answers 503 and leaves nothing behind: no rows, the seat and the promo use given back', async () => {
+    const event = await insertEvent(orm, { capacity: 3 });
+    await orm.em.getConnection().execute(
+      `insert into promo_code (id, event_id, code, kind, value, used_count) values (?, ?, 'KIDS', 'percent', 10, 0)`,
+      [randomUUID(), event.id],
+    );
+    // The same Temporal server, a namespace it does not have: every start fails.
+    const broken = new Client({ connection: stack.client.connection, namespace: `missing-${randomUUID()}` });
+    const brokenApi = await startTestApi({ orm, temporal: broken, taskQueue: 'nowhere' });
+    try {
+      const token = await brokenApi.token('nora');
+      const answer = await request(brokenApi.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
+        token,
+        body: { ...party(2), promoCode: 'kids' },
+      });
+      expect(answer.status).toBe(503);
+      expect(answer.body).toMatchObject({ type: '/problems/service-unavailable' });
+      expect(await signupCount('nora')).toBe(0);
+      expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 0, heldRows: 0 });
+      const [promo] = await orm.em.getConnection().execute<{ used_count: number }[]>(
+        'select used_count from promo_code where event_id = ?',
+        [event.id],
+      );
+      expect(promo?.used_count).toBe(0);
+    } finally {
+      await brokenApi.close();
+    }
   });
 });
 
