@@ -105,10 +105,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   setHandler(
     confirmSignupUpdate,
     async () => {
-      if (progress.status === 'waitlisted') {
+      const beforeOffer = () => progress.status === 'requested' || progress.status === 'waitlisted';
+      if (beforeOffer()) {
         // The API saw the offer in the database (the freeing transaction writes it before its
-        // workflow signals us): wait for the signal rather than refuse an offer the user can see.
-        await condition(() => offer !== undefined || progress.status !== 'waitlisted', '1 minute');
+        // workflow signals us, and this workflow may still be starting): wait for it rather than
+        // refuse an offer the user can see.
+        await condition(() => offer !== undefined || !beforeOffer(), '1 minute');
         if (!offer) {
           throw ApplicationFailure.create({ type: 'SignupNotHeld', message: `signup is ${progress.status}, with no offer to take` });
         }
@@ -120,7 +122,8 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     {
       validator: () => {
         const offerHere = progress.status === 'held' && offer !== undefined;
-        if (input.paid || (!offerHere && progress.status !== 'waitlisted')) {
+        const offerComing = progress.status === 'requested' || progress.status === 'waitlisted';
+        if (input.paid || (!offerHere && !offerComing)) {
           throw ApplicationFailure.create({
             type: 'SignupNotHeld',
             message: input.paid ? 'paid signups are confirmed by their payment' : `signup is ${progress.status}, with no offer to take`,
@@ -174,14 +177,18 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   // 2. Seats, or a place on the waitlist.
   const hold = await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true });
-  moveTo(hold.status);
+  // The API may have put the signup on the waiting list and freed seats been offered to it before
+  // this workflow got going: that is an offer to take, not a plain hold.
+  const offeredBeforeStart = hold.status === 'held' && hold.offeredAt !== undefined;
+  if (offeredBeforeStart) offer ??= { holdExpiresAt: hold.holdExpiresAt ?? hold.offeredAt ?? '' };
+  moveTo(offeredBeforeStart ? 'waitlisted' : hold.status);
   if (hold.status === 'rejected') {
     await notify('rejection', 'rejection', { reason: hold.reason ?? 'sold_out' });
     return finish();
   }
-  await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' });
+  await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' || offeredBeforeStart });
 
-  if (hold.status === 'waitlisted') {
+  if (hold.status === 'waitlisted' || offeredBeforeStart) {
     // Offers arrive as signals from whoever freed the seats. Should one be lost (an API process dying
     // between its commit and its signal), the database still says `held`: look now and then.
     while (!(await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed, '1 hour'))) {

@@ -27,6 +27,8 @@ export interface SeatMove {
   status: SignupStatus;
   holdExpiresAt?: string;
   reason?: string;
+  /** Set when the held seats were offered from the waiting list (an offer to take, not a plain hold). */
+  offeredAt?: string;
   /** Waitlisted signups that got the seats this move freed. */
   offers: WaitlistOffer[];
 }
@@ -252,11 +254,14 @@ export async function offerFreeSeatsIn(
  */
 async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds: number, now: Date): Promise<WaitlistOffer[]> {
   const offers: WaitlistOffer[] = [];
-  // Candidates another transaction is moving right now are skipped; that move decides for them.
+  // Waits for candidates another transaction has locked (not SKIP LOCKED: a mere read under lock,
+  // such as the workflow's idempotent holdSeats, must not cost the head of the line its offer);
+  // READ COMMITTED re-checks the status after the wait, so a signup that left the list drops out.
+  // No deadlock: a transaction holding a waitlisted signup's lock never goes on to update the event.
   const queue = await tx.execute<{ id: string }[]>(
     `select s.id from signup s join event e on e.id = s.event_id
       where s.event_id = ? and s.status = 'waitlisted' and s.seats <= e.capacity - e.held_count - e.confirmed_count
-      order by s.waitlisted_at, s.id limit 200 for update of s skip locked`,
+      order by s.waitlisted_at, s.id limit 200 for update of s`,
     [eventId],
   );
   for (const { id } of queue) {
@@ -348,6 +353,7 @@ function moveOf(signup: Signup, offers: WaitlistOffer[] = []): SeatMove {
     status: signup.status,
     ...(signup.holdExpiresAt && signup.status === 'held' ? { holdExpiresAt: signup.holdExpiresAt.toISOString() } : {}),
     ...(signup.rejectionReason ? { reason: signup.rejectionReason } : {}),
+    ...(signup.offeredAt && signup.status === 'held' ? { offeredAt: signup.offeredAt.toISOString() } : {}),
     offers,
   };
 }

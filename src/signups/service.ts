@@ -139,6 +139,13 @@ export function createSignupService(deps: SignupServiceDeps) {
         throw ruleBroken('', 'a guardian must consent, and your profile names no guardian to ask');
       }
 
+      // Full with no waiting list: refused before anything more is read (a sold-out burst is mostly
+      // these). Only refusals are decided from the counters; seats only by the conditional UPDATE.
+      const seatsWanted = request.attendees.length;
+      if (!event.waitlistEnabled && event.capacity - event.heldCount - event.confirmedCount < seatsWanted) {
+        throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
+      }
+
       const ticketType = await chooseTicketType(em, event, request.ticketType);
       const currency = marketCurrencies[event.market] ?? null;
       const promo = request.promoCode
@@ -161,14 +168,11 @@ export function createSignupService(deps: SignupServiceDeps) {
         throw error;
       }
 
-      // Full with no waiting list: answered here without a workflow. Only a refusal is decided from
-      // these counters; a seat is only ever given by the hold transaction.
       // A ticket type with a capacity of its own is full the same way.
-      const seatsWanted = request.attendees.length;
       const typeFull =
         ticketType?.capacity != null && ticketType.capacity - ticketType.heldCount - ticketType.confirmedCount < seatsWanted;
-      if (!event.waitlistEnabled && (event.capacity - event.heldCount - event.confirmedCount < seatsWanted || typeFull)) {
-        throw new Problem('sold-out', typeFull ? `no ${ticketType?.code ?? ''} tickets are left and the event has no waiting list` : 'no seats are left and the event has no waiting list');
+      if (!event.waitlistEnabled && typeFull) {
+        throw new Problem('sold-out', `no ${ticketType.code} tickets are left and the event has no waiting list`);
       }
 
       const signupId = randomUUID();

@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import {
+  confirmSignupUpdate,
   eventFinishedSignal,
   paymentEventSignal,
   workflowIds,
@@ -113,5 +114,43 @@ describe('signup workflow races', () => {
     expect(result.status).toBe('confirmed');
     expect(calls).not.toContain('cancelPaymentIntent');
     expect(calls).not.toContain('releaseHold');
+  });
+
+  it('treats seats offered from the waiting list before the workflow got going as an offer to take', async () => {
+    const signupId = randomUUID();
+    const workflowId = workflowIds.signup(signupId);
+    const notified: string[] = [];
+    const { activities, calls } = standInActivities({
+      // The API put the signup on the waiting list; a cancellation offered it seats before this ran.
+      holdSeats: () =>
+        Promise.resolve({ status: 'held', holdExpiresAt: '2030-01-01T00:00:00.000Z', offeredAt: '2029-12-31T00:00:00.000Z', offers: [] }),
+      sendSignupNotification: (input: { kind: string }) => {
+        notified.push(input.kind);
+        return Promise.resolve('sent');
+      },
+    });
+    const input: SignupWorkflowInput = {
+      signupId,
+      eventId: randomUUID(),
+      holdTimeoutSeconds: 30,
+      offerTimeoutSeconds: 30,
+      consentTimeoutSeconds: 30,
+      latePaymentGraceSeconds: 1,
+      needsGuardianConsent: false,
+      paid: false,
+    };
+    const outcome = await runWithWorker(activities, async (taskQueue) => {
+      const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
+      for (let waited = 0; !notified.includes('waitlist-offer') && waited < 100; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const confirmedEarly = calls.includes('confirmSeats');
+      const taken = await handle.executeUpdate(confirmSignupUpdate);
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return { confirmedEarly, taken };
+    });
+    expect(outcome).toEqual({ confirmedEarly: false, taken: 'confirmed' });
+    expect(notified).toEqual(['signup-received', 'waitlist-offer', 'confirmation']);
   });
 });

@@ -78,9 +78,12 @@ describe('signup workflow on a real Temporal server and worker', () => {
     const event = await insertEvent(orm, { capacity: 1 });
     const { signupId, handle } = await startSignup(event.id, 30);
     await eventually('the confirmation', async () => ((await signupRow(signupId)).status === 'confirmed' ? true : undefined));
-    const description = await handle.describe();
+    // The row moves in the activity; the workflow upserts the attribute when the activity has answered.
+    const description = await eventually('the status attribute', async () => {
+      const described = await handle.describe();
+      return described.typedSearchAttributes.get(searchAttributes.signupStatus) === 'confirmed' ? described : undefined;
+    });
     expect(description.typedSearchAttributes.get(searchAttributes.eventId)).toBe(event.id);
-    expect(description.typedSearchAttributes.get(searchAttributes.signupStatus)).toBe('confirmed');
     await handle.signal(eventFinishedSignal);
     await handle.result();
   });
