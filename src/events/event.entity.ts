@@ -69,6 +69,10 @@ export const LiveEventSchema = defineEntity({
     notificationTexts: p.json<NotificationTexts>().defaultRaw(`'{}'`),
     publishedAt: p.datetime().nullable(),
     cancelledAt: p.datetime().nullable(),
+    /** Set by the lifecycle workflow when the event is over. */
+    completedAt: p.datetime().nullable(),
+    /** Set by the lifecycle workflow when attendees' personal data was anonymized (retention). */
+    personalDataPurgedAt: p.datetime().nullable(),
     cancellationReason: p.string().length(500).nullable(),
     createdBy: p.string().length(200),
     /** Bumped on every write; the admin API's ETag, so a stale If-Match is refused. */

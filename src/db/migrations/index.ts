@@ -6,6 +6,7 @@ import { Migration20261121220253_notification_log } from './Migration20261121220
 import { Migration20261121220603_signup_idempotency } from './Migration20261121220603_signup_idempotency.js';
 import { Migration20261121224119_public_search_start_week } from './Migration20261121224119_public_search_start_week.js';
 import { Migration20261121230958_signup_flow } from './Migration20261121230958_signup_flow.js';
+import { Migration20261122000144_event_lifecycle } from './Migration20261122000144_event_lifecycle.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261121220603_signup_idempotency', class: Migration20261121220603_signup_idempotency },
   { name: 'Migration20261121224119_public_search_start_week', class: Migration20261121224119_public_search_start_week },
   { name: 'Migration20261121230958_signup_flow', class: Migration20261121230958_signup_flow },
+  { name: 'Migration20261122000144_event_lifecycle', class: Migration20261122000144_event_lifecycle },
 ];
