@@ -1,7 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
 import type { ContactProvider } from '../src/contacts/provider.js';
+import type { NotificationChannel } from '../src/notifications/channels.js';
 import type { Mailer } from '../src/notifications/mailer.js';
 import type { PaymentGateway } from '../src/payments/stripe-gateway.js';
+import { createLifecycleActivities } from './lifecycle.js';
 import { createNotificationActivities, type NotificationLinks } from './notifications.js';
 import { createPaymentActivities } from './payments.js';
 import { createSeatActivities } from './seats.js';
@@ -10,16 +13,22 @@ export interface ActivityDependencies {
   orm: MikroORM;
   payments: PaymentGateway;
   mailer: Mailer;
+  /** POSTs notifications to contacts' webhook URLs; without it only e-mail goes out. */
+  webhook?: NotificationChannel;
   contacts: ContactProvider;
   links: NotificationLinks;
+  /** For activities that talk to other workflows (the lifecycle's fan-outs). */
+  temporal: Client;
 }
 
 /** All activities the worker registers, bound to their dependencies. */
 export function createActivities(deps: ActivityDependencies) {
+  const notifications = createNotificationActivities(deps);
   return {
     ...createSeatActivities(deps.orm),
     ...createPaymentActivities(deps.orm, deps.payments),
-    ...createNotificationActivities(deps),
+    ...notifications,
+    ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications }),
   };
 }
 

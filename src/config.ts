@@ -38,6 +38,22 @@ export const configSchema = z
     SIGNUP_CONSENT_SECONDS: z.coerce.number().int().min(1).max(14 * 86_400).default(172_800),
     /** After a hold ran out, how long a payment that still arrives is matched to its signup. */
     SIGNUP_LATE_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(604_800),
+    /** Reminders before an event starts, in seconds, comma-separated (default 7 days and 1 day). */
+    LIFECYCLE_REMINDER_OFFSETS_SECONDS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'comma-separated whole seconds, e.g. 604800,86400')
+      .default('604800,86400')
+      .transform((value) => value.split(',').map(Number)),
+    /** How long after an event's end attendees' personal data is kept (default 30 days). */
+    DATA_RETENTION_SECONDS: z.coerce.number().int().min(0).default(30 * 86_400),
+    /** Per market, e.g. `SE=7776000,NO=2592000`; markets not named use DATA_RETENTION_SECONDS. */
+    DATA_RETENTION_SECONDS_BY_MARKET: z
+      .string()
+      .regex(/^([A-Z]{2}=\d+(,[A-Z]{2}=\d+)*)?$/, 'MARKET=seconds pairs, comma-separated, e.g. SE=7776000')
+      .default('')
+      .transform((value) =>
+        Object.fromEntries(value ? value.split(',').map((pair) => [pair.split('=')[0] ?? '', Number(pair.split('=')[1])]) : []),
+      ),
     /** Where links in e-mails point (consent links). */
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
     /** Signs guardian consent links (HMAC-SHA256). */
@@ -93,6 +109,11 @@ export interface Config {
     consentTokenSecret: string;
   };
   publicBaseUrl: string;
+  lifecycle: {
+    reminderOffsetsSeconds: number[];
+    retentionSeconds: number;
+    retentionSecondsByMarket: Record<string, number>;
+  };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   stripe: { secretKey: string; webhookSecret: string; apiBase?: URL };
   jwt: {
@@ -134,6 +155,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       consentTokenSecret: e.CONSENT_TOKEN_SECRET,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    lifecycle: {
+      reminderOffsetsSeconds: e.LIFECYCLE_REMINDER_OFFSETS_SECONDS,
+      retentionSeconds: e.DATA_RETENTION_SECONDS,
+      retentionSecondsByMarket: e.DATA_RETENTION_SECONDS_BY_MARKET,
+    },
     smtp: {
       host: e.SMTP_HOST,
       port: e.SMTP_PORT,

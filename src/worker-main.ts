@@ -23,6 +23,6 @@ logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.add
 // activities get the shutdown grace time, and run() resolves.
 await worker.run();
 await connection.close();
-activities.close();
+await activities.close();
 await orm.close();
 logger.info('worker stopped');

@@ -268,7 +268,8 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
         refundMinor = (await payments.refundSignup({ signupId, purpose: 'cancelled-while-paying', full: true })).refundMinor;
       }
     }
-    await notify('cancellation-receipt', 'cancellation-receipt', { refundMinor, by: request.by, reason: request.reason });
+    const kind = request.eventCancelled ? 'event-cancelled' : 'cancellation-receipt';
+    await notify(kind, 'cancellation-receipt', { refundMinor, by: request.by, reason: request.reason });
   }
 
   /** The hold (or offer) ran out: the seats go back, to the next in line if someone waits. */

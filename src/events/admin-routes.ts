@@ -18,6 +18,7 @@ import { participantsCsv } from './participants.js';
  *   PATCH  /v1/admin/events/{eventId}                    If-Match required; see event-patch.ts
  *   DELETE /v1/admin/events/{eventId}                    drafts only; If-Match required
  *   POST   /v1/admin/events/{eventId}/publish|unpublish  If-Match optional (checked when sent)
+ *   POST   /v1/admin/events/{eventId}/cancel     body { reason }; If-Match optional
  *   GET    /v1/admin/events/{eventId}/history            newest first, paged
  *   GET    /v1/admin/events/{eventId}/participants       JSON (paged) or text/csv (all rows)
  *   POST   /v1/admin/events/{eventId}/participants/{signupId}/check-in
@@ -40,6 +41,10 @@ export const listEventsQuerySchema = z.strictObject({
   ...pageQueryFields,
   status: z.enum(eventStatuses).optional(),
   market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO').optional(),
+});
+
+export const cancelEventBodySchema = z.strictObject({
+  reason: z.string().trim().min(1).max(500).describe('Told to every participant'),
 });
 
 export const historyQuerySchema = z.strictObject(pageQueryFields);
@@ -132,6 +137,12 @@ export function eventAdminRoutes({ authenticate, events }: RouteContext): Router
   router.post('/v1/admin/events/:eventId/unpublish', staff, async (req, res) => {
     const id = eventIdOf(req);
     sendEvent(res, await events.unpublishEvent(principalOf(req), id, expectedVersion(req, false)));
+  });
+
+  router.post('/v1/admin/events/:eventId/cancel', staff, async (req, res) => {
+    const id = eventIdOf(req);
+    const { reason } = parseRequestPart(cancelEventBodySchema, req.body ?? {}, 'body');
+    sendEvent(res, await events.cancelEvent(principalOf(req), id, reason, expectedVersion(req, false)));
   });
 
   router.get('/v1/admin/events/:eventId/history', staff, async (req, res) => {

@@ -365,7 +365,24 @@ export interface WaitlistSettings {
   tellOffered: (offers: WaitlistOffer[]) => Promise<void>;
 }
 
-export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date; waitlist?: WaitlistSettings }) {
+/** What the event's lifecycle workflow is told, after each commit (src/events/lifecycle-client.ts). */
+export interface LifecycleHooks {
+  published(event: { id: string; market: string }): Promise<void>;
+  /** Dates or venue changed: new timers, one notice to participants per version. */
+  rescheduled(eventId: string, version: number): Promise<void>;
+  withdrawn(eventId: string): Promise<void>;
+  cancelled(eventId: string, reason: string): Promise<void>;
+}
+
+/** Fields whose change moves the lifecycle's timers or matters to participants. */
+const scheduleFields = ['announceAt', 'signupOpensAt', 'signupClosesAt', 'startsAt', 'endsAt', 'timezone', 'venue'];
+
+export function createEventAdminService(deps: {
+  orm: MikroORM;
+  now?: () => Date;
+  waitlist?: WaitlistSettings;
+  lifecycle?: LifecycleHooks;
+}) {
   const now = deps.now ?? (() => new Date());
 
   async function getEvent(principal: Principal, id: string): Promise<AdminEventView> {
@@ -413,7 +430,10 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date;
       recordChange(em, id, action, principal, [{ field: 'status', before: event.status, after: action === 'published' ? 'published' : 'draft' }]);
       await em.flush();
     });
-    return getEvent(principal, id);
+    const view = await getEvent(principal, id);
+    if (action === 'published') await deps.lifecycle?.published({ id, market: view.market });
+    else await deps.lifecycle?.withdrawn(id);
+    return view;
   }
 
   return {
@@ -425,7 +445,7 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date;
       const violations = checkEvent(state);
       if (violations.length > 0) throw ruleViolation(violations);
 
-      return deps.orm.em.fork().transactional(async (em) => {
+      const created = await deps.orm.em.fork().transactional(async (em) => {
         const event = em.create(LiveEvent, {
           id: randomUUID(),
           status: input.publish ? 'published' : 'draft',
@@ -440,6 +460,8 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date;
         await em.flush();
         return toAdminView((await loadEvent(em, event.id)) as LoadedEvent);
       });
+      if (created.status === 'published') await deps.lifecycle?.published({ id: created.id, market: created.market });
+      return created;
     },
 
     getEvent,
@@ -492,6 +514,7 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date;
      */
     async updateEvent(principal: Principal, id: string, expectedVersion: number, patch: EventPatch): Promise<AdminEventView> {
       let offers: WaitlistOffer[] = [];
+      let rescheduledVersion: number | undefined;
       await deps.orm.em
         .fork()
         .transactional(async (em) => {
@@ -524,14 +547,47 @@ export function createEventAdminService(deps: { orm: MikroORM; now?: () => Date;
           if (deps.waitlist && loaded.event.status === 'published' && after.capacity > before.capacity) {
             offers = await offerFreeSeatsIn(em, { eventId: id, offerSeconds: deps.waitlist.offerSeconds, now: now() });
           }
+          const moved = changes.some((change) => scheduleFields.some((field) => change.field === field || change.field.startsWith(`${field}.`)));
+          if (moved && loaded.event.status === 'published') rescheduledVersion = expectedVersion + 1;
         })
         .catch(constraintProblem);
       if (offers.length > 0) await deps.waitlist?.tellOffered(offers);
+      if (rescheduledVersion !== undefined) await deps.lifecycle?.rescheduled(id, rescheduledVersion);
       return getEvent(principal, id);
     },
 
     publishEvent: (principal: Principal, id: string, expectedVersion?: number) => transition(principal, id, expectedVersion, 'published'),
     unpublishEvent: (principal: Principal, id: string, expectedVersion?: number) => transition(principal, id, expectedVersion, 'unpublished'),
+
+    /**
+     * Cancels a published event: the row says so at once (no new signups), and the lifecycle
+     * workflow cancels every signup through its own workflow (refunds, notices). Cancelling a
+     * cancelled event again only tells the workflow again, so a failed hand-over can be retried.
+     */
+    async cancelEvent(principal: Principal, id: string, reason: string, expectedVersion?: number): Promise<AdminEventView> {
+      const cancelledReason = await deps.orm.em.fork().transactional(async (em) => {
+        const { event } = await loadScoped(em, principal, id);
+        if (expectedVersion !== undefined && event.version !== expectedVersion) throw stale();
+        if (event.status === 'cancelled') return event.cancellationReason ?? reason;
+        if (event.status !== 'published') throw new Problem('event-state-conflict', `only published events can be cancelled; the event is ${event.status}`);
+        if (event.endsAt <= now()) throw new Problem('event-state-conflict', 'the event is already over');
+        const at = now();
+        const updated = await em.nativeUpdate(
+          LiveEvent,
+          { id, version: event.version, status: 'published' },
+          { status: 'cancelled', cancelledAt: at, cancellationReason: reason, version: event.version + 1, updatedAt: at },
+        );
+        if (updated !== 1) throw stale();
+        recordChange(em, id, 'cancelled', principal, [
+          { field: 'status', before: 'published', after: 'cancelled' },
+          { field: 'cancellationReason', before: null, after: reason },
+        ]);
+        await em.flush();
+        return reason;
+      });
+      await deps.lifecycle?.cancelled(id, cancelledReason);
+      return getEvent(principal, id);
+    },
 
     /** Drafts only, and only while nobody ever signed up (signups keep a reference to the event). */
     async deleteEvent(principal: Principal, id: string, expectedVersion: number): Promise<void> {

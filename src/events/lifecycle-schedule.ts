@@ -102,9 +102,15 @@ export function lifecyclePhase(done: ReadonlySet<string>): 'scheduled' | 'announ
  * count as done (the ones whose new moment has already passed at the time of the change).
  */
 export function remindersSettledByMove(plan: LifecyclePlan, done: ReadonlySet<string>, changedAt: Date): string[] {
+  // Keys are `remind:<offset>:<start>`: the offsets already reminded of, for whatever start.
+  const remindedOffsets = new Set([...done].filter((key) => key.startsWith('remind:')).map((key) => key.split(':')[1]));
   return lifecycleSteps(plan)
-    .filter((step) => step.action.kind === 'remind' && !done.has(step.key))
-    .filter((step) => step.action.kind === 'remind' && [...done].some((key) => key.startsWith(`remind:${step.action.kind === 'remind' ? step.action.offsetSeconds : ''}:`)))
-    .filter((step) => Date.parse(step.at) <= changedAt.getTime())
+    .filter(
+      (step) =>
+        step.action.kind === 'remind' &&
+        !done.has(step.key) &&
+        remindedOffsets.has(String(step.action.offsetSeconds)) &&
+        Date.parse(step.at) <= changedAt.getTime(),
+    )
     .map((step) => step.key);
 }

@@ -23,6 +23,7 @@
  */
 import { z } from 'zod';
 import {
+  cancelEventBodySchema,
   createEventBodySchema,
   eventIdParamsSchema,
   historyQuerySchema,
@@ -34,6 +35,7 @@ import {
 } from '../events/admin-routes.js';
 import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySchema } from '../events/public-routes.js';
 import { healthSchema, readinessSchema } from '../health/routes.js';
+import { followBodySchema, interestListSchema, interestPathSchema, interestViewSchema, notifyMePathSchema } from '../interests/routes.js';
 import { signupEventStreamSchema } from '../signups/feed-routes.js';
 import { consentDecisionBodySchema, consentDecisionSchema, consentPathSchema, consentRequestSchema } from '../consents/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
@@ -77,6 +79,7 @@ export const apiTags: TagInfo[] = [
   { name: 'consents', description: "A guardian's answer to a minor's signup" },
   { name: 'payments', description: 'Payment provider callbacks' },
   { name: 'events', description: 'The public event catalog' },
+  { name: 'interests', description: 'What you follow: events, categories and markets you agreed to hear about' },
   { name: 'admin', description: 'Organizers and admins managing their events' },
   { name: 'operations', description: 'Health, readiness and problem types' },
 ];
@@ -244,7 +247,7 @@ export const apiOperations: ApiOperation[] = [
     description:
       'Cancels the signup through its workflow (seats to the waiting list, a full refund of what was paid) and ' +
       'tells the participant, with the reason. Organizers in scope and admins; no deadline applies.',
-    tags: ['admin-events'],
+    tags: ['admin'],
     auth: ['organizer', 'admin'],
     params: removeParticipantPath,
     body: removeParticipantBodySchema.meta({ id: 'RemoveParticipantRequest' }),
@@ -452,6 +455,28 @@ export const apiOperations: ApiOperation[] = [
     },
   },
   {
+    method: 'post',
+    path: '/v1/admin/events/{eventId}/cancel',
+    operationId: 'cancelEvent',
+    summary: 'Cancel a published event',
+    description:
+      'The event is cancelled at once (no more signups). Its lifecycle workflow then cancels every active ' +
+      'signup through its own workflow: paid ones are refunded in full, everyone is told with the reason, ' +
+      'the waiting list is closed. Cancelling a cancelled event again changes nothing and hands it to the ' +
+      'workflow again (safe to retry).',
+    tags: ['admin'],
+    auth: ['organizer', 'admin'],
+    params: eventIdParamsSchema,
+    headers: ifMatch(false),
+    body: cancelEventBodySchema.meta({ id: 'CancelEventRequest' }),
+    responses: {
+      200: adminEvent('The cancelled event'),
+      404: noEvent,
+      409: problem('event-state-conflict', 'Not published (a draft), or already over'),
+      412: stale,
+    },
+  },
+  {
     method: 'get',
     path: '/v1/admin/events/{eventId}/history',
     operationId: 'getEventHistory',
@@ -561,6 +586,73 @@ export const apiOperations: ApiOperation[] = [
       304: notModified,
       404: problem('not-found', 'No published event with this id (drafts included)'),
     },
+  },
+  {
+    method: 'post',
+    path: '/v1/events/{eventId}/notify-me',
+    operationId: 'notifyMe',
+    summary: 'Get a mail when signups for an event open',
+    description:
+      'Asking is your opt-in to that mail. Published, announced events only (anything else is 404, like the ' +
+      'catalog). Idempotent: 201 the first time, 200 when you asked already.',
+    tags: ['interests'],
+    auth: 'signed-in',
+    params: notifyMePathSchema,
+    responses: {
+      200: { description: 'You had asked already', schema: interestViewSchema },
+      201: { description: 'Recorded', schema: interestViewSchema },
+      404: problem('not-found', 'No published event with this id'),
+      422: problem('rule-violation', 'You follow too many things already'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/events/{eventId}/notify-me',
+    operationId: 'stopNotifyMe',
+    summary: 'No mail when signups for an event open after all',
+    description: 'Also 204 when you had not asked.',
+    tags: ['interests'],
+    auth: 'signed-in',
+    params: notifyMePathSchema,
+    responses: { 204: { description: 'Not asked (any more)' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/interests',
+    operationId: 'listMyInterests',
+    summary: 'What you follow',
+    tags: ['interests'],
+    auth: 'signed-in',
+    responses: { 200: { description: 'Everything you follow', schema: interestListSchema } },
+  },
+  {
+    method: 'post',
+    path: '/v1/me/interests',
+    operationId: 'followInterest',
+    summary: 'Follow a category or a market',
+    description:
+      'You will hear about new events in it when they are announced: following is your opt-in to those mails. ' +
+      'Idempotent: 201 the first time, 200 when you follow it already.',
+    tags: ['interests'],
+    auth: 'signed-in',
+    body: followBodySchema.meta({ id: 'FollowRequest' }),
+    bodyExample: { kind: 'category', value: 'workshop' },
+    responses: {
+      200: { description: 'You followed it already', schema: interestViewSchema },
+      201: { description: 'Followed', schema: interestViewSchema },
+      422: problem('rule-violation', 'You follow too many things already'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/me/interests/{kind}/{value}',
+    operationId: 'unfollowInterest',
+    summary: 'Stop following a category or a market',
+    description: 'Also 204 when you did not follow it.',
+    tags: ['interests'],
+    auth: 'signed-in',
+    params: interestPathSchema,
+    responses: { 204: { description: 'Not followed (any more)' } },
   },
   {
     method: 'get',

@@ -6,9 +6,12 @@ import { pinoHttp } from 'pino-http';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { eventAdminRoutes } from '../events/admin-routes.js';
 import { createEventAdminService } from '../events/admin-service.js';
+import { createLifecycleHooks } from '../events/lifecycle-client.js';
 import { createPublicCatalog } from '../events/public-catalog.js';
 import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
+import { interestRoutes } from '../interests/routes.js';
+import { createInterestService } from '../interests/service.js';
 import type { Logger } from '../logger.js';
 import { signupFeedRoutes } from '../signups/feed-routes.js';
 import { signupRoutes } from '../signups/routes.js';
@@ -34,7 +37,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle'>;
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
 }
@@ -78,6 +81,7 @@ export function createApp(deps: AppDependencies): Express {
     temporal: deps.temporal,
     events: createEventAdminService({
       orm: deps.orm,
+      lifecycle: createLifecycleHooks({ temporal: deps.temporal, taskQueue: deps.taskQueue, lifecycle: deps.config.lifecycle }),
       waitlist: {
         offerSeconds: deps.config.signup.offerSeconds,
         tellOffered: async (offers) => {
@@ -91,6 +95,7 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
     catalog: createPublicCatalog({ orm: deps.orm }),
+    interests: createInterestService({ orm: deps.orm }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups }),
     consents: createConsentService({ orm: deps.orm, temporal: deps.temporal, secret: deps.config.signup.consentTokenSecret }),
@@ -117,6 +122,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(signupRoutes(context));
   app.use(consentRoutes(context));
   app.use(signupFeedRoutes(context));
+  app.use(interestRoutes(context));
   app.get('/problems/:slug', describeProblem);
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 

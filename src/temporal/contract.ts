@@ -10,10 +10,12 @@ import type { SignupStatus } from '../signups/status.js';
 /** Workflow type names, as exported from workflows/index.ts. */
 export const workflowTypes = {
   signup: 'signupWorkflow',
+  eventLifecycle: 'eventLifecycleWorkflow',
 } as const;
 
 export const workflowIds = {
   signup: (signupId: string) => `signup-${signupId}`,
+  eventLifecycle: (eventId: string) => `event-${eventId}`,
 } as const;
 
 export const searchAttributes = {
@@ -22,12 +24,14 @@ export const searchAttributes = {
   signupStatus: defineSearchAttributeKey('SignupStatus', SearchAttributeType.KEYWORD),
   market: defineSearchAttributeKey('Market', SearchAttributeType.KEYWORD),
   flowKind: defineSearchAttributeKey('FlowKind', SearchAttributeType.KEYWORD),
+  /** Where an event's lifecycle is: scheduled, announced, open, closed, completed, purged, cancelled. */
+  eventPhase: defineSearchAttributeKey('EventPhase', SearchAttributeType.KEYWORD),
 } as const;
 
 /** Every custom search attribute, for registering them on a server. */
 export const allSearchAttributeKeys = Object.values(searchAttributes);
 
-export const flowKinds = { signup: 'signup' } as const;
+export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle' } as const;
 
 export interface SignupWorkflowInput {
   signupId: string;
@@ -69,6 +73,8 @@ export interface PaymentEvent {
 export interface CancelRequest {
   by: 'participant' | 'organizer';
   reason?: string;
+  /** The whole event was cancelled: the participant is told that, not that they cancelled. */
+  eventCancelled?: boolean;
 }
 
 /** Takes seats offered from the waitlist (free signups; paid ones take them by paying). */
@@ -85,3 +91,30 @@ export const waitlistClosedSignal = defineSignal('waitlistClosed');
 export const eventFinishedSignal = defineSignal('eventFinished');
 export const signupStatusQuery = defineQuery<SignupStatus>('signupStatus');
 export const signupProgressQuery = defineQuery<SignupProgress>('signupProgress');
+
+export interface EventLifecycleInput {
+  eventId: string;
+  /** Reminders to confirmed participants, seconds before the start. */
+  reminderOffsetsSeconds: number[];
+  /** Attendees' personal data is purged this long after the end. */
+  retentionSeconds: number;
+  /** Carried over by continue-as-new: the steps already done. */
+  done?: string[];
+}
+
+export interface EventLifecycleState {
+  phase: string;
+  /** The next step and when it is due (ISO), if any. */
+  next: { key: string; at: string } | null;
+  done: string[];
+  /** Versions of the event whose change participants were told about. */
+  changesAnnounced: number[];
+}
+
+/** The event's dates or venue changed (admin PATCH): recompute the timers, tell participants once. */
+export const eventChangedSignal = defineSignal<[{ version: number }]>('eventChanged');
+/** The organizer cancelled the event: cancel every active signup through its own workflow. */
+export const cancelEventSignal = defineSignal<[{ reason: string }]>('cancelEvent');
+/** The event went back to draft before its announcement: nothing more to do. */
+export const eventWithdrawnSignal = defineSignal('eventWithdrawn');
+export const eventLifecycleQuery = defineQuery<EventLifecycleState>('eventLifecycle');

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import type { Config } from '../config.js';
@@ -21,8 +22,10 @@ export function workflowsPath(): string {
 }
 
 /** What the activities talk to, built from the configuration; `close` ends the mail pool. */
-export function createActivityDependencies(config: Config, orm: MikroORM): ActivityDependencies & { close(): void } {
+export function createActivityDependencies(config: Config, orm: MikroORM): ActivityDependencies & { close(): Promise<void> } {
   const mailer = createMailer(config.smtp);
+  // Connects on first use: only the lifecycle's fan-outs talk to other workflows.
+  const connection = Connection.lazy({ address: config.temporal.address });
   return {
     orm,
     payments: createPaymentGateway(createStripeClient(config.stripe), config.stripe.webhookSecret),
@@ -33,7 +36,11 @@ export function createActivityDependencies(config: Config, orm: MikroORM): Activ
       consentTokenSecret: config.signup.consentTokenSecret,
       consentSeconds: config.signup.consentSeconds,
     },
-    close: () => mailer.close(),
+    temporal: new Client({ connection, namespace: config.temporal.namespace }),
+    close: async () => {
+      mailer.close();
+      await connection.close();
+    },
   };
 }
 

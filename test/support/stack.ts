@@ -59,7 +59,7 @@ export async function startTestWorker(
       worker.shutdown();
       await running;
       await connection.close();
-      activities.close();
+      await activities.close();
     },
   };
 }

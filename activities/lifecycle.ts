@@ -1,0 +1,215 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { LiveEvent } from '../src/events/event.entity.js';
+import { EventChange } from '../src/events/event-change.entity.js';
+import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
+import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
+import { Signup } from '../src/signups/signup.entity.js';
+import type { SignupStatus } from '../src/signups/status.js';
+import { cancelSignupUpdate, eventFinishedSignal, waitlistClosedSignal } from '../src/temporal/contract.js';
+import type { createNotificationActivities } from './notifications.js';
+
+type Notifications = ReturnType<typeof createNotificationActivities>;
+
+const PAGE = 200;
+
+/**
+ * The event lifecycle's activities. Each answers `now` (the activity's clock) so the workflow can
+ * time its next sleep without reading a clock itself. Fan-outs walk signups or users in id order a
+ * page at a time and heartbeat the last id done: a retried activity (worker restart) resumes there,
+ * and every message is keyed once per recipient, so nothing is lost or sent twice.
+ */
+export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Client; notifications: Notifications }) {
+  const em = () => deps.orm.em.fork();
+
+  /** Signups of the event in the given statuses, a page at a time after the heartbeat cursor. */
+  async function forEachSignup(
+    eventId: string,
+    statuses: readonly SignupStatus[],
+    act: (signup: { id: string; workflowId: string }) => Promise<void>,
+  ): Promise<number> {
+    return fanOut(async (after) => {
+      const rows = await em().getConnection().execute<{ id: string; workflow_id: string }[]>(
+        `select id, workflow_id from signup where event_id = ? and status in (${statuses.map(() => '?').join(', ')})
+            and id > ? order by id limit ${PAGE}`,
+        [eventId, ...statuses, after ?? '00000000-0000-0000-0000-000000000000'],
+      );
+      return rows.map((row) => ({ key: row.id, value: { id: row.id, workflowId: row.workflow_id } }));
+    }, act);
+  }
+
+  const mailSignup = (signupId: string, kind: Parameters<Notifications['sendSignupNotification']>[0]['kind'], step: string) =>
+    deps.notifications.sendSignupNotification({ signupId, kind, step, details: {} });
+
+  return {
+    async loadLifecyclePlan(input: {
+      eventId: string;
+      reminderOffsetsSeconds: number[];
+      retentionSeconds: number;
+    }): Promise<{ now: string; status: LiveEvent['status']; version: number; plan: LifecyclePlan }> {
+      const event = await em().findOneOrFail(LiveEvent, input.eventId);
+      return {
+        now: new Date().toISOString(),
+        status: event.status,
+        version: event.version,
+        plan: {
+          dates: {
+            announceAt: event.announceAt?.toISOString() ?? null,
+            signupOpensAt: event.signupOpensAt?.toISOString() ?? null,
+            signupClosesAt: event.signupClosesAt?.toISOString() ?? null,
+            startsAt: event.startsAt.toISOString(),
+            endsAt: event.endsAt.toISOString(),
+          },
+          reminderOffsetsSeconds: input.reminderOffsetsSeconds,
+          retentionSeconds: input.retentionSeconds,
+        },
+      };
+    },
+
+    /** The event is public now: people following its category or market are told. */
+    async announceEvent(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
+      const event = await em().findOneOrFail(LiveEvent, input.eventId);
+      const recipients = await fanOut(
+        async (after) =>
+          (await usersFollowing(em(), { category: event.category, market: event.market }, { afterUserId: after, limit: PAGE })).map(
+            (userId) => ({ key: userId, value: userId }),
+          ),
+        async (userId) => {
+          await deps.notifications.sendUserNotification({ userId, eventId: event.id, kind: 'announcement', step: 'announcement' });
+        },
+      );
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /** Signups are open: those who asked to be told (notify-me) are. */
+    async openSignups(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
+      const recipients = await fanOut(
+        async (after) =>
+          (await usersAskingToBeNotified(em(), input.eventId, { afterUserId: after, limit: PAGE })).map((userId) => ({
+            key: userId,
+            value: userId,
+          })),
+        async (userId) => {
+          await deps.notifications.sendUserNotification({ userId, eventId: input.eventId, kind: 'signup-opened', step: 'signup-opened' });
+        },
+      );
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /** Signups are closed: the waiting list ends (each waitlisted signup's workflow rejects it and says so). */
+    async closeSignups(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
+      const recipients = await forEachSignup(input.eventId, ['waitlisted'], async (signup) => {
+        await signalIfRunning(deps.temporal, signup.workflowId, (handle) => handle.signal(waitlistClosedSignal));
+      });
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /** A reminder to every confirmed participant; keyed by the start it was computed for. */
+    async sendReminders(input: { eventId: string; offsetSeconds: number; startsAt: string }): Promise<{ now: string; recipients: number }> {
+      const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
+        await mailSignup(signup.id, 'reminder', `reminder:${input.offsetSeconds}:${input.startsAt}`);
+      });
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /** One "event changed" message per participant and event version. */
+    async announceChange(input: { eventId: string; version: number }): Promise<{ now: string; recipients: number }> {
+      const recipients = await forEachSignup(input.eventId, ['confirmed', 'held', 'waitlisted', 'awaiting_consent'], async (signup) => {
+        await mailSignup(signup.id, 'event-changed', `event-changed:v${input.version}`);
+      });
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /** The event is over: it is marked completed, participants thanked, their signup workflows ended. */
+    async completeEvent(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
+      await em().nativeUpdate(LiveEvent, { id: input.eventId, completedAt: null }, { completedAt: new Date() });
+      const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
+        await mailSignup(signup.id, 'thank-you', 'thank-you');
+        await signalIfRunning(deps.temporal, signup.workflowId, (handle) => handle.signal(eventFinishedSignal));
+      });
+      return { now: new Date().toISOString(), recipients };
+    },
+
+    /**
+     * Retention: attendees' names and notes, free-text reasons and the link to the user are removed;
+     * counts, ages, ticket codes and money stay for the organizer's books. Recorded in the history.
+     */
+    async purgePersonalData(input: { eventId: string }): Promise<{ now: string; purgedSignups: number }> {
+      const purgedSignups = await em().transactional(async (tx) => {
+        const connection = tx.getConnection();
+        await connection.execute(
+          `update signup_attendee set first_name = '-', needs_note = null
+            where signup_id in (select id from signup where event_id = ?)`,
+          [input.eventId],
+        );
+        const result = await connection.execute<{ affectedRows: number }>(
+          `update signup set user_id = 'purged:' || id, cancellation_reason = null, payment_client_secret = null,
+                  idempotency_key = null, checked_in_by = null
+            where event_id = ? and user_id not like 'purged:%'`,
+          [input.eventId],
+          'run',
+        );
+        await tx.nativeUpdate(LiveEvent, { id: input.eventId }, { personalDataPurgedAt: new Date() });
+        tx.create(EventChange, {
+          eventId: input.eventId,
+          action: 'data-purged',
+          changedBy: 'lifecycle',
+          changes: [{ field: 'signups', before: null, after: `${result.affectedRows} anonymized` }],
+        });
+        return result.affectedRows;
+      });
+      return { now: new Date().toISOString(), purgedSignups };
+    },
+
+    /**
+     * The event was cancelled: every active signup is cancelled through its own workflow (which
+     * refunds in full and tells the participant). Signups already ended refuse the update: skipped.
+     */
+    async cancelEventSignups(input: { eventId: string; reason: string }): Promise<{ now: string; signups: number }> {
+      const statuses: SignupStatus[] = ['requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed'];
+      const signups = await forEachSignup(input.eventId, statuses, async (signup) => {
+        try {
+          await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(cancelSignupUpdate, {
+            args: [{ by: 'organizer', reason: input.reason, eventCancelled: true }],
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError)) throw error;
+        }
+      });
+      return { now: new Date().toISOString(), signups };
+    },
+  };
+}
+
+/** Walks pages of items after the heartbeat cursor; heartbeats the key of each item done. */
+async function fanOut<T>(
+  fetchPage: (after: string | undefined) => Promise<{ key: string; value: T }[]>,
+  act: (value: T) => Promise<void>,
+): Promise<number> {
+  const context = Context.current();
+  let after = context.info.heartbeatDetails as string | undefined;
+  let count = 0;
+  for (;;) {
+    const page = await fetchPage(after);
+    if (page.length === 0) return count;
+    for (const item of page) {
+      await act(item.value);
+      after = item.key;
+      count += 1;
+      context.heartbeat(after);
+    }
+  }
+}
+
+async function signalIfRunning(
+  temporal: Client,
+  workflowId: string,
+  send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<void>,
+): Promise<void> {
+  try {
+    await send(temporal.workflow.getHandle(workflowId));
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
