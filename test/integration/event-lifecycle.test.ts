@@ -1,0 +1,142 @@
+/**
+ * The event lifecycle against the real Temporal server, worker, PostgreSQL and SMTP sink, with the
+ * dates seconds apart: announcement, signups opening, reminders, thank-you and the purge happen in
+ * order and once each; a reschedule moves the pending reminder and sends one change notice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LiveEvent } from '../../src/events/event.entity.js';
+import { Attendee } from '../../src/signups/attendee.entity.js';
+import { eventLifecycleQuery, searchAttributes, workflowIds } from '../../src/temporal/contract.js';
+import { request } from '../support/http.js';
+import { mailTo } from '../support/mailbox.js';
+import { newUser, signUp, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    worker: true,
+    // Reminders 6 s and 3 s before the start; personal data kept 2 s after the end.
+    env: { LIFECYCLE_REMINDER_OFFSETS_SECONDS: '6,3', DATA_RETENTION_SECONDS: '2' },
+  });
+});
+
+afterAll(() => stack.stop());
+
+const at = (secondsFromNow: number) => new Date(Date.now() + secondsFromNow * 1000).toISOString();
+
+async function createEvent(organizer: TestUser, dates: Record<string, string>, category: string) {
+  const created = await request(stack.api.baseUrl, 'POST', '/v1/admin/events', {
+    token: organizer.token,
+    body: {
+      defaultLocale: 'en',
+      translations: { en: { title: `Lifecycle ${category}`, description: 'Seconds apart' } },
+      category,
+      market: 'NO',
+      timezone: 'Europe/Oslo',
+      capacity: 10,
+      refundPolicy: { kind: 'none' },
+      publish: true,
+      ...dates,
+    },
+  });
+  if (created.status !== 201) throw new Error(`event not created: ${JSON.stringify(created.body)}`);
+  return created.body as { id: string };
+}
+
+/** When each mail to the address was first seen, by subject. */
+function watchMail(address: string) {
+  const seen = new Map<string, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const mail of await mailTo(address)) if (!seen.has(mail.subject)) seen.set(mail.subject, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    seen,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+describe('the event lifecycle', () => {
+  it('announces, opens signups, reminds, thanks and purges, in order and once each', async () => {
+    const { api, orm, client } = stack;
+    const category = `cat${Date.now()}`;
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const follower = await newUser(api, { name: 'follower' });
+    const participant = await newUser(api, { name: 'participant' });
+    expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: follower.token, body: { kind: 'category', value: category } })).status).toBe(201);
+
+    const event = await createEvent(
+      organizer,
+      { announceAt: at(3), signupOpensAt: at(5), startsAt: at(14), endsAt: at(16), cancellationDeadline: at(13) },
+      category,
+    );
+    const participantMail = watchMail(participant.email);
+
+    await waitForMail(follower.email, /^New: /);
+    // Announced: now the event can be followed; signups open 2 s later.
+    expect((await request(api.baseUrl, 'POST', `/v1/events/${event.id}/notify-me`, { token: participant.token })).status).toBe(201);
+    await waitForMail(participant.email, /^Signups are open: /);
+    const signupId = await signUp(api, participant, event.id);
+    await waitForStatus(api, participant, signupId, 'confirmed');
+
+    await waitForMail(participant.email, /^Thank you for coming/, 1, 30_000);
+    await eventually('the purge', async () => ((await orm.em.fork().findOneOrFail(LiveEvent, event.id)).personalDataPurgedAt ? true : undefined), 20_000);
+    await participantMail.stop();
+
+    const mails = await mailTo(participant.email);
+    const firstSeen = (prefix: RegExp) => [...participantMail.seen.entries()].find(([subject]) => prefix.test(subject))?.[1] ?? NaN;
+    const order = [/^Signups are open/, /^You're in/, /^Soon/, /^Thank you/].map(firstSeen);
+    expect(order.every((time, index) => index === 0 || time >= (order[index - 1] ?? 0))).toBe(true);
+    expect(mails.filter((mail) => mail.subject.startsWith('Soon:'))).toHaveLength(2);
+    expect(mails.filter((mail) => mail.subject.startsWith('Thank you'))).toHaveLength(1);
+    expect(await mailTo(follower.email)).toHaveLength(1);
+    const [attendee] = await orm.em.fork().find(Attendee, { signup: signupId });
+    expect(attendee?.firstName).toBe('-');
+
+    const handle = client.workflow.getHandle(workflowIds.eventLifecycle(event.id));
+    expect(await handle.result()).toEqual({ eventId: event.id, phase: 'purged' });
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(searchAttributes.eventPhase)).toBe('purged');
+  });
+
+  it('moves the pending reminder when the event is rescheduled, and tells participants once', async () => {
+    const { api, client } = stack;
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const participant = await newUser(api, { name: 'moved' });
+    const event = await createEvent(organizer, { startsAt: at(12), endsAt: at(13), cancellationDeadline: at(11) }, `move${Date.now()}`);
+    const signupId = await signUp(api, participant, event.id);
+    await waitForStatus(api, participant, signupId, 'confirmed');
+    const watch = watchMail(participant.email);
+
+    // Reminders were due 6 s and 3 s before the start (at +6 s and +9 s); the start moves 10 s later.
+    const read = await request(api.baseUrl, 'GET', `/v1/admin/events/${event.id}`, { token: organizer.token });
+    const movedAt = Date.now();
+    const newStart = movedAt + 22_000;
+    const patched = await request(api.baseUrl, 'PATCH', `/v1/admin/events/${event.id}`, {
+      token: organizer.token,
+      body: { startsAt: new Date(newStart).toISOString(), endsAt: new Date(newStart + 1000).toISOString(), cancellationDeadline: new Date(newStart - 1000).toISOString() },
+      headers: { 'if-match': read.headers.get('etag') ?? '' },
+    });
+    expect(patched.status).toBe(200);
+    await waitForMail(participant.email, /^Changed: /);
+    const [firstReminder] = await waitForMail(participant.email, /^Soon: /, 1, 30_000);
+    expect(firstReminder).toBeDefined();
+    await waitForMail(participant.email, /^Soon: /, 2, 30_000);
+    await watch.stop();
+
+    const firstReminderSeen = [...watch.seen.entries()].find(([subject]) => subject.startsWith('Soon:'))?.[1] ?? 0;
+    // Not at the old moment (+6 s after creation), but 6 s before the new start.
+    expect(firstReminderSeen).toBeGreaterThanOrEqual(newStart - 6_000 - 500);
+    expect((await mailTo(participant.email)).filter((mail) => mail.subject.startsWith('Changed:'))).toHaveLength(1);
+    const state = await client.workflow.getHandle(workflowIds.eventLifecycle(event.id)).query(eventLifecycleQuery);
+    expect(state.changesAnnounced).toHaveLength(1);
+  });
+});
