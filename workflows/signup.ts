@@ -306,9 +306,15 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   async function tellOffered(offers: WaitlistOffer[]): Promise<void> {
     for (const offered of offers) {
-      await getExternalWorkflowHandle(offered.workflowId).signal(waitlistOfferSignal, {
-        holdExpiresAt: offered.holdExpiresAt,
-      });
+      try {
+        await getExternalWorkflowHandle(offered.workflowId).signal(waitlistOfferSignal, {
+          holdExpiresAt: offered.holdExpiresAt,
+        });
+      } catch (error) {
+        // Its workflow is not running yet (the API writes the row, then starts it) or any more: the
+        // offer is in its row, where a starting workflow finds it (holdSeats answers `offeredAt`).
+        log.warn('waitlist offer not signalled', { offered: offered.signupId, error: String(error) });
+      }
     }
   }
 

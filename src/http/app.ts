@@ -85,12 +85,17 @@ export function createApp(deps: AppDependencies): Express {
       waitlist: {
         offerSeconds: deps.config.signup.offerSeconds,
         tellOffered: async (offers) => {
-          // A signal lost here (the process dying first) is caught by the waiting workflow's hourly look at its row.
-          await Promise.all(
+          // The offers are committed: a signal that fails here (a workflow not started yet, Temporal
+          // unreachable, this process dying) is made up for by the waiting workflow, which finds the
+          // offer in its row when it starts and looks at its row hourly while it waits.
+          const sent = await Promise.allSettled(
             offers.map((offer) =>
               deps.temporal.workflow.getHandle(offer.workflowId).signal(waitlistOfferSignal, { holdExpiresAt: offer.holdExpiresAt }),
             ),
           );
+          for (const [index, result] of sent.entries()) {
+            if (result.status === 'rejected') deps.logger.warn({ signupId: offers[index]?.signupId, err: result.reason }, 'waitlist offer not signalled');
+          }
         },
       },
     }),

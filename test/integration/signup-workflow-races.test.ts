@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import {
+  cancelSignupUpdate,
   confirmSignupUpdate,
   eventFinishedSignal,
   paymentEventSignal,
@@ -152,5 +153,39 @@ describe('signup workflow races', () => {
     });
     expect(outcome).toEqual({ confirmedEarly: false, taken: 'confirmed' });
     expect(notified).toEqual(['signup-received', 'waitlist-offer', 'confirmation']);
+  });
+
+  it('cancels cleanly when the waitlisted signup its seats are offered to has no workflow yet', async () => {
+    const signupId = randomUUID();
+    const workflowId = workflowIds.signup(signupId);
+    const { activities, calls } = standInActivities({
+      // The freed seat went to a signup whose workflow the API has not started yet.
+      cancelSignup: () =>
+        Promise.resolve({
+          status: 'cancelled',
+          previousStatus: 'confirmed',
+          offers: [{ signupId: 'not-started', workflowId: `signup-not-started-${randomUUID()}`, holdExpiresAt: '2030-01-01T00:00:00.000Z' }],
+        }),
+    });
+    const input: SignupWorkflowInput = {
+      signupId,
+      eventId: randomUUID(),
+      holdTimeoutSeconds: 30,
+      offerTimeoutSeconds: 30,
+      consentTimeoutSeconds: 30,
+      latePaymentGraceSeconds: 1,
+      needsGuardianConsent: false,
+      paid: false,
+    };
+    const result = await runWithWorker(activities, async (taskQueue) => {
+      const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
+      for (let waited = 0; !calls.includes('confirmSeats') && waited < 100; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+      return handle.result();
+    });
+    expect(result.status).toBe('cancelled');
+    expect(calls).toContain('sendSignupNotification');
   });
 });
