@@ -5,7 +5,6 @@ import { LiveEvent } from '../src/events/event.entity.js';
 import { EventChange } from '../src/events/event-change.entity.js';
 import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
-import { Signup } from '../src/signups/signup.entity.js';
 import type { SignupStatus } from '../src/signups/status.js';
 import { cancelSignupUpdate, eventFinishedSignal, waitlistClosedSignal } from '../src/temporal/contract.js';
 import type { createNotificationActivities } from './notifications.js';
@@ -182,7 +181,14 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
   };
 }
 
-/** Walks pages of items after the heartbeat cursor; heartbeats the key of each item done. */
+/** How often a fan-out heartbeats while alive, whatever its progress (well inside the workflow's heartbeat timeout). */
+const LIVENESS_HEARTBEAT_MS = 3_000;
+
+/**
+ * Walks pages of items after the heartbeat cursor; heartbeats the key of each item done. It also
+ * heartbeats every few seconds while one item takes long (a signup workflow busy retrying its own
+ * activity), so the heartbeat timeout catches a dead worker only, never a slow recipient.
+ */
 async function fanOut<T>(
   fetchPage: (after: string | undefined) => Promise<{ key: string; value: T }[]>,
   act: (value: T) => Promise<void>,
@@ -190,15 +196,20 @@ async function fanOut<T>(
   const context = Context.current();
   let after = context.info.heartbeatDetails as string | undefined;
   let count = 0;
-  for (;;) {
-    const page = await fetchPage(after);
-    if (page.length === 0) return count;
-    for (const item of page) {
-      await act(item.value);
-      after = item.key;
-      count += 1;
-      context.heartbeat(after);
+  const alive = setInterval(() => context.heartbeat(after), LIVENESS_HEARTBEAT_MS);
+  try {
+    for (;;) {
+      const page = await fetchPage(after);
+      if (page.length === 0) return count;
+      for (const item of page) {
+        await act(item.value);
+        after = item.key;
+        count += 1;
+        context.heartbeat(after);
+      }
     }
+  } finally {
+    clearInterval(alive);
   }
 }
 

@@ -1,11 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createConsentToken } from '../src/consents/consent-token.js';
-import type { ContactProvider } from '../src/contacts/provider.js';
+import type { Contact, ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationKind } from '../src/events/event-data.js';
 import { EventTranslation } from '../src/events/event-translation.entity.js';
+import { LiveEvent } from '../src/events/event.entity.js';
+import { emailChannel, type NotificationChannel } from '../src/notifications/channels.js';
 import type { Mailer } from '../src/notifications/mailer.js';
 import { reasonText } from '../src/notifications/reasons.js';
-import { sendNotificationOnce, type SendOutcome } from '../src/notifications/send.js';
+import { sendNotificationOnce, type Delivery, type NotificationRequest, type SendOutcome } from '../src/notifications/send.js';
 import { Attendee } from '../src/signups/attendee.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
 
@@ -16,15 +18,34 @@ export interface NotificationLinks {
 }
 
 /**
- * Signup e-mails: gather what the message needs (event text in the participant's language, ticket
- * codes, amounts), find the address through the contact provider, and send once per signup and step.
+ * Signup notifications: gather what the message needs (event text in the participant's language,
+ * ticket codes, amounts), find the addresses through the contact provider, and send once per signup,
+ * step and channel: by e-mail when the contact has an address, and to the contact's webhook when it
+ * has one (and the worker has a webhook channel).
  */
 export function createNotificationActivities(deps: {
   orm: MikroORM;
   mailer: Mailer;
+  /** Absent when the worker has no webhook signing secret: contacts' webhook URLs are then not used. */
+  webhook?: NotificationChannel;
   contacts: ContactProvider;
   links: NotificationLinks;
 }) {
+  const email = emailChannel(deps.mailer);
+
+  /**
+   * Every way to reach the contact: e-mail when there is an address (a user may have none), and
+   * their webhook when they have one. The webhook is the participant's own (their app), so a message
+   * for the guardian (a consent request) goes to the guardian's e-mail only.
+   */
+  function deliveriesTo(contact: Contact | undefined, toGuardian = false): Delivery[] {
+    const deliveries: Delivery[] = [];
+    const address = toGuardian ? contact?.guardianEmail : contact?.email;
+    if (address) deliveries.push({ channel: email, to: address });
+    if (!toGuardian && contact?.webhookUrl && deps.webhook) deliveries.push({ channel: deps.webhook, to: contact.webhookUrl });
+    return deliveries;
+  }
+
   return {
     async sendSignupNotification(input: {
       signupId: string;
@@ -38,8 +59,8 @@ export function createNotificationActivities(deps: {
       const event = signup.event;
       const contact = await deps.contacts.contactOf(signup.userId);
       const toGuardian = input.kind === 'consent-request';
-      const email = toGuardian ? contact?.guardianEmail : contact?.email;
-      if (!email) return 'no-address';
+      const deliveries = deliveriesTo(contact, toGuardian);
+      if (deliveries.length === 0) return 'no-address';
       const locale = signup.locale || contact?.locale || event.defaultLocale;
 
       const translations = await em.find(EventTranslation, { event });
@@ -76,15 +97,73 @@ export function createNotificationActivities(deps: {
         context.expiresAt = expiresAt;
       }
 
-      return sendNotificationOnce(em, deps.mailer, {
+      const request: NotificationRequest = {
         key: `${input.step}:${signup.id}`,
         kind: input.kind,
         eventId: event.id,
         signupId: signup.id,
-        recipient: { userId: signup.userId, email, locale },
+        recipient: { userId: signup.userId, locale },
         context: context as { timezone: string },
+        overrides: event.notificationTexts,
+      };
+      return sendOnEach(em, deliveries, request);
+    },
+
+    /**
+     * A message to a user about an event rather than about one of their signups (announcements,
+     * signups opening), in their language; keyed once per user, event and step.
+     */
+    async sendUserNotification(input: {
+      userId: string;
+      eventId: string;
+      kind: NotificationKind;
+      step: string;
+    }): Promise<SendOutcome | 'no-address'> {
+      const em = deps.orm.em.fork();
+      const contact = await deps.contacts.contactOf(input.userId);
+      const deliveries = deliveriesTo(contact);
+      if (!contact || deliveries.length === 0) return 'no-address';
+      const event = await em.findOneOrFail(LiveEvent, input.eventId);
+      const locale = contact.locale ?? event.defaultLocale;
+      const translations = await em.find(EventTranslation, { event });
+      const text =
+        translations.find((t) => t.locale === locale) ??
+        translations.find((t) => t.locale === locale.split('-')[0]) ??
+        translations.find((t) => t.locale === event.defaultLocale) ??
+        translations[0];
+      return sendOnEach(em, deliveries, {
+        key: `${input.step}:${input.eventId}:${input.userId}`,
+        kind: input.kind,
+        eventId: event.id,
+        recipient: { userId: input.userId, locale },
+        context: {
+          timezone: event.timezone,
+          event: { title: text?.title ?? event.id, startsAt: event.startsAt, signupOpensAt: event.signupOpensAt ?? event.announceAt, venue: event.venue?.name },
+        },
         overrides: event.notificationTexts,
       });
     },
   };
+}
+
+/**
+ * Every channel is tried, even when an earlier one fails, so a broken webhook never holds back the
+ * e-mail (or the reverse); then any failure is thrown, the activity retries, and the channels that
+ * went out answer `already-sent` from the log.
+ */
+async function sendOnEach(
+  em: Parameters<typeof sendNotificationOnce>[0],
+  deliveries: Delivery[],
+  request: NotificationRequest,
+): Promise<SendOutcome> {
+  const results = await Promise.allSettled(deliveries.map((delivery) => sendNotificationOnce(em.fork(), delivery, request)));
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${deliveries[index]!.channel.name}: ${errorMessage(result.reason)}`] : [],
+  );
+  if (failures.length > 0) throw new Error(`notification ${request.key} not sent on ${failures.join('; ')}`);
+  return results.some((result) => result.status === 'fulfilled' && result.value === 'sent') ? 'sent' : 'already-sent';
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -244,7 +244,7 @@ async function serveWorker(): Promise<void> {
   worker.shutdown();
   await running;
   await connection.close();
-  dependencies.close();
+  await dependencies.close();
   await orm.close(true);
 }
 

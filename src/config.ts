@@ -65,6 +65,8 @@ export const configSchema = z
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
     MAIL_FROM: z.string().min(3).default('Eventbook <no-reply@eventbook.local>'),
+    /** Signs notifications sent to users' webhook URLs; unset turns the webhook channel off. */
+    NOTIFICATION_WEBHOOK_SECRET: z.string().min(32).optional(),
 
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').default('sk_test_123'),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').default('whsec_dev_only'),
@@ -115,6 +117,7 @@ export interface Config {
     retentionSecondsByMarket: Record<string, number>;
   };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  notificationWebhookSecret?: string;
   stripe: { secretKey: string; webhookSecret: string; apiBase?: URL };
   jwt: {
     issuer: string;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       password: e.SMTP_PASSWORD,
       from: e.MAIL_FROM,
     },
+    notificationWebhookSecret: e.NOTIFICATION_WEBHOOK_SECRET,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,

@@ -14,6 +14,11 @@ export const UserContactSchema = defineEntity({
     locale: p.string().length(16).nullable(),
     /** Where consent requests for a minor go. */
     guardianEmail: p.string().length(320).nullable(),
+    /**
+     * Where notifications are POSTed in addition to e-mail (src/notifications/channels.ts): the seam
+     * for push and SMS gateways. Set by the profile service, never from our API's request bodies.
+     */
+    webhookUrl: p.string().length(2000).nullable(),
     /** Transactional mail (receipts, changes) needs no opt-in; marketing-like mail (announcements) does. */
     emailMarketingConsent: p.boolean().default(false),
     updatedAt: p

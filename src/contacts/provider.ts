@@ -7,6 +7,8 @@ export interface Contact {
   locale: string | null;
   guardianEmail: string | null;
   emailMarketingConsent: boolean;
+  /** Notifications are POSTed here as well as e-mailed (a user may have only one of the two). */
+  webhookUrl?: string | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export function tableContactProvider(em: () => EntityManager): ContactProvider {
         locale: row.locale ?? null,
         guardianEmail: row.guardianEmail ?? null,
         emailMarketingConsent: row.emailMarketingConsent,
+        webhookUrl: row.webhookUrl ?? null,
       };
     },
   };

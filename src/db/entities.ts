@@ -4,6 +4,7 @@ import { EventTranslationSchema } from '../events/event-translation.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
 import { PromoCodeSchema } from '../events/promo-code.entity.js';
 import { TicketTypeSchema } from '../events/ticket-type.entity.js';
+import { InterestSchema } from '../interests/interest.entity.js';
 import { NotificationLogSchema } from '../notifications/notification-log.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
@@ -19,4 +20,5 @@ export const entities = [
   AttendeeSchema,
   NotificationLogSchema,
   UserContactSchema,
+  InterestSchema,
 ];

@@ -40,12 +40,16 @@ export const promoCodeInputSchema = z.strictObject({
 });
 export type PromoCodeInput = z.infer<typeof promoCodeInputSchema>;
 
+/** An event's category and market codes; interests (src/interests/) follow the same codes. */
+export const categoryCodeSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lower-case slug, e.g. workshop');
+export const marketCodeSchema = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO');
+
 const eventFields = {
   defaultLocale: localeSchema,
   translations: z.record(localeSchema, translationSchema),
-  category: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lower-case slug, e.g. workshop'),
+  category: categoryCodeSchema,
   tags: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
-  market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO'),
+  market: marketCodeSchema,
   timezone: z.string().refine(isValidTimeZone, 'an IANA time zone, e.g. Europe/Oslo'),
   venue: venueSchema.optional(),
   startsAt: instant,

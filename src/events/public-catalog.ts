@@ -188,8 +188,8 @@ const publicColumns = `e.id, e.default_locale, e.category, e.tags, e.market, e.t
   e.held_count, e.confirmed_count, e.waitlist_enabled, e.max_attendees_per_signup, e.min_age, e.max_age,
   e.guardian_consent_below_age, e.platforms, e.refund_policy`;
 
-/** Published and announced: the one visibility rule of the public side. */
-const visible = `e.status = 'published' and (e.announce_at is null or e.announce_at <= ?)`;
+/** Published and announced: the one visibility rule of the public side (interests use it too). */
+export const visible = `e.status = 'published' and (e.announce_at is null or e.announce_at <= ?)`;
 
 /** The text in the requested locale, else the default locale's; and the price range over all ticket types. */
 function localizedSelect(textColumns: readonly string[]): string {

@@ -5,6 +5,7 @@ import type { Role } from '../auth/principal.js';
 import type { EventAdminService } from '../events/admin-service.js';
 import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
+import type { InterestService } from '../interests/service.js';
 import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
 import type { SignupStatusFeed } from '../signups/status-feed.js';
@@ -19,6 +20,8 @@ export interface RouteContext {
   stripeWebhook: (rawBody: Buffer, signature: string | undefined) => Promise<{ received: true; delivered: boolean }>;
   events: EventAdminService;
   catalog: PublicCatalog;
+  /** Who follows which events, categories and markets (notify-me, /v1/me/interests). */
+  interests: InterestService;
   orm: MikroORM;
   temporal: Client;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */

@@ -6,6 +6,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import type { Config } from '../config.js';
 import { tableContactProvider } from '../contacts/provider.js';
+import { webhookChannel } from '../notifications/channels.js';
 import { createMailer } from '../notifications/mailer.js';
 import { createPaymentGateway, createStripeClient } from '../payments/stripe-gateway.js';
 
@@ -37,6 +38,7 @@ export function createActivityDependencies(config: Config, orm: MikroORM): Activ
       consentSeconds: config.signup.consentSeconds,
     },
     temporal: new Client({ connection, namespace: config.temporal.namespace }),
+    ...(config.notificationWebhookSecret ? { webhook: webhookChannel({ secret: config.notificationWebhookSecret }) } : {}),
     close: async () => {
       mailer.close();
       await connection.close();

@@ -546,6 +546,32 @@ describe('real answers match the document', () => {
     expect(forged.status).toBe(400);
   });
 
+  it('the interest endpoints: notify-me and /v1/me/interests', async () => {
+    const token = await api.token(`contract-follower-${randomUUID()}`);
+    const notifyMe = '/v1/events/{eventId}/notify-me';
+    const visibleEvent = (await insertEvent(orm)).id;
+    expectStatus(await call('post', notifyMe, { params: { eventId: visibleEvent }, token }), 201);
+    expectStatus(await call('post', notifyMe, { params: { eventId: visibleEvent }, token }), 200);
+    expect((await call('post', notifyMe, { params: { eventId: (await insertEvent(orm, { status: 'draft' })).id }, token })).status).toBe(404);
+    expect((await call('post', notifyMe, { params: { eventId: 'nope' }, token })).status).toBe(400);
+    expect((await call('post', notifyMe, { params: { eventId: visibleEvent } })).status).toBe(401);
+    expectStatus(await call('delete', notifyMe, { params: { eventId: visibleEvent }, token }), 204);
+    expect((await call('delete', notifyMe, { params: { eventId: 'nope' }, token })).status).toBe(400);
+
+    const follow = { kind: 'market', value: 'NO' };
+    expectStatus(await call('post', '/v1/me/interests', { token, body: follow }), 201);
+    expectStatus(await call('post', '/v1/me/interests', { token, body: follow }), 200);
+    expect((await call('post', '/v1/me/interests', { token, body: { kind: 'market', value: 'Norway' } })).status).toBe(400);
+    expect((await call('post', '/v1/me/interests', { body: follow })).status).toBe(401);
+    const listed = await call('get', '/v1/me/interests', { token });
+    expectStatus(listed, 200);
+    expect(field(listed, 'items')).toEqual([expect.objectContaining(follow)]);
+    expect((await call('get', '/v1/me/interests')).status).toBe(401);
+    const unfollow = '/v1/me/interests/{kind}/{value}';
+    expectStatus(await call('delete', unfollow, { params: follow, token }), 204);
+    expect((await call('delete', unfollow, { params: { kind: 'market', value: 'no' }, token })).status).toBe(400);
+  });
+
   it('GET /v1/signups/{signupId}/events', async () => {
     // A final status: the stream sends the one event and ends, so the answer can be read whole.
     const signupId = await insertSignup((await insertEvent(orm)).id, { status: 'cancelled' });

@@ -7,6 +7,7 @@ import { Migration20261121220603_signup_idempotency } from './Migration202611212
 import { Migration20261121224119_public_search_start_week } from './Migration20261121224119_public_search_start_week.js';
 import { Migration20261121230958_signup_flow } from './Migration20261121230958_signup_flow.js';
 import { Migration20261122000144_event_lifecycle } from './Migration20261122000144_event_lifecycle.js';
+import { Migration20261122000351_interests_and_notification_channels } from './Migration20261122000351_interests_and_notification_channels.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261121224119_public_search_start_week', class: Migration20261121224119_public_search_start_week },
   { name: 'Migration20261121230958_signup_flow', class: Migration20261121230958_signup_flow },
   { name: 'Migration20261122000144_event_lifecycle', class: Migration20261122000144_event_lifecycle },
+  { name: 'Migration20261122000351_interests_and_notification_channels', class: Migration20261122000351_interests_and_notification_channels },
 ];
