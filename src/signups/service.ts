@@ -233,6 +233,7 @@ export function createSignupService(deps: SignupServiceDeps) {
         latePaymentGraceSeconds: deps.settings.latePaymentGraceSeconds,
         needsGuardianConsent: needsConsent,
         paid: quote.totalMinor > 0,
+        heldByApi: signup.status === 'held',
       };
       try {
         await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {

@@ -26,6 +26,8 @@ export const searchAttributes = {
   flowKind: defineSearchAttributeKey('FlowKind', SearchAttributeType.KEYWORD),
   /** Where an event's lifecycle is: scheduled, announced, open, closed, completed, purged, cancelled. */
   eventPhase: defineSearchAttributeKey('EventPhase', SearchAttributeType.KEYWORD),
+  /** Set while a flow waits for an operator: the step it could not get through (e.g. `refund`). */
+  attention: defineSearchAttributeKey('Attention', SearchAttributeType.KEYWORD),
 } as const;
 
 /** Every custom search attribute, for registering them on a server. */
@@ -48,6 +50,8 @@ export interface SignupWorkflowInput {
   needsGuardianConsent: boolean;
   /** Whether money is due (amount > 0): free signups confirm as soon as seats are held. */
   paid: boolean;
+  /** The API already holds the seats (taken in the request's transaction): no hold step needed. */
+  heldByApi?: boolean;
 }
 
 export interface SignupWorkflowResult {
@@ -61,6 +65,8 @@ export interface SignupProgress {
   paymentState: 'not-needed' | 'awaiting' | 'failed' | 'succeeded' | 'refunded';
   lastPaymentError?: string;
   seenPaymentEvents: number;
+  /** The step waiting for an operator, and why. */
+  attention?: { step: string; error: string };
 }
 
 export interface PaymentEvent {
@@ -89,6 +95,8 @@ export const waitlistOfferSignal = defineSignal<[{ holdExpiresAt: string }]>('wa
 export const waitlistClosedSignal = defineSignal('waitlistClosed');
 /** The event is over: a confirmed signup's workflow completes. */
 export const eventFinishedSignal = defineSignal('eventFinished');
+/** An operator has fixed what a flow was stuck on (see `Attention`): try the step again. */
+export const retryStepSignal = defineSignal('retryStep');
 export const signupStatusQuery = defineQuery<SignupStatus>('signupStatus');
 export const signupProgressQuery = defineQuery<SignupProgress>('signupProgress');
 

@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Signup } from '../../src/signups/signup.entity.js';
-import { cancelSignupUpdate, confirmSignupUpdate, eventFinishedSignal } from '../../src/temporal/contract.js';
+import { cancelSignupUpdate, confirmSignupUpdate, eventFinishedSignal, workflowIds } from '../../src/temporal/contract.js';
+import { request } from '../support/http.js';
+import { mintDevToken } from '../../src/auth/tokens.js';
+import { createConsentToken } from '../../src/consents/consent-token.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
 import { requireEnv } from '../support/environment.js';
 import { startSignupWorkflow } from '../support/signup-flows.js';
@@ -22,7 +25,8 @@ const execFileAsync = promisify(execFile);
 (exporting ? describe : describe.skip)('recording the scenario histories', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
+    // Lifecycle dates seconds apart, so its history is recorded in seconds.
+    stack = await startTestStack({ worker: true, env: { LIFECYCLE_REMINDER_OFFSETS_SECONDS: '3', DATA_RETENTION_SECONDS: '1' } });
   });
   afterAll(() => stack.stop());
 
@@ -74,6 +78,71 @@ const execFileAsync = promisify(execFile);
       await waiting.handle.result();
       return waiting.handle;
     }],
+    // Through the API, which takes the seats itself: recorded with the `seats-held-by-api` patch.
+    ['signup-held-by-api', async (eventId) => {
+      const token = await stack.api.token(`replay-${eventId}`);
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }], platform: 'web' },
+      });
+      const signupId = accepted.body.id as string;
+      await confirmed(signupId);
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
+    ['signup-consent-denied', async (eventId) => {
+      await stack.orm.em.getConnection().execute('update "event" set guardian_consent_below_age = 16 where id = ?', [eventId]);
+      const token = await mintDevToken(stack.api.config.jwt, {
+        sub: `replay-minor-${eventId}`,
+        roles: ['participant'],
+        extraClaims: { birthdate: '2015-01-01', guardian_email: 'guardian@replay.test' },
+      });
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Liv', age: 11, kind: 'child' }], platform: 'web' },
+      });
+      const signupId = accepted.body.id as string;
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      await eventually('awaiting consent', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, signupId)).status === 'awaiting_consent' ? true : undefined,
+      );
+      const consent = createConsentToken({ signupId, expiresAt: new Date(Date.now() + 60_000) }, stack.api.config.signup.consentTokenSecret);
+      await request(stack.api.baseUrl, 'POST', `/v1/consents/${consent}`, { body: { decision: 'denied' } });
+      await handle.result();
+      return handle;
+    }],
+    ['event-lifecycle-rescheduled', async () => {
+      const admin = await stack.api.token('replay-admin', ['admin']);
+      const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+      const created = await request(stack.api.baseUrl, 'POST', '/v1/admin/events', {
+        token: admin,
+        body: {
+          defaultLocale: 'en',
+          translations: { en: { title: 'Replay lifecycle' } },
+          category: 'workshop',
+          market: 'NO',
+          timezone: 'Europe/Oslo',
+          capacity: 5,
+          refundPolicy: { kind: 'none' },
+          announceAt: at(1),
+          startsAt: at(8),
+          endsAt: at(9),
+          publish: true,
+        },
+      });
+      const eventId = created.body.id as string;
+      const read = await request(stack.api.baseUrl, 'GET', `/v1/admin/events/${eventId}`, { token: admin });
+      await request(stack.api.baseUrl, 'PATCH', `/v1/admin/events/${eventId}`, {
+        token: admin,
+        body: { startsAt: at(10), endsAt: at(11) },
+        headers: { 'if-match': read.headers.get('etag') ?? '' },
+      });
+      const handle = stack.client.workflow.getHandle(workflowIds.eventLifecycle(eventId));
+      await handle.result();
+      return handle;
+    }],
   ];
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
 
@@ -108,8 +177,11 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
 (exporting ? describe.skip : describe)('replaying recorded histories', () => {
   it('has a recorded history of every scenario', () => {
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
+      'event-lifecycle-rescheduled.json',
       'signup-cancelled.json',
       'signup-confirmed.json',
+      'signup-consent-denied.json',
+      'signup-held-by-api.json',
       'signup-paid-hold-expired.json',
       'signup-sold-out.json',
       'signup-waitlist-handover.json',
@@ -120,13 +192,15 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(5);
+    expect(result.lines).toHaveLength(8);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(5);
-    for (const line of result.lines) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
+    expect(result.lines).toHaveLength(8);
+    // The fixture reorders the signup workflow's steps (and has no lifecycle workflow at all).
+    for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
+    expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);
   });
 });

@@ -5,11 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
 import {
   cancelSignupUpdate,
+  retryStepSignal,
+  searchAttributes,
+  signupProgressQuery,
   confirmSignupUpdate,
   eventFinishedSignal,
   paymentEventSignal,
@@ -188,4 +192,56 @@ describe('signup workflow races', () => {
     expect(result.status).toBe('cancelled');
     expect(calls).toContain('sendSignupNotification');
   });
+
+  it('waits for an operator, marked Attention, when a refund keeps failing, and retries on retryStep', async () => {
+    const signupId = randomUUID();
+    const workflowId = workflowIds.signup(signupId);
+    let stripeRefuses = true;
+    const { activities } = standInActivities({
+      checkPaymentIntent: () => Promise.resolve('succeeded'),
+      refundSignup: () =>
+        stripeRefuses
+          ? Promise.reject(ApplicationFailure.nonRetryable('charge already refunded elsewhere', 'Stripe.invalid_request_error'))
+          : Promise.resolve({ refundMinor: 5000 }),
+    });
+    const input: SignupWorkflowInput = {
+      signupId,
+      eventId: randomUUID(),
+      holdTimeoutSeconds: 1,
+      offerTimeoutSeconds: 30,
+      consentTimeoutSeconds: 30,
+      latePaymentGraceSeconds: 1,
+      needsGuardianConsent: false,
+      paid: true,
+    };
+    const outcome = await runWithWorker(activities, async (taskQueue) => {
+      const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        typedSearchAttributes: [{ key: searchAttributes.signupId, value: signupId }],
+      });
+      // Paid (Stripe says so at the end of the hold), then cancelled: the refund is refused.
+      await eventuallyTrue(async () => (await handle.query(signupProgressQuery)).status === 'confirmed');
+      await handle.startUpdate(cancelSignupUpdate, { args: [{ by: 'organizer', reason: 'moved' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await eventuallyTrue(async () => (await handle.describe()).typedSearchAttributes.get(searchAttributes.attention) === 'refundSignup');
+      const waiting = await handle.query(signupProgressQuery);
+      stripeRefuses = false;
+      await handle.signal(retryStepSignal);
+      const result = await handle.result();
+      const after = await handle.describe();
+      return { waiting, result, attentionAfter: after.typedSearchAttributes.get(searchAttributes.attention) };
+    });
+    expect(outcome.waiting).toMatchObject({ status: 'cancelled', attention: { step: 'refundSignup', error: 'charge already refunded elsewhere' } });
+    expect(outcome.result.status).toBe('cancelled');
+    expect(outcome.attentionAfter).toBeUndefined();
+  });
 });
+
+async function eventuallyTrue(probe: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; tries < 100; tries += 1) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('condition never became true');
+}
