@@ -10,6 +10,7 @@ import { reasonText } from '../src/notifications/reasons.js';
 import { sendNotificationOnce, type Delivery, type NotificationRequest, type SendOutcome } from '../src/notifications/send.js';
 import { Attendee } from '../src/signups/attendee.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
+import { countNotificationResults } from '../src/observability/metrics.js';
 
 export interface NotificationLinks {
   publicBaseUrl: string;
@@ -157,6 +158,7 @@ async function sendOnEach(
   request: NotificationRequest,
 ): Promise<SendOutcome> {
   const results = await Promise.allSettled(deliveries.map((delivery) => sendNotificationOnce(em.fork(), delivery, request)));
+  countNotificationResults(request.kind, deliveries.map((delivery) => delivery.channel.name), results);
   const failures = results.flatMap((result, index) =>
     result.status === 'rejected' ? [`${deliveries[index]!.channel.name}: ${errorMessage(result.reason)}`] : [],
   );

@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { refundDue } from '../src/payments/refund-policy.js';
 import type { PaymentGateway, PaymentIntentState } from '../src/payments/stripe-gateway.js';
 import { Signup } from '../src/signups/signup.entity.js';
+import { refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
 
 /**
  * Payment activities: read the signup, call Stripe through the gateway (every money-moving call
@@ -85,6 +86,8 @@ export function createPaymentActivities(orm: MikroORM, gateway: PaymentGateway) 
       // One refund per signup (the purposes exclude each other), so recording the amount is idempotent.
       signup.refundedMinor = answer.refundMinor;
       await em.flush();
+      refundsTotal.inc({ purpose: input.purpose });
+      refundedMinorTotal.inc({ currency: signup.currency ?? 'none' }, answer.refundMinor);
       return { refundMinor: answer.refundMinor };
     },
   };

@@ -5,11 +5,16 @@ import { createApp, statusFeedOf } from './http/app.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
+import { collectProcessMetrics } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
 
 const config = configOrExit();
 const logger = createLogger(config.logLevel, 'api', config.logFormat);
+// Off (and free) unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = startTracing({ serviceName: 'eventbook-api', endpoint: config.observability.otlpEndpoint });
+collectProcessMetrics();
 const orm = await openOrm(config.database);
-const temporal = await connectTemporalClient(config.temporal);
+const temporal = await connectTemporalClient(config.temporal, tracing);
 const app = createApp({
   orm,
   temporal,
@@ -18,6 +23,7 @@ const app = createApp({
   taskQueue: config.temporal.taskQueue,
   config,
   databaseUrl: config.database.url,
+  tracing,
 });
 
 const server = app.listen(config.port);
@@ -33,5 +39,6 @@ onShutdownSignal(async (signal) => {
   await closed;
   await orm.close();
   await temporal.connection.close();
+  await tracing?.shutdown();
   logger.info('stopped');
 });

@@ -81,6 +81,16 @@ export const configSchema = z
     JWT_PUBLIC_KEY_ALGORITHM: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']).default('RS256'),
     /** HS256 secret for locally minted dev tokens; refused in production. */
     JWT_DEV_SECRET: z.string().min(32).optional(),
+
+    /** Where the worker's Temporal SDK metrics (Prometheus, /metrics) listen, host:port; empty turns them off. */
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^$/, 'host:port, e.g. 0.0.0.0:9464, or empty to turn off')
+      .default('127.0.0.1:9464'),
+    /** Port of the worker's own metrics (eventbook_* counters, /metrics); 0 turns them off. */
+    WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+    /** OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); unset turns tracing off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
@@ -126,6 +136,14 @@ export interface Config {
     publicKeyPem?: string;
     publicKeyAlgorithm: string;
     devSecret?: string;
+  };
+  observability: {
+    /** Temporal SDK worker metrics bind address; undefined: off. */
+    workerMetricsAddress?: string;
+    /** The worker's eventbook_* metrics port; 0: off. */
+    workerAppMetricsPort: number;
+    /** OTLP/HTTP endpoint for traces; undefined: tracing off. */
+    otlpEndpoint?: string;
   };
 }
 
@@ -185,6 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       publicKeyAlgorithm: e.JWT_PUBLIC_KEY_ALGORITHM,
       // Outside production a checkout works with no key configured: dev tokens are then the only way in.
       devSecret: e.JWT_DEV_SECRET ?? (e.NODE_ENV !== 'production' && !usesExternalKeys ? DEV_JWT_SECRET : undefined),
+    },
+    observability: {
+      workerMetricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
+      workerAppMetricsPort: e.WORKER_APP_METRICS_PORT,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
   };
 }

@@ -1,4 +1,4 @@
-export const roles = ['participant', 'organizer', 'admin'] as const;
+export const roles = ['participant', 'organizer', 'admin', 'ops'] as const;
 export type Role = (typeof roles)[number];
 
 /** Who is calling, as the identity provider's token says. */

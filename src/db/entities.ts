@@ -6,6 +6,7 @@ import { PromoCodeSchema } from '../events/promo-code.entity.js';
 import { TicketTypeSchema } from '../events/ticket-type.entity.js';
 import { InterestSchema } from '../interests/interest.entity.js';
 import { NotificationLogSchema } from '../notifications/notification-log.entity.js';
+import { OpsAuditSchema } from '../ops/audit.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 
@@ -21,4 +22,5 @@ export const entities = [
   NotificationLogSchema,
   UserContactSchema,
   InterestSchema,
+  OpsAuditSchema,
 ];

@@ -37,6 +37,21 @@ import { listPublicEventsQuerySchema, publicEventPathSchema, publicEventQuerySch
 import { healthSchema, readinessSchema } from '../health/routes.js';
 import { followBodySchema, interestListSchema, interestPathSchema, interestViewSchema, notifyMePathSchema } from '../interests/routes.js';
 import { signupEventStreamSchema } from '../signups/feed-routes.js';
+import {
+  auditPageSchema,
+  auditQuerySchema,
+  batchResetBodySchema,
+  batchResetResultSchema,
+  flowDetailSchema,
+  flowListSchema,
+  flowPathSchema,
+  listFlowsQuerySchema,
+  opsRoles,
+  resetBodySchema,
+  resetResultSchema,
+  retryBodySchema,
+  retryResultSchema,
+} from '../ops/routes.js';
 import { consentDecisionBodySchema, consentDecisionSchema, consentPathSchema, consentRequestSchema } from '../consents/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
@@ -82,6 +97,7 @@ export const apiTags: TagInfo[] = [
   { name: 'interests', description: 'What you follow: events, categories and markets you agreed to hear about' },
   { name: 'admin', description: 'Organizers and admins managing their events' },
   { name: 'operations', description: 'Health, readiness and problem types' },
+  { name: 'ops', description: 'Operators finding and repairing failed or stuck workflows (role ops; every call is audited)' },
 ];
 
 /** Shown in the docs; typed by the schema, and the contract test sends it to the real API. */
@@ -656,6 +672,93 @@ export const apiOperations: ApiOperation[] = [
   },
   {
     method: 'get',
+    path: '/v1/ops/flows',
+    operationId: 'listFlows',
+    summary: 'Find workflows by a visibility query',
+    description:
+      'Without `query`: flows that failed, timed out, or wait for an operator (`Attention` set). Any Temporal ' +
+      'visibility query otherwise, e.g. `SignupStatus = "held"`. A query Temporal refuses is a 400.',
+    tags: ['ops'],
+    auth: opsRoles,
+    query: listFlowsQuerySchema,
+    responses: { 200: { description: 'The matching flows', schema: flowListSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/ops/flows/{workflowId}',
+    operationId: 'showFlow',
+    summary: 'Look inside a workflow',
+    description: 'Status, search attributes, memo summary, its query answer, pending activities with their last failure, and the end of its history.',
+    tags: ['ops'],
+    auth: opsRoles,
+    params: flowPathSchema,
+    responses: {
+      200: { description: 'The flow', schema: flowDetailSchema },
+      404: problem('not-found', 'No workflow with this id'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/ops/flows/{workflowId}/retry',
+    operationId: 'retryFlowStep',
+    summary: 'Ask a waiting flow to try its step again',
+    description: 'Sends the retryStep signal (after the cause, e.g. Stripe being down, is fixed). Running flows only.',
+    tags: ['ops'],
+    auth: opsRoles,
+    params: flowPathSchema,
+    body: retryBodySchema.meta({ id: 'OpsRetryRequest' }),
+    bodyExample: { reason: 'Stripe is back (incident 123)' },
+    responses: {
+      200: { description: 'Signalled', schema: retryResultSchema },
+      404: problem('not-found', 'No workflow with this id'),
+      409: problem('flow-not-running', 'The workflow has ended: reset it instead'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/ops/flows/{workflowId}/reset',
+    operationId: 'resetFlow',
+    summary: 'Reset a workflow to a workflow task',
+    description:
+      'The newest run is reset: a new run replays its history up to the chosen workflow task and goes on from ' +
+      'there with the code deployed now; the old run is terminated (running) or stays as it ended. Signals after ' +
+      'the point are applied again.',
+    tags: ['ops'],
+    auth: opsRoles,
+    params: flowPathSchema,
+    body: resetBodySchema.meta({ id: 'OpsResetRequest' }),
+    bodyExample: { to: 'last-workflow-task', reason: 'bad deploy 2027-01-02 rolled back' },
+    responses: {
+      200: { description: 'Reset: the new run', schema: resetResultSchema },
+      404: problem('not-found', 'No workflow with this id'),
+      422: problem('reset-point-invalid', 'No workflow task at that point (or the event is not the end of one)'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/ops/batch-reset',
+    operationId: 'batchResetFlows',
+    summary: 'Reset every workflow a query matches',
+    description: 'One reset per workflow (its newest run; a workflow whose matched run is no longer its newest is skipped), each audited; the answer reports each.',
+    tags: ['ops'],
+    auth: opsRoles,
+    body: batchResetBodySchema.meta({ id: 'OpsBatchResetRequest' }),
+    bodyExample: { query: 'ExecutionStatus = "Failed" AND FlowKind = "signup"', to: 'last-workflow-task', reason: 'bad deploy rolled back' },
+    responses: { 200: { description: 'What happened to each workflow', schema: batchResetResultSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/ops/audit',
+    operationId: 'listOpsAudit',
+    summary: 'The operations audit log',
+    description: 'Who did what to which flow and why, newest first; follow nextCursor for older entries.',
+    tags: ['ops'],
+    auth: opsRoles,
+    query: auditQuerySchema,
+    responses: { 200: { description: 'A page of audit entries', schema: auditPageSchema } },
+  },
+  {
+    method: 'get',
     path: '/healthz',
     operationId: 'getHealth',
     summary: 'Liveness',
@@ -674,6 +777,24 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'Ready', schema: readinessSchema },
       503: { description: 'The database or Temporal does not answer', schema: readinessSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    description:
+      'The eventbook_* metrics (request durations by route template, signups by status, holds, confirmations, ' +
+      'refunds, notifications) and the process metrics, in the Prometheus text format. Meant for a scraper: ' +
+      'keep it off the public internet at the ingress.',
+    tags: ['operations'],
+    auth: 'public',
+    responses: {
+      200: {
+        description: 'Prometheus text exposition format',
+        content: { 'text/plain': z.string().regex(/^# HELP eventbook_/m).meta({ id: 'PrometheusMetrics' }) },
+      },
     },
   },
   {

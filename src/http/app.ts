@@ -11,6 +11,8 @@ import { createPublicCatalog } from '../events/public-catalog.js';
 import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
 import { interestRoutes } from '../interests/routes.js';
+import { opsRoutes } from '../ops/routes.js';
+import { createOpsService } from '../ops/service.js';
 import { createInterestService } from '../interests/service.js';
 import type { Logger } from '../logger.js';
 import { signupFeedRoutes } from '../signups/feed-routes.js';
@@ -29,6 +31,9 @@ import { apiDocsRoutes } from './api-docs.js';
 import { authenticate } from './auth.js';
 import type { RouteContext } from './context.js';
 import { describeProblem, notFoundHandler, problemErrorHandler, requireJsonBody } from './errors.js';
+import { countSignupsWith, observeHttpRequests, serveMetrics } from '../observability/metrics.js';
+import { rememberRouteIds, routeIdsOf } from '../observability/route-ids.js';
+import { traceHttpRequests, type Tracing } from '../observability/tracing.js';
 
 export interface AppDependencies {
   orm: MikroORM;
@@ -40,6 +45,8 @@ export interface AppDependencies {
   config: Pick<Config, 'signup' | 'stripe' | 'lifecycle'>;
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
+  /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
+  tracing?: Tracing;
 }
 
 const statusFeeds = new WeakMap<Express, SignupStatusFeed>();
@@ -56,6 +63,18 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
 
+  // Seeing inside (docs/architecture.md): a span and a duration per request, ids for the log line.
+  if (deps.tracing) app.use(traceHttpRequests(deps.tracing));
+  app.use(observeHttpRequests());
+  app.use(rememberRouteIds);
+  countSignupsWith(async () =>
+    (
+      await deps.orm.em.getConnection().execute<{ status: string; count: number }[]>(
+        'select status, count(*)::int as count from signup group by status',
+      )
+    ).map((row) => ({ status: row.status, count: Number(row.count) })),
+  );
+
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -67,6 +86,10 @@ export function createApp(deps: AppDependencies): Express {
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      // The signup and event the request is about, when its route names them.
+      customProps: (req) => ({ ...routeIdsOf(req) }),
+      // Prometheus scrapes every few seconds: not worth a log line each.
+      autoLogging: { ignore: (req) => req.url === '/metrics' },
     }),
   );
   const signups = createSignupService({
@@ -101,6 +124,7 @@ export function createApp(deps: AppDependencies): Express {
     }),
     catalog: createPublicCatalog({ orm: deps.orm }),
     interests: createInterestService({ orm: deps.orm }),
+    ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups }),
     consents: createConsentService({ orm: deps.orm, temporal: deps.temporal, secret: deps.config.signup.consentTokenSecret }),
@@ -128,7 +152,9 @@ export function createApp(deps: AppDependencies): Express {
   app.use(consentRoutes(context));
   app.use(signupFeedRoutes(context));
   app.use(interestRoutes(context));
+  app.use(opsRoutes(context));
   app.get('/problems/:slug', describeProblem);
+  app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
   app.use(notFoundHandler);

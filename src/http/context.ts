@@ -6,6 +6,7 @@ import type { EventAdminService } from '../events/admin-service.js';
 import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
 import type { InterestService } from '../interests/service.js';
+import type { OpsService } from '../ops/service.js';
 import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
 import type { SignupStatusFeed } from '../signups/status-feed.js';
@@ -24,6 +25,8 @@ export interface RouteContext {
   interests: InterestService;
   orm: MikroORM;
   temporal: Client;
+  /** Finding and repairing failed or stuck workflows, audited (/v1/ops, role ops). */
+  ops: OpsService;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
   statusFeed?: SignupStatusFeed;
 }

@@ -24,6 +24,8 @@ export const problemCatalog = {
   'signup-not-confirmed': { status: 409, title: 'Only confirmed signups can be checked in' },
   'event-state-conflict': { status: 409, title: 'The event is not in a state that allows this' },
   'not-acceptable': { status: 406, title: 'None of the media types in Accept can be produced' },
+  'flow-not-running': { status: 409, title: 'The workflow is not running' },
+  'reset-point-invalid': { status: 422, title: 'There is no workflow task to reset to at that point' },
   'precondition-failed': { status: 412, title: 'The resource has changed since you read it; read it again' },
   'precondition-required': { status: 428, title: 'Send If-Match with the ETag you read' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
+import { holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupTransition } from './status.js';
@@ -298,7 +299,10 @@ async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
     [signup.seats, signup.event.id, signup.seats],
     'run',
   );
-  if (reserved.affectedRows === 1) return true;
+  if (reserved.affectedRows === 1) {
+    holdsTotal.inc({ from: signup.status }); // counted before the commit: a rolled-back hold (rare) still counts
+    return true;
+  }
   if (ticketTypeId) {
     await tx.execute(`update ticket_type set held_count = held_count - ? where id = ?`, [signup.seats, ticketTypeId], 'run');
   }

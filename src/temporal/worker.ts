@@ -9,6 +9,8 @@ import { tableContactProvider } from '../contacts/provider.js';
 import { webhookChannel } from '../notifications/channels.js';
 import { createMailer } from '../notifications/mailer.js';
 import { createPaymentGateway, createStripeClient } from '../payments/stripe-gateway.js';
+import { activityLogContext } from '../observability/activity-log-context.js';
+import { tracingWorkerParts, type Tracing } from '../observability/tracing.js';
 
 /**
  * The workflows entry point: TypeScript when run from source (tsx, jest), JavaScript when
@@ -54,9 +56,15 @@ export interface WorkerSettings {
   /** A prebuilt bundle (tests build one for all workers); otherwise the worker bundles at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * OpenTelemetry (src/observability/tracing.ts): activity and workflow spans. A prebuilt bundle must
+   * then have been built with `tracingWorkflowModules(tracing)` as its workflowInterceptorModules.
+   */
+  tracing?: Tracing;
 }
 
 export async function createWorker(settings: WorkerSettings): Promise<Worker> {
+  const tracing = tracingWorkerParts(settings.tracing);
   return Worker.create({
     connection: settings.connection,
     namespace: settings.namespace,
@@ -64,6 +72,13 @@ export async function createWorker(settings: WorkerSettings): Promise<Worker> {
     activities: createActivities(settings.activities),
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 50,
+    // Log lines about an activity carry its signupId / eventId (the SDK adds workflowId and activityType).
+    interceptors: {
+      activity: [...tracing.activity, activityLogContext],
+      // A prebuilt bundle carries its interceptor modules already (see tracingWorkflowModules).
+      workflowModules: settings.workflowBundle ? [] : tracing.workflowModules,
+    },
+    sinks: tracing.sinks,
     // Activities are allowed this long to finish when the worker is told to stop.
     shutdownGraceTime: '10 seconds',
   });

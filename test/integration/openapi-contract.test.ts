@@ -31,6 +31,7 @@ import {
   type RunningWorker,
 } from '../support/stack.js';
 import { insertSignupRow } from '../support/signup-rows.js';
+import { startSignupWorkflow } from '../support/signup-flows.js';
 
 // Both packages are CommonJS with a `default` export; `.default` is what works under NodeNext types and jest alike.
 const Ajv2020 = Ajv2020Module.default;
@@ -317,6 +318,7 @@ describe('real answers match the document', () => {
 
   it('health, readiness and problem types', async () => {
     await call('get', '/healthz');
+    expect((await call('get', '/metrics')).text).toContain('eventbook_signups{status="confirmed"}');
     expect((await call('get', '/readyz')).status).toBe(200);
     expect((await call('get', '/problems/{slug}', { params: { slug: 'validation-error' } })).status).toBe(200);
     expect((await call('get', '/problems/{slug}', { params: { slug: 'no-such-problem' } })).status).toBe(404);
@@ -585,6 +587,35 @@ describe('real answers match the document', () => {
     expect((await call('get', events, { params: { signupId } })).status).toBe(401);
   });
 
+  it('the ops endpoints: flows, retry, reset, batch reset, audit', async () => {
+    const opsToken = await api.token(`contract-ops-${randomUUID()}`, ['ops']);
+    const { handle } = await startSignupWorkflow({ orm, client, taskQueue: worker.taskQueue }, (await insertEvent(orm)).id, 600);
+    const params = { workflowId: handle.workflowId };
+    const flow = '/v1/ops/flows/{workflowId}';
+    expectStatus(await call('get', '/v1/ops/flows', { token: opsToken }), 200);
+    expectStatus(await call('get', '/v1/ops/flows', { token: opsToken, query: { query: `WorkflowId = "${handle.workflowId}"` } }), 200);
+    expect((await call('get', '/v1/ops/flows', { token: opsToken, query: { query: 'no such ~~ thing' } })).status).toBe(400);
+    expect((await call('get', '/v1/ops/flows', { token: await api.token('contract-participant') })).status).toBe(403);
+    expect((await call('get', '/v1/ops/flows')).status).toBe(401);
+    await eventually('the workflow task done', async () => ((await handle.describe()).historyLength > 3 ? true : undefined));
+    expectStatus(await call('get', flow, { params, token: opsToken }), 200);
+    expect((await call('get', flow, { params: { workflowId: `signup-${randomUUID()}` }, token: opsToken })).status).toBe(404);
+    expectStatus(await call('post', `${flow}/retry`, { params, token: opsToken, body: { reason: 'contract' } }), 200);
+    expect((await call('post', `${flow}/retry`, { params, token: opsToken, body: {} })).status).toBe(400);
+    expectStatus(await call('post', `${flow}/reset`, { params, token: opsToken, body: { to: 'last-workflow-task', reason: 'contract' } }), 200);
+    expect((await call('post', `${flow}/reset`, { params, token: opsToken, body: { to: 1, reason: 'contract' } })).status).toBe(422);
+    const batch = await call('post', '/v1/ops/batch-reset', {
+      token: opsToken,
+      body: { query: `WorkflowId = "${handle.workflowId}"`, to: 'last-workflow-task', reason: 'contract' },
+    });
+    expectStatus(batch, 200);
+    expect((await call('post', '/v1/ops/batch-reset', { token: opsToken, body: { query: 'x' } })).status).toBe(400);
+    const audit = await call('get', '/v1/ops/audit', { token: opsToken, query: { limit: '2' } });
+    expectStatus(audit, 200);
+    expect(field(audit, 'nextCursor')).toEqual(expect.any(String));
+    expectStatus(await call('get', '/v1/ops/audit', { token: opsToken, query: { cursor: field(audit, 'nextCursor') as string } }), 200);
+  });
+
   describe('the admin endpoints', () => {
     const adminToken = () => api.token(`contract-admin-${randomUUID()}`, ['admin']);
     const eventPath = '/v1/admin/events/{eventId}';
@@ -702,6 +733,18 @@ describe('real answers match the document', () => {
       const refused = await call('post', publish, { params: { eventId: incomplete }, token });
       expect(refused.status).toBe(422);
       expect(field(refused, 'errors')).toEqual([expect.objectContaining({ field: 'cancellationDeadline' })]);
+    });
+
+    it('POST .../cancel', async () => {
+      const token = await adminToken();
+      const cancel = `${eventPath}/cancel`;
+      const draft = await createdEvent(token);
+      expect((await call('post', cancel, { params: { eventId: draft }, token, body: { reason: 'No venue' } })).status).toBe(409);
+      const published = await createdEvent(token, { publish: true });
+      const cancelled = await call('post', cancel, { params: { eventId: published }, token, body: { reason: 'No venue' } });
+      expectStatus(cancelled, 200);
+      expect(field(cancelled, 'status')).toBe('cancelled');
+      expect((await call('post', cancel, { params: { eventId: randomUUID() }, token, body: { reason: 'No venue' } })).status).toBe(404);
     });
 
     it('GET .../history', async () => {

@@ -1,0 +1,167 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { signupStatuses } from '../signups/status.js';
+
+/**
+ * Every Prometheus metric of ours, defined once (names `eventbook_*`), in one registry per process.
+ * The API serves it at GET /metrics; the worker on its own small HTTP server
+ * (WORKER_APP_METRICS_PORT), next to the Temporal SDK's own worker metrics (WORKER_METRICS_ADDRESS).
+ * Counters are per process (Prometheus sums them over the replicas); the signups gauge is read
+ * from PostgreSQL on each scrape, so every API replica reports the same truth.
+ */
+export const metricsRegistry = new Registry();
+
+export const httpRequestDuration = new Histogram({
+  name: 'eventbook_http_request_duration_seconds',
+  help: 'API request duration, by route template (never the raw URL), method and status',
+  labelNames: ['route', 'method', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [metricsRegistry],
+});
+
+/**
+ * Seats taken, counted where the conditional UPDATE takes them (src/signups/seats.ts): at the door
+ * by the API (from `requested`), by the workflow after consent (`awaiting_consent`), as a waiting
+ * list offer (`waitlisted`) or for a late payment (`released`).
+ */
+export const holdsTotal = new Counter({
+  name: 'eventbook_holds_total',
+  help: 'Seat holds taken, by the status the signup came from',
+  labelNames: ['from'] as const,
+  registers: [metricsRegistry],
+});
+
+export const confirmationsTotal = new Counter({
+  name: 'eventbook_confirmations_total',
+  help: 'Signups confirmed by the confirmSeats activity, by free or paid',
+  labelNames: ['paid'] as const,
+  registers: [metricsRegistry],
+});
+
+export const seatMovesTotal = new Counter({
+  name: 'eventbook_seat_moves_total',
+  help: 'Seat activity executions, by activity and the status the signup ended in (a retry that finds the move done counts again)',
+  labelNames: ['move', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+export const refundsTotal = new Counter({
+  name: 'eventbook_refunds_total',
+  help: 'Refunds made through Stripe, by purpose',
+  labelNames: ['purpose'] as const,
+  registers: [metricsRegistry],
+});
+
+export const refundedMinorTotal = new Counter({
+  name: 'eventbook_refunded_minor_total',
+  help: 'Money refunded, in minor units, by currency',
+  labelNames: ['currency'] as const,
+  registers: [metricsRegistry],
+});
+
+export const notificationSendsTotal = new Counter({
+  name: 'eventbook_notification_sends_total',
+  help: 'Notification deliveries attempted, by channel, kind and outcome (sent, already-sent, failed)',
+  labelNames: ['channel', 'kind', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+export const notificationFailuresTotal = new Counter({
+  name: 'eventbook_notification_failures_total',
+  help: 'Notification deliveries that failed (the activity retries them), by channel and kind',
+  labelNames: ['channel', 'kind'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Where the signups gauge reads its numbers on a scrape; set by the API (createApp). */
+let signupCounts: (() => Promise<{ status: string; count: number }[]>) | undefined;
+
+export function countSignupsWith(source: typeof signupCounts): void {
+  signupCounts = source;
+}
+
+export const signupsByStatus = new Gauge({
+  name: 'eventbook_signups',
+  help: 'Signups by status, counted in PostgreSQL on each scrape',
+  labelNames: ['status'] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    if (!signupCounts) return;
+    // A database that does not answer leaves the last numbers; the rest of the scrape still works.
+    const rows = await signupCounts().catch(() => undefined);
+    if (!rows) return;
+    for (const status of signupStatuses) this.set({ status }, 0);
+    for (const row of rows) this.set({ status: row.status }, row.count);
+  },
+});
+
+/** Seat activity outcome: one call per execution (in activities/seats.ts). */
+export function countSeatMove<T extends { status: string }>(move: string, result: T): T {
+  seatMovesTotal.inc({ move, status: result.status });
+  return result;
+}
+
+/** Delivery outcomes of one notification (in activities/notifications.ts). */
+export function countNotificationResults(
+  kind: string,
+  channels: readonly string[],
+  results: readonly PromiseSettledResult<string>[],
+): void {
+  results.forEach((result, index) => {
+    const channel = channels[index] ?? 'unknown';
+    const outcome = result.status === 'fulfilled' ? result.value : 'failed';
+    notificationSendsTotal.inc({ channel, kind, outcome });
+    if (result.status === 'rejected') notificationFailuresTotal.inc({ channel, kind });
+  });
+}
+
+let processMetrics = false;
+
+/** Node's own numbers (heap, event loop lag, GC, CPU), prefixed `eventbook_`; once per process. */
+export function collectProcessMetrics(): void {
+  if (processMetrics) return;
+  processMetrics = true;
+  collectDefaultMetrics({ register: metricsRegistry, prefix: 'eventbook_' });
+}
+
+/** The matched route template (`/v1/signups/:id`), never the raw URL; `unmatched` when no route matched. */
+export function routeTemplateOf(req: Request): string {
+  const route = (req as { route?: { path?: unknown } }).route;
+  const path = route?.path;
+  if (typeof path !== 'string') return 'unmatched';
+  return `${req.baseUrl}${path}` || '/';
+}
+
+/** Express middleware: observes every request's duration once its answer is sent. */
+export function observeHttpRequests() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const stop = httpRequestDuration.startTimer();
+    res.once('finish', () => stop({ route: routeTemplateOf(req), method: req.method, status: String(res.statusCode) }));
+    next();
+  };
+}
+
+/** Express handler for GET /metrics (Prometheus text format). */
+export async function serveMetrics(_req: Request, res: Response): Promise<void> {
+  const body = await metricsRegistry.metrics();
+  res.type(metricsRegistry.contentType).send(body);
+}
+
+/** The worker's small metrics server (GET /metrics, anything else 404); port 0 in tests picks a free one. */
+export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metricsRegistry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(body),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
+    );
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}

@@ -1,0 +1,111 @@
+/**
+ * Durability: 100 signups through the API while the only worker is killed (SIGKILL, no graceful
+ * shutdown) part-way and a new one started. Every signup must reach its proper end state, no seat
+ * may be oversold, and no e-mail may go out twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { MikroORM } from '../../src/db/orm.js';
+import { Signup } from '../../src/signups/signup.entity.js';
+import { mailTo } from '../support/mailbox.js';
+import { newUser, postSignup, type TestUser } from '../support/signup-steps.js';
+import {
+  connectTestClient,
+  countersAndRows,
+  eventually,
+  insertEvent,
+  openTestOrm,
+  startTestApi,
+  type RunningApi,
+} from '../support/stack.js';
+import { spawnWorker, type ChildWorker } from '../support/worker-child.js';
+
+const SIGNUPS = 100;
+const SEATS = 60;
+
+let orm: MikroORM;
+let api: RunningApi;
+let client: Awaited<ReturnType<typeof connectTestClient>>;
+const workers: ChildWorker[] = [];
+const taskQueue = `crash-${randomUUID()}`;
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  client = await connectTestClient();
+  api = await startTestApi({ orm, temporal: client, taskQueue });
+});
+
+afterAll(async () => {
+  for (const worker of workers) await worker.kill();
+  await api.close();
+  await client.connection.close();
+  await orm.close(true);
+});
+
+async function statusCounts(eventId: string): Promise<Record<string, number>> {
+  const rows = await orm.em.getConnection().execute<{ status: string; n: number }[]>(
+    'select status, count(*)::int as n from signup where event_id = ? group by status',
+    [eventId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+}
+
+describe('a worker killed in the middle of 100 signups', () => {
+  it('loses nothing, oversells nothing and sends no e-mail twice', async () => {
+    const event = await insertEvent(orm, { capacity: SEATS, waitlistEnabled: true });
+    const users: TestUser[] = await Promise.all(Array.from({ length: SIGNUPS }, () => newUser(api, { name: 'crash' })));
+    workers.push(await spawnWorker(taskQueue));
+
+    const accepted = await Promise.all(
+      users.map((user) => postSignup(api, user, event.id, { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }], platform: 'web' })),
+    );
+    expect(accepted.map((answer) => answer.status).filter((status) => status !== 202)).toEqual([]);
+
+    // Kill it once some, but not all, of the held signups are confirmed: work is in flight.
+    await eventually('some confirmations', async () => {
+      const confirmed = (await statusCounts(event.id)).confirmed ?? 0;
+      return confirmed >= 5 ? true : undefined;
+    }, 60_000, 20);
+    const confirmedAtKill = (await statusCounts(event.id)).confirmed ?? 0;
+    await workers[0]!.kill();
+    expect(confirmedAtKill).toBeLessThan(SEATS);
+    workers.push(await spawnWorker(taskQueue));
+
+    // Every held seat ends confirmed (free event), everyone else waits; nothing stays requested or held.
+    const settled = await eventually(
+      'every signup at rest',
+      async () => {
+        const counts = await statusCounts(event.id);
+        return counts.confirmed === SEATS && counts.waitlisted === SIGNUPS - SEATS ? counts : undefined;
+      },
+      120_000,
+      250,
+    );
+    expect(settled).toEqual({ confirmed: SEATS, waitlisted: SIGNUPS - SEATS });
+    expect(await countersAndRows(orm, event.id)).toEqual({ capacity: SEATS, held: 0, confirmed: SEATS, heldRows: 0, confirmedRows: SEATS });
+
+    // Every confirmed participant got exactly one confirmation; nobody got any message twice.
+    const signups = await orm.em.fork().find(Signup, { event: event.id });
+    const emailOf = new Map(users.map((user) => [user.sub, user.email]));
+    await eventually('the confirmation mails', async () => {
+      const counts = await Promise.all(
+        signups.filter((s) => s.status === 'confirmed').map(async (s) => (await mailTo(emailOf.get(s.userId) ?? '')).filter((m) => m.subject.startsWith("You're in")).length),
+      );
+      return counts.every((count) => count >= 1) ? true : undefined;
+    }, 60_000, 250);
+    const duplicates: string[] = [];
+    for (const user of users) {
+      const subjects = (await mailTo(user.email)).map((mail) => mail.subject);
+      if (new Set(subjects).size !== subjects.length) duplicates.push(`${user.email}: ${subjects.join(' | ')}`);
+    }
+    expect(duplicates).toEqual([]);
+
+    // Every workflow is at rest: confirmed and waitlisted ones wait for a signal, none failed.
+    const notRunning: string[] = [];
+    for await (const workflow of client.workflow.list({ query: `EventId = "${event.id}" AND ExecutionStatus != "Running"` })) {
+      notRunning.push(`${workflow.workflowId}: ${workflow.status.name}`);
+    }
+    expect(notRunning).toEqual([]);
+    for (const signup of signups) await client.workflow.getHandle(signup.workflowId).terminate('test over');
+  }, 240_000);
+});
