@@ -279,10 +279,18 @@ async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds:
 /**
  * Holds seats for the signup if they are free: the capacity check and the increment are one
  * statement per counter, so two concurrent holds cannot both see the last seat free. A ticket type
- * with its own capacity must have room too; if the event has none, the ticket type's increment is
- * undone within the same transaction.
+ * with its own capacity must have room too; if it has none, the event's increment is undone within
+ * the same transaction. Lock order, everywhere seats move: the event row, then the ticket type row
+ * (then promo codes): transactions that move seats in opposite directions cannot deadlock.
  */
 async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
+  const reserved = await tx.execute<QueryResult>(
+    `update "event" set held_count = held_count + ?, updated_at = now()
+      where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
+    [signup.seats, signup.event.id, signup.seats],
+    'run',
+  );
+  if (reserved.affectedRows !== 1) return false;
   const ticketTypeId = signup.ticketType?.id;
   if (ticketTypeId) {
     const typeReserved = await tx.execute<QueryResult>(
@@ -291,22 +299,13 @@ async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
       [signup.seats, ticketTypeId, signup.seats],
       'run',
     );
-    if (typeReserved.affectedRows !== 1) return false;
+    if (typeReserved.affectedRows !== 1) {
+      await tx.execute(`update "event" set held_count = held_count - ? where id = ?`, [signup.seats, signup.event.id], 'run');
+      return false;
+    }
   }
-  const reserved = await tx.execute<QueryResult>(
-    `update "event" set held_count = held_count + ?, updated_at = now()
-      where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
-    [signup.seats, signup.event.id, signup.seats],
-    'run',
-  );
-  if (reserved.affectedRows === 1) {
-    holdsTotal.inc({ from: signup.status }); // counted before the commit: a rolled-back hold (rare) still counts
-    return true;
-  }
-  if (ticketTypeId) {
-    await tx.execute(`update ticket_type set held_count = held_count - ? where id = ?`, [signup.seats, ticketTypeId], 'run');
-  }
-  return false;
+  holdsTotal.inc({ from: signup.status }); // counted before the commit: a rolled-back hold (rare) still counts
+  return true;
 }
 
 async function moveCounters(tx: EntityManager, signup: Signup, delta: { held: number; confirmed: number }): Promise<void> {

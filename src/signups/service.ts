@@ -203,7 +203,8 @@ export function createSignupService(deps: SignupServiceDeps) {
       );
       try {
         await em.transactional(async (tx) => {
-          if (promo) await usePromo(tx, promo);
+          // Rows are locked in the order every seat move uses (event, ticket type, promo code), so
+          // this never deadlocks with a confirmation or release running at the same time.
           await rememberContact(tx, { userId: principal.userId, ...principal.profile });
           // Seats are taken here unless a guardian must decide first (no seat is held meanwhile).
           if (!needsConsent) {
@@ -214,6 +215,7 @@ export function createSignupService(deps: SignupServiceDeps) {
             });
             if (placed === 'full') throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
           }
+          if (promo) await usePromo(tx, promo);
           await tx.flush();
         });
       } catch (error) {

@@ -191,4 +191,23 @@ describe('seat holds against the real database', () => {
     expect((await activities.reinstateAfterLatePayment({ signupId: late! })).status).toBe('held');
     expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 1, heldRows: 1 });
   });
+
+  it('moves seats of one ticket type concurrently in both directions without deadlocking', async () => {
+    const event = await insertEvent(orm, { capacity: 200 });
+    const em = orm.em.fork();
+    const ticketType = em.create(TicketType, { id: randomUUID(), event: event.id, code: 'child', names: { en: 'Child' }, capacity: 200 });
+    await em.flush();
+    const heldIds = await requestSignups(event.id, 40, 1, ticketType.id);
+    for (const signupId of heldIds) await activities.holdSeats({ signupId, holdSeconds: 60, allowWaitlist: false });
+    const newIds = await requestSignups(event.id, 40, 1, ticketType.id);
+    // Holds lock the counters while confirmations and releases move them the other way.
+    const moves = await Promise.allSettled([
+      ...newIds.map((signupId) => activities.holdSeats({ signupId, holdSeconds: 60, allowWaitlist: false })),
+      ...heldIds.map((signupId, index) =>
+        index % 2 === 0 ? activities.confirmSeats({ signupId, paid: false }) : activities.releaseHold({ signupId, offerSeconds: 30 }),
+      ),
+    ]);
+    expect(moves.filter((move) => move.status === 'rejected').map((move) => String((move as PromiseRejectedResult).reason))).toEqual([]);
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 40, heldRows: 40, confirmed: 20, confirmedRows: 20 });
+  });
 });
