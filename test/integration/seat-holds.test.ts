@@ -207,7 +207,7 @@ describe('seat holds against the real database', () => {
         index % 2 === 0 ? activities.confirmSeats({ signupId, paid: false }) : activities.releaseHold({ signupId, offerSeconds: 30 }),
       ),
     ]);
-    expect(moves.filter((move) => move.status === 'rejected').map((move) => String((move as PromiseRejectedResult).reason))).toEqual([]);
+    expect(moves.filter((move) => move.status === 'rejected').map((move) => String(move.reason))).toEqual([]);
     expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 40, heldRows: 40, confirmed: 20, confirmedRows: 20 });
   });
 });
