@@ -25,6 +25,12 @@ export const configSchema = z
 
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/eventbook'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+    /** Read replicas (comma-separated URLs) for the public catalog's reads; writes and signups use the primary. */
+    DATABASE_READ_REPLICA_URLS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((url) => url.trim()).filter(Boolean))
+      .pipe(z.array(z.url({ protocol: /^postgres(ql)?$/ }))),
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -111,7 +117,7 @@ export interface Config {
   port: number;
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: RawConfig['LOG_FORMAT'];
-  database: { url: string; poolMax: number };
+  database: { url: string; poolMax: number; readReplicaUrls: string[] };
   temporal: { address: string; namespace: string; taskQueue: string };
   signup: {
     holdSeconds: number;
@@ -166,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, readReplicaUrls: e.DATABASE_READ_REPLICA_URLS },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     signup: {
       holdSeconds: e.SIGNUP_HOLD_SECONDS,

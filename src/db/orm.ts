@@ -6,6 +6,8 @@ import { migrations } from './migrations/index.js';
 export interface OrmSettings {
   url: string;
   poolMax: number;
+  /** Read replicas: used only where code asks for a read connection (the public catalog). */
+  readReplicaUrls?: string[];
   debug?: boolean;
 }
 
@@ -18,6 +20,9 @@ export function ormOptions(settings: OrmSettings): Options {
     clientUrl: settings.url,
     entities,
     pool: { min: 0, max: settings.poolMax },
+    replicas: (settings.readReplicaUrls ?? []).map((clientUrl, index) => ({ clientUrl, name: `replica-${index + 1}` })),
+    // Reads go to the primary unless asked otherwise: a signup must read its own writes at once.
+    preferReadReplicas: false,
     // JIT compiles expressions for statements the planner guesses to be costly; for the catalog's
     // short index-driven reads that guess is wrong and compiling cost about 22 ms per statement.
     driverOptions: { options: '-c jit=off' },

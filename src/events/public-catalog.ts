@@ -306,7 +306,7 @@ function filterSql(query: CatalogQuery, now: Date, after = query.after): { where
  * guess twelve times the rows).
  */
 async function keywordQueries(em: EntityManager, q: string, requested: string) {
-  const [row] = await em.getConnection().execute<{ in_locale: string; any_config: string[] }[]>(
+  const [row] = await em.getConnection('read').execute<{ in_locale: string; any_config: string[] }[]>(
     `select websearch_to_tsquery(?::regconfig, ?)::text as in_locale,
             array(select distinct websearch_to_tsquery(c::regconfig, ?)::text from unnest(array[${searchConfigs.map(() => '?').join(', ')}]) c) as any_config`,
     [searchConfigFor(requested || 'simple'), q, q, ...searchConfigs],
@@ -426,7 +426,7 @@ async function indexedPageIds(
     lastWeek - firstWeek < MAX_INDEXED_WEEKS ? Array.from({ length: lastWeek - firstWeek + 1 }, (_, i) => firstWeek + i) : undefined;
   const window = weeks ? 'and s.event_start_week = any(?::int[])' : '';
   const windowParams: unknown[] = weeks ? [`{${weeks.join(',')}}`] : [];
-  const rows = await em.getConnection().execute<{ id: string }[]>(
+  const rows = await em.getConnection('read').execute<{ id: string }[]>(
     `with candidates as materialized (
        select s.event_id, s.locale, s.search_vector @@ ?::tsquery as in_locale_match
          from event_translation s where s.search_vector @@ ?::tsquery ${window})
@@ -466,7 +466,7 @@ async function walk(
   budget: number,
 ): Promise<{ hits: string[]; count: number; first?: CatalogCursor; last?: CatalogCursor }> {
   const walkFilter = filterSql(query, now, after);
-  const walked = await em.getConnection().execute<KeyRow[]>(
+  const walked = await em.getConnection('read').execute<KeyRow[]>(
     `with walk as materialized (
        select e.id, e.starts_at, e.default_locale, row_number() over (order by e.starts_at, e.id) as position
          from event e where ${walkFilter.where} order by e.starts_at, e.id limit ?)
@@ -503,11 +503,11 @@ export async function listPublicEvents(
   let rows: EventRow[];
   if (query.q === undefined) {
     const { sql, params } = catalogPageSql(query, locale, now);
-    rows = await em.getConnection().execute<EventRow[]>(sql, params);
+    rows = await em.getConnection('read').execute<EventRow[]>(sql, params);
   } else {
     const ids = await keywordPageIds(em, { ...query, q: query.q }, requested, now, options.walkBudget ?? KEYWORD_WALK_BUDGET);
     rows = ids.length
-      ? await em.getConnection().execute<EventRow[]>(
+      ? await em.getConnection('read').execute<EventRow[]>(
           `with page as (select ${publicColumns} from event e where e.id in (${ids.map(() => '?').join(', ')}))
            ${localizedSelect(['title', 'summary'])}
            order by e.starts_at, e.id`,
@@ -545,13 +545,13 @@ export async function findPublicEvent(
   now: Date = new Date(),
 ): Promise<PublicEventDetail | undefined> {
   const requested = locale ?? '';
-  const [row] = await em.getConnection().execute<EventRow[]>(
+  const [row] = await em.getConnection('read').execute<EventRow[]>(
     `with page as (select ${publicColumns} from event e where e.id = ? and ${visible})
      ${localizedSelect(['title', 'summary', 'description'])}`,
     [eventId, now, requested, requested],
   );
   if (!row) return undefined;
-  const tickets = await em.getConnection().execute<{ code: string; names: Record<string, string>; prices: Price[] }[]>(
+  const tickets = await em.getConnection('read').execute<{ code: string; names: Record<string, string>; prices: Price[] }[]>(
     `select code, names, prices from ticket_type where event_id = ? order by sort_order, code`,
     [eventId],
   );
@@ -573,6 +573,8 @@ export async function findPublicEvent(
   };
 }
 
+// Every catalog read asks for a read connection: a replica when DATABASE_READ_REPLICA_URLS names
+// any (its replication lag adds to the documented staleness bound), else the primary.
 export function createPublicCatalog(deps: { orm: MikroORM }) {
   return {
     listEvents(query: CatalogQuery, locale?: string): Promise<CatalogPage> {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { cancelSignupUpdate, confirmSignupUpdate, eventFinishedSignal, workflowIds } from '../../src/temporal/contract.js';
 import { request } from '../support/http.js';
+import { deliverWebhook, paymentIntentOf, stripeEvent } from '../support/signup-steps.js';
 import { mintDevToken } from '../../src/auth/tokens.js';
 import { createConsentToken } from '../../src/consents/consent-token.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
@@ -89,6 +90,26 @@ const execFileAsync = promisify(execFile);
       await confirmed(signupId);
       const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
       await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
+    ['signup-paid-then-refunded', async () => {
+      const paidEvent = await insertEvent(stack.orm, {
+        capacity: 5,
+        cancellationDeadline: new Date(Date.now() + 86_400_000),
+        ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }],
+      });
+      const token = await stack.api.token(`replay-payer-${paidEvent.id}`);
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'ios' },
+      });
+      const signupId = accepted.body.id as string;
+      const intentId = await paymentIntentOf(stack.orm, signupId);
+      await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
+      await confirmed(signupId);
+      await request(stack.api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
       await handle.result();
       return handle;
     }],
@@ -183,6 +204,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-consent-denied.json',
       'signup-held-by-api.json',
       'signup-paid-hold-expired.json',
+      'signup-paid-then-refunded.json',
       'signup-sold-out.json',
       'signup-waitlist-handover.json',
     ]);
@@ -192,13 +214,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(8);
+    expect(result.lines).toHaveLength(9);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(8);
+    expect(result.lines).toHaveLength(9);
     // The fixture reorders the signup workflow's steps (and has no lifecycle workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

@@ -62,4 +62,12 @@ describe('config', () => {
   it('does not fall back to the dev secret once a real key source is configured', () => {
     expect(loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks' }).jwt.devSecret).toBeUndefined();
   });
+
+  it('reads the read replicas as a list of PostgreSQL URLs, none by default', () => {
+    expect(loadConfig({}).database.readReplicaUrls).toEqual([]);
+    expect(
+      loadConfig({ DATABASE_READ_REPLICA_URLS: 'postgres://r1:5432/eventbook, postgres://r2:5432/eventbook' }).database.readReplicaUrls,
+    ).toEqual(['postgres://r1:5432/eventbook', 'postgres://r2:5432/eventbook']);
+    expect(() => loadConfig({ DATABASE_READ_REPLICA_URLS: 'mysql://r1/eventbook' })).toThrow(/DATABASE_READ_REPLICA_URLS/);
+  });
 });
