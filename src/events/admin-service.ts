@@ -367,11 +367,17 @@ export interface WaitlistSettings {
 
 /** What the event's lifecycle workflow is told, after each commit (src/events/lifecycle-client.ts). */
 export interface LifecycleHooks {
-  published(event: { id: string; market: string }): Promise<void>;
+  published(event: { id: string; market: string; summary?: string }): Promise<void>;
   /** Dates or venue changed: new timers, one notice to participants per version. */
   rescheduled(eventId: string, version: number): Promise<void>;
   withdrawn(eventId: string): Promise<void>;
   cancelled(eventId: string, reason: string): Promise<void>;
+}
+
+/** One line for the Temporal UI's memo: which event, when, how big. */
+function summaryOf(view: AdminEventView): string {
+  const title = view.translations[view.defaultLocale]?.title ?? view.id;
+  return `"${title}" (${view.market}), ${view.startsAt}, ${view.capacity} seats`;
 }
 
 /** Fields whose change moves the lifecycle's timers or matters to participants. */
@@ -431,7 +437,7 @@ export function createEventAdminService(deps: {
       await em.flush();
     });
     const view = await getEvent(principal, id);
-    if (action === 'published') await deps.lifecycle?.published({ id, market: view.market });
+    if (action === 'published') await deps.lifecycle?.published({ id, market: view.market, summary: summaryOf(view) });
     else await deps.lifecycle?.withdrawn(id);
     return view;
   }
@@ -460,7 +466,7 @@ export function createEventAdminService(deps: {
         await em.flush();
         return toAdminView((await loadEvent(em, event.id)) as LoadedEvent);
       });
-      if (created.status === 'published') await deps.lifecycle?.published({ id: created.id, market: created.market });
+      if (created.status === 'published') await deps.lifecycle?.published({ id: created.id, market: created.market, summary: summaryOf(created) });
       return created;
     },
 

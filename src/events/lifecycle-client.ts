@@ -19,7 +19,7 @@ import type { LifecycleHooks } from './admin-service.js';
  * event published before this existed) or its start was lost.
  */
 export function createLifecycleHooks(deps: { temporal: Client; taskQueue: string; lifecycle: Config['lifecycle'] }): LifecycleHooks {
-  const startOptions = (event: { id: string; market?: string }) => {
+  const startOptions = (event: { id: string; market?: string; summary?: string }) => {
     const input: EventLifecycleInput = {
       eventId: event.id,
       reminderOffsetsSeconds: deps.lifecycle.reminderOffsetsSeconds,
@@ -35,6 +35,7 @@ export function createLifecycleHooks(deps: { temporal: Client; taskQueue: string
         { key: searchAttributes.eventPhase, value: 'scheduled' },
         ...(event.market ? [{ key: searchAttributes.market, value: event.market }] : []),
       ],
+      ...(event.summary ? { memo: { summary: event.summary } } : {}),
     };
   };
 

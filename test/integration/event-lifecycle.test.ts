@@ -105,6 +105,7 @@ describe('the event lifecycle', () => {
     expect(await handle.result()).toEqual({ eventId: event.id, phase: 'purged' });
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(searchAttributes.eventPhase)).toBe('purged');
+    expect(String(description.memo?.summary)).toContain(`Lifecycle ${category}`);
   });
 
   it('moves the pending reminder when the event is rescheduled, and tells participants once', async () => {
