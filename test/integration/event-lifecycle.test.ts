@@ -75,7 +75,8 @@ describe('the event lifecycle', () => {
 
     const event = await createEvent(
       organizer,
-      { announceAt: at(3), signupOpensAt: at(5), startsAt: at(14), endsAt: at(16), cancellationDeadline: at(13) },
+      // Wide enough gaps that a busy machine (the whole suite runs in parallel) keeps the order.
+      { announceAt: at(4), signupOpensAt: at(7), startsAt: at(24), endsAt: at(26), cancellationDeadline: at(23) },
       category,
     );
     const participantMail = watchMail(participant.email);
@@ -112,15 +113,15 @@ describe('the event lifecycle', () => {
     const { api, client } = stack;
     const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
     const participant = await newUser(api, { name: 'moved' });
-    const event = await createEvent(organizer, { startsAt: at(12), endsAt: at(13), cancellationDeadline: at(11) }, `move${Date.now()}`);
+    const event = await createEvent(organizer, { startsAt: at(20), endsAt: at(21), cancellationDeadline: at(19) }, `move${Date.now()}`);
     const signupId = await signUp(api, participant, event.id);
     await waitForStatus(api, participant, signupId, 'confirmed');
     const watch = watchMail(participant.email);
 
-    // Reminders were due 6 s and 3 s before the start (at +6 s and +9 s); the start moves 10 s later.
+    // Reminders were due 6 s and 3 s before the start (at +14 s and +17 s); the start moves later.
     const read = await request(api.baseUrl, 'GET', `/v1/admin/events/${event.id}`, { token: organizer.token });
     const movedAt = Date.now();
-    const newStart = movedAt + 22_000;
+    const newStart = movedAt + 30_000;
     const patched = await request(api.baseUrl, 'PATCH', `/v1/admin/events/${event.id}`, {
       token: organizer.token,
       body: { startsAt: new Date(newStart).toISOString(), endsAt: new Date(newStart + 1000).toISOString(), cancellationDeadline: new Date(newStart - 1000).toISOString() },
