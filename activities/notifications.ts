@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { createConsentToken } from '../src/consents/consent-token.js';
 import type { Contact, ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationKind } from '../src/events/event-data.js';
@@ -64,12 +64,7 @@ export function createNotificationActivities(deps: {
       if (deliveries.length === 0) return 'no-address';
       const locale = signup.locale || contact?.locale || event.defaultLocale;
 
-      const translations = await em.find(EventTranslation, { event });
-      const text =
-        translations.find((t) => t.locale === locale) ??
-        translations.find((t) => t.locale === locale.split('-')[0]) ??
-        translations.find((t) => t.locale === event.defaultLocale) ??
-        translations[0];
+      const text = await eventTextIn(em, event, locale);
       const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc' } });
       const money = (amountMinor: unknown) =>
         typeof amountMinor === 'number' && amountMinor > 0 && signup.currency ? { amountMinor, currency: signup.currency } : undefined;
@@ -126,12 +121,7 @@ export function createNotificationActivities(deps: {
       if (!contact || deliveries.length === 0) return 'no-address';
       const event = await em.findOneOrFail(LiveEvent, input.eventId);
       const locale = contact.locale ?? event.defaultLocale;
-      const translations = await em.find(EventTranslation, { event });
-      const text =
-        translations.find((t) => t.locale === locale) ??
-        translations.find((t) => t.locale === locale.split('-')[0]) ??
-        translations.find((t) => t.locale === event.defaultLocale) ??
-        translations[0];
+      const text = await eventTextIn(em, event, locale);
       return sendOnEach(em, deliveries, {
         key: `${input.step}:${input.eventId}:${input.userId}`,
         kind: input.kind,
@@ -168,4 +158,15 @@ async function sendOnEach(
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The event's text in the reader's language, else its language family, else the event's default. */
+async function eventTextIn(em: EntityManager, event: LiveEvent, locale: string): Promise<EventTranslation | undefined> {
+  const translations = await em.find(EventTranslation, { event });
+  return (
+    translations.find((t) => t.locale === locale) ??
+    translations.find((t) => t.locale === locale.split('-')[0]) ??
+    translations.find((t) => t.locale === event.defaultLocale) ??
+    translations[0]
+  );
 }

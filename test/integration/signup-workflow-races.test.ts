@@ -70,6 +70,11 @@ function standInActivities(overrides: Partial<Record<keyof Activities, (...args:
   return { activities, calls };
 }
 
+/** A signup workflow's input for these tests; consent is never asked, a late payment waits 1 s. */
+function raceInput(signupId: string, timing: Pick<SignupWorkflowInput, 'holdTimeoutSeconds' | 'offerTimeoutSeconds' | 'paid'>): SignupWorkflowInput {
+  return { signupId, eventId: randomUUID(), consentTimeoutSeconds: 30, latePaymentGraceSeconds: 1, needsGuardianConsent: false, ...timing };
+}
+
 async function runWithWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `races-${randomUUID()}`;
   const worker = await Worker.create({
@@ -94,16 +99,7 @@ describe('signup workflow races', () => {
         return 'awaiting-payment';
       },
     });
-    const input: SignupWorkflowInput = {
-      signupId,
-      eventId: randomUUID(),
-      holdTimeoutSeconds: 1,
-      offerTimeoutSeconds: 1,
-      consentTimeoutSeconds: 1,
-      latePaymentGraceSeconds: 1,
-      needsGuardianConsent: false,
-      paid: true,
-    };
+    const input = raceInput(signupId, { holdTimeoutSeconds: 1, offerTimeoutSeconds: 1, paid: true });
     const result = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
         workflowId,
@@ -134,16 +130,7 @@ describe('signup workflow races', () => {
         return Promise.resolve('sent');
       },
     });
-    const input: SignupWorkflowInput = {
-      signupId,
-      eventId: randomUUID(),
-      holdTimeoutSeconds: 30,
-      offerTimeoutSeconds: 30,
-      consentTimeoutSeconds: 30,
-      latePaymentGraceSeconds: 1,
-      needsGuardianConsent: false,
-      paid: false,
-    };
+    const input = raceInput(signupId, { holdTimeoutSeconds: 30, offerTimeoutSeconds: 30, paid: false });
     const outcome = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
       for (let waited = 0; !notified.includes('waitlist-offer') && waited < 100; waited += 1) {
@@ -171,16 +158,7 @@ describe('signup workflow races', () => {
           offers: [{ signupId: 'not-started', workflowId: `signup-not-started-${randomUUID()}`, holdExpiresAt: '2030-01-01T00:00:00.000Z' }],
         }),
     });
-    const input: SignupWorkflowInput = {
-      signupId,
-      eventId: randomUUID(),
-      holdTimeoutSeconds: 30,
-      offerTimeoutSeconds: 30,
-      consentTimeoutSeconds: 30,
-      latePaymentGraceSeconds: 1,
-      needsGuardianConsent: false,
-      paid: false,
-    };
+    const input = raceInput(signupId, { holdTimeoutSeconds: 30, offerTimeoutSeconds: 30, paid: false });
     const result = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
       for (let waited = 0; !calls.includes('confirmSeats') && waited < 100; waited += 1) {
@@ -204,16 +182,7 @@ describe('signup workflow races', () => {
           ? Promise.reject(ApplicationFailure.nonRetryable('charge already refunded elsewhere', 'Stripe.invalid_request_error'))
           : Promise.resolve({ refundMinor: 5000 }),
     });
-    const input: SignupWorkflowInput = {
-      signupId,
-      eventId: randomUUID(),
-      holdTimeoutSeconds: 1,
-      offerTimeoutSeconds: 30,
-      consentTimeoutSeconds: 30,
-      latePaymentGraceSeconds: 1,
-      needsGuardianConsent: false,
-      paid: true,
-    };
+    const input = raceInput(signupId, { holdTimeoutSeconds: 1, offerTimeoutSeconds: 30, paid: true });
     const outcome = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
         workflowId,
