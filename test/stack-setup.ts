@@ -7,6 +7,7 @@ import { workflowsPath } from '../src/temporal/worker.js';
 import { startQuietMailSink } from '../scripts/lib/mail-sink.js';
 import { startQuietStripeMock } from '../scripts/lib/stripe-mock.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/temporal-server.js';
+import { freePort } from '../scripts/lib/ports.js';
 import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
 import { testEnvKeys } from './support/environment.js';
 
@@ -44,7 +45,8 @@ export async function startTestStack(): Promise<void> {
 
   const quiet = () => {};
   const [temporal, bundle] = await Promise.all([
-    startTemporalDevServer({ log: (line) => process.stderr.write(`${line}\n`) }),
+    // The Web UI costs no measurable startup time; test/integration/temporal-ui.test.ts browses it.
+    freePort().then((uiPort) => startTemporalDevServer({ uiPort, log: (line) => process.stderr.write(`${line}\n`) })),
     bundleWorkflowCode({
       workflowsPath: workflowsPath(),
       logger: { trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (message) => console.error(message), log: quiet },
@@ -52,6 +54,7 @@ export async function startTestStack(): Promise<void> {
   ]);
   process.env.TEMPORAL_ADDRESS = temporal.address;
   process.env.TEMPORAL_NAMESPACE = temporal.namespace;
+  if (temporal.uiUrl) process.env[testEnvKeys.temporalUi] = temporal.uiUrl;
 
   const artifacts = join(process.cwd(), 'test-artifacts');
   mkdirSync(artifacts, { recursive: true });

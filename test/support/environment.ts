@@ -6,6 +6,8 @@ export const testEnvKeys = {
   workflowBundle: 'EVENTBOOK_TEST_WORKFLOW_BUNDLE',
   /** Base URL of the mail sink's REST API. */
   mailApi: 'EVENTBOOK_TEST_MAIL_API',
+  /** Base URL of the Temporal dev server's Web UI. */
+  temporalUi: 'EVENTBOOK_TEST_TEMPORAL_UI',
 } as const;
 
 export function requireEnv(name: string): string {
