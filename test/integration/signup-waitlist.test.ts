@@ -38,16 +38,23 @@ async function expectCountersMatchRows(on: TestStack, eventId: string) {
   return counters;
 }
 
+/** A one-seat event with the waiting list on: `a` holds the seat (confirmed), `b` waits first in line. */
+async function oneSeatTakenOneWaiting(on: TestStack, names = { a: 'a', b: 'b' }) {
+  const { api, orm } = on;
+  const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
+  const a = await newUser(api, { name: names.a });
+  const b = await newUser(api, { name: names.b });
+  const aId = await signUp(api, a, event.id);
+  await waitForStatus(api, a, aId, 'confirmed');
+  const bId = await signUp(api, b, event.id);
+  const waiting = await waitForStatus(api, b, bId, 'waitlisted');
+  return { event, a, b, aId, bId, waiting };
+}
+
 describe('the waiting list', () => {
   it('offers a cancelled seat to the first in line, who takes it with POST /confirm', async () => {
     const { api, orm } = stack;
-    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
-    const a = await newUser(api, { name: 'a' });
-    const b = await newUser(api, { name: 'b' });
-    const aId = await signUp(api, a, event.id);
-    await waitForStatus(api, a, aId, 'confirmed');
-    const bId = await signUp(api, b, event.id);
-    const waiting = await waitForStatus(api, b, bId, 'waitlisted');
+    const { event, a, b, aId, bId, waiting } = await oneSeatTakenOneWaiting(stack);
     expect(waiting.waitlistPosition).toBe(1);
     const [received] = await waitForMail(b.email, subjects.received);
     expect(received).toBeDefined();
@@ -80,13 +87,7 @@ describe('the waiting list', () => {
   // a client that sees it (GET, the status feed) and takes it at once must not be refused.
   it.each([1, 2, 3])('lets an offer be taken the moment it is in the database (round %s)', async () => {
     const { api, orm } = stack;
-    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
-    const a = await newUser(api, { name: 'a' });
-    const b = await newUser(api, { name: 'b' });
-    const aId = await signUp(api, a, event.id);
-    await waitForStatus(api, a, aId, 'confirmed');
-    const bId = await signUp(api, b, event.id);
-    await waitForStatus(api, b, bId, 'waitlisted');
+    const { event, a, b, aId, bId } = await oneSeatTakenOneWaiting(stack);
 
     const cancelling = request(api.baseUrl, 'POST', `/v1/signups/${aId}/cancel`, { token: a.token, body: {} });
     await eventually('the offer in the database', async () => ((await signupRow(orm, bId)).status === 'held' ? true : undefined), 20_000, 5);
@@ -158,12 +159,7 @@ describe('the waiting list', () => {
 
   it('offers seats to the waiting list when an organizer raises the capacity', async () => {
     const { api, orm } = stack;
-    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
-    const a = await newUser(api, { name: 'raise-a' });
-    const b = await newUser(api, { name: 'raise-b' });
-    await waitForStatus(api, a, await signUp(api, a, event.id), 'confirmed');
-    const bId = await signUp(api, b, event.id);
-    await waitForStatus(api, b, bId, 'waitlisted');
+    const { event, b, bId } = await oneSeatTakenOneWaiting(stack, { a: 'raise-a', b: 'raise-b' });
 
     const admin = await api.token('raise-admin', ['admin']);
     const read = await request(api.baseUrl, 'GET', `/v1/admin/events/${event.id}`, { token: admin });
@@ -181,13 +177,8 @@ describe('the waiting list', () => {
   });
 
   it('cancels a waitlisted signup without touching the seats', async () => {
-    const { api, orm } = stack;
-    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, cancellationDeadline: new Date(Date.now() + 86_400_000) });
-    const a = await newUser(api, { name: 'a' });
-    const b = await newUser(api, { name: 'b' });
-    await waitForStatus(api, a, await signUp(api, a, event.id), 'confirmed');
-    const bId = await signUp(api, b, event.id);
-    await waitForStatus(api, b, bId, 'waitlisted');
+    const { api } = stack;
+    const { event, b, bId } = await oneSeatTakenOneWaiting(stack);
     const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${bId}/cancel`, { token: b.token, body: {} });
     expect(cancelled.body).toMatchObject({ status: 'cancelled' });
     expect(await expectCountersMatchRows(stack, event.id)).toMatchObject({ held: 0, confirmed: 1 });
