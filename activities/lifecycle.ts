@@ -6,6 +6,7 @@ import { EventChange } from '../src/events/event-change.entity.js';
 import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
 import type { SignupStatus } from '../src/signups/status.js';
+import { createSignupWorkflowStarter, toSignupWorkflow, type SignupWorkflowStarter } from '../src/signups/workflow-starts.js';
 import { cancelSignupUpdate, eventFinishedSignal, waitlistClosedSignal } from '../src/temporal/contract.js';
 import type { createNotificationActivities } from './notifications.js';
 
@@ -23,6 +24,8 @@ const CANCEL_CONCURRENCY = 10;
  */
 export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Client; notifications: Notifications }) {
   const em = () => deps.orm.em.fork();
+  // A signup accepted a moment ago may still have its workflow start in the outbox.
+  const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal });
 
   /** Signups of the event in the given statuses, a page at a time after the heartbeat cursor. */
   async function forEachSignup(
@@ -102,7 +105,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
     /** Signups are closed: the waiting list ends (each waitlisted signup's workflow rejects it and says so). */
     async closeSignups(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
       const recipients = await forEachSignup(input.eventId, ['waitlisted'], async (signup) => {
-        await signalIfRunning(deps.temporal, signup.workflowId, (handle) => handle.signal(waitlistClosedSignal));
+        await signalIfRunning(deps.temporal, starter, signup, (handle) => handle.signal(waitlistClosedSignal));
       });
       return { now: new Date().toISOString(), recipients };
     },
@@ -128,7 +131,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
       await em().nativeUpdate(LiveEvent, { id: input.eventId, completedAt: null }, { completedAt: new Date() });
       const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
         await mailSignup(signup.id, 'thank-you', 'thank-you');
-        await signalIfRunning(deps.temporal, signup.workflowId, (handle) => handle.signal(eventFinishedSignal));
+        await signalIfRunning(deps.temporal, starter, signup, (handle) => handle.signal(eventFinishedSignal));
       });
       return { now: new Date().toISOString(), recipients };
     },
@@ -172,9 +175,10 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
       const statuses: SignupStatus[] = ['requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed'];
       const signups = await forEachSignup(input.eventId, statuses, async (signup) => {
         try {
-          await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(cancelSignupUpdate, {
-            args: [{ by: 'organizer', reason: input.reason, eventCancelled: true }],
-          });
+          const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
+          await toSignupWorkflow(starter, signup.id, () =>
+            workflow.executeUpdate(cancelSignupUpdate, { args: [{ by: 'organizer', reason: input.reason, eventCancelled: true }] }),
+          );
         } catch (error) {
           if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError)) throw error;
         }
@@ -224,11 +228,13 @@ async function fanOut<T>(
 
 async function signalIfRunning(
   temporal: Client,
-  workflowId: string,
+  starter: SignupWorkflowStarter,
+  signup: { id: string; workflowId: string },
   send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<void>,
 ): Promise<void> {
   try {
-    await send(temporal.workflow.getHandle(workflowId));
+    const workflow = temporal.workflow.getHandle(signup.workflowId);
+    await toSignupWorkflow(starter, signup.id, () => send(workflow));
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }

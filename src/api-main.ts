@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createTokenVerifier } from './auth/tokens.js';
 import { openOrm } from './db/orm.js';
-import { createApp, statusFeedOf } from './http/app.js';
+import { createApp, statusFeedOf, workflowStarterOf } from './http/app.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
@@ -24,6 +24,7 @@ const app = createApp({
   config,
   databaseUrl: config.database.url,
   tracing,
+  sweepWorkflowStartsEverySeconds: 5,
 });
 
 const server = app.listen(config.port);
@@ -37,6 +38,8 @@ onShutdownSignal(async (signal) => {
   // Ends the open event streams (clients reconnect elsewhere); server.close() waits for them.
   await statusFeedOf(app)?.close();
   await closed;
+  // Starts still queued stay in the outbox: another API process (or this one, restarted) sweeps them.
+  await workflowStarterOf(app)?.stop();
   await orm.close();
   await temporal.connection.close();
   await tracing?.shutdown();

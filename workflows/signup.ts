@@ -204,81 +204,13 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     }
   }
 
-  // 2. Seats, or a place on the waitlist.
-  // Released change, behind a patch: histories recorded before it still replay the hold step.
-  // Seats the API already holds need no hold step (one activity less per signup: measured by
-  // bench/signup-burst.ts). Nothing but this workflow moves a held signup, so it is still held.
-  const hold: SeatMove =
-    input.heldByApi && patched('seats-held-by-api')
-      ? { status: 'held', offers: [] }
-      : await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true });
-  // The API may have put the signup on the waiting list and freed seats been offered to it before
-  // this workflow got going: that is an offer to take, not a plain hold.
-  const offeredBeforeStart = hold.status === 'held' && hold.offeredAt !== undefined;
-  if (offeredBeforeStart) offer ??= { holdExpiresAt: hold.holdExpiresAt ?? hold.offeredAt ?? '' };
-  moveTo(offeredBeforeStart ? 'waitlisted' : hold.status);
-  if (hold.status === 'rejected') {
-    await notify('rejection', 'rejection', { reason: hold.reason ?? 'sold_out' });
+  // 2 and 3. Seats, then their confirmation; a free signup arrives confirmed by the API already.
+  if (input.confirmedByApi) {
+    progress.status = 'confirmed'; // as the start's search attributes say: nothing to upsert
+    await notify('confirmation', 'confirmation');
+  } else if ((await holdThenConfirm()) === 'ended') {
     return finish();
   }
-  await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' || offeredBeforeStart });
-
-  if (hold.status === 'waitlisted' || offeredBeforeStart) {
-    // Offers arrive as signals from whoever freed the seats. Should one be lost (an API process dying
-    // between its commit and its signal), the database still says `held`: look now and then.
-    while (!(await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed, '1 hour'))) {
-      const row = await seats.readSeatState({ signupId });
-      if (row.status === 'held' && row.holdExpiresAt) offer = { holdExpiresAt: row.holdExpiresAt };
-    }
-    if (cancelRequest) {
-      await cancel(cancelRequest);
-      return finish();
-    }
-    if (!offer) {
-      moveTo((await seats.rejectSignup({ signupId, reason: 'waitlist_closed' })).status);
-      await notify('rejection', 'rejection', { reason: 'waitlist_closed' });
-      return finish();
-    }
-    moveTo('held');
-    await notify('waitlist-offer', 'waitlist-offer', { expiresAt: offer.holdExpiresAt });
-  }
-
-  // 3. Held seats become confirmed: at once when free, when the offer is taken, or when paid.
-  const windowSeconds = offer ? input.offerTimeoutSeconds : input.holdTimeoutSeconds;
-  if (input.paid) {
-    await payments.createPaymentIntent({ signupId });
-    await condition(() => paymentSucceeded || cancelRequest !== undefined, `${windowSeconds} seconds`);
-    if (cancelRequest && !paymentSucceeded) {
-      await cancel(cancelRequest);
-      return finish();
-    }
-    // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
-    // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
-    if (!paymentSucceeded && (await payments.checkPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
-    if (!paymentSucceeded) {
-      // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
-      if ((await payments.cancelPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
-    }
-    if (!paymentSucceeded) {
-      await expire();
-      await settleLatePayment();
-      return finish();
-    }
-    progress.paymentState = 'succeeded';
-  } else if (offer) {
-    const taken = await condition(() => offerAccepted || cancelRequest !== undefined, `${windowSeconds} seconds`);
-    if (cancelRequest) {
-      await cancel(cancelRequest);
-      return finish();
-    }
-    if (!taken) {
-      await expire();
-      return finish();
-    }
-  }
-  moveTo((await seats.confirmSeats({ signupId, paid: input.paid })).status);
-  if (input.paid) await notify('payment-receipt', 'payment-receipt');
-  await notify('confirmation', 'confirmation');
 
   // 4. Confirmed until the event is over, or until someone cancels.
   await condition(() => cancelRequest !== undefined || eventFinished);
@@ -287,6 +219,86 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     return finish();
   }
   return finish();
+
+  /** Steps 2 and 3: seats held (or a waitlist place, then an offer), then confirmed; or the flow ends. */
+  async function holdThenConfirm(): Promise<'confirmed' | 'ended'> {
+    // 2. Seats, or a place on the waitlist.
+    // Released change, behind a patch: histories recorded before it still replay the hold step.
+    // Seats the API already holds need no hold step (one activity less per signup: measured by
+    // bench/signup-burst.ts). Nothing but this workflow moves a held signup, so it is still held.
+    const hold: SeatMove =
+      input.heldByApi && patched('seats-held-by-api')
+        ? { status: 'held', offers: [] }
+        : await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true });
+    // The API may have put the signup on the waiting list and freed seats been offered to it before
+    // this workflow got going: that is an offer to take, not a plain hold.
+    const offeredBeforeStart = hold.status === 'held' && hold.offeredAt !== undefined;
+    if (offeredBeforeStart) offer ??= { holdExpiresAt: hold.holdExpiresAt ?? hold.offeredAt ?? '' };
+    moveTo(offeredBeforeStart ? 'waitlisted' : hold.status);
+    if (hold.status === 'rejected') {
+      await notify('rejection', 'rejection', { reason: hold.reason ?? 'sold_out' });
+      return 'ended';
+    }
+    await notify('signup-received', 'signup-received', { waitlisted: hold.status === 'waitlisted' || offeredBeforeStart });
+
+    if (hold.status === 'waitlisted' || offeredBeforeStart) {
+      // Offers arrive as signals from whoever freed the seats. Should one be lost (an API process dying
+      // between its commit and its signal), the database still says `held`: look now and then.
+      while (!(await condition(() => offer !== undefined || cancelRequest !== undefined || waitlistClosed, '1 hour'))) {
+        const row = await seats.readSeatState({ signupId });
+        if (row.status === 'held' && row.holdExpiresAt) offer = { holdExpiresAt: row.holdExpiresAt };
+      }
+      if (cancelRequest) {
+        await cancel(cancelRequest);
+        return 'ended';
+      }
+      if (!offer) {
+        moveTo((await seats.rejectSignup({ signupId, reason: 'waitlist_closed' })).status);
+        await notify('rejection', 'rejection', { reason: 'waitlist_closed' });
+        return 'ended';
+      }
+      moveTo('held');
+      await notify('waitlist-offer', 'waitlist-offer', { expiresAt: offer.holdExpiresAt });
+    }
+
+    // 3. Held seats become confirmed: at once when free, when the offer is taken, or when paid.
+    const windowSeconds = offer ? input.offerTimeoutSeconds : input.holdTimeoutSeconds;
+    if (input.paid) {
+      await payments.createPaymentIntent({ signupId });
+      await condition(() => paymentSucceeded || cancelRequest !== undefined, `${windowSeconds} seconds`);
+      if (cancelRequest && !paymentSucceeded) {
+        await cancel(cancelRequest);
+        return 'ended';
+      }
+      // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
+      // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
+      if (!paymentSucceeded && (await payments.checkPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
+      if (!paymentSucceeded) {
+        // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
+        if ((await payments.cancelPaymentIntent({ signupId })) === 'succeeded') paymentSucceeded = true;
+      }
+      if (!paymentSucceeded) {
+        await expire();
+        await settleLatePayment();
+        return 'ended';
+      }
+      progress.paymentState = 'succeeded';
+    } else if (offer) {
+      const taken = await condition(() => offerAccepted || cancelRequest !== undefined, `${windowSeconds} seconds`);
+      if (cancelRequest) {
+        await cancel(cancelRequest);
+        return 'ended';
+      }
+      if (!taken) {
+        await expire();
+        return 'ended';
+      }
+    }
+    moveTo((await seats.confirmSeats({ signupId, paid: input.paid })).status);
+    if (input.paid) await notify('payment-receipt', 'payment-receipt');
+    await notify('confirmation', 'confirmation');
+    return 'confirmed';
+  }
 
   async function cancel(request: CancelRequest): Promise<void> {
     const result = await seats.cancelSignup({ signupId, by: request.by, reason: request.reason, offerSeconds: input.offerTimeoutSeconds });

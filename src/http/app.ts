@@ -27,6 +27,7 @@ import type { Config } from '../config.js';
 import { waitlistOfferSignal } from '../temporal/contract.js';
 import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status-feed.js';
 import { createSignupService } from '../signups/service.js';
+import { createSignupWorkflowStarter, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { apiDocsRoutes } from './api-docs.js';
 import { authenticate } from './auth.js';
 import type { RouteContext } from './context.js';
@@ -47,13 +48,24 @@ export interface AppDependencies {
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
   tracing?: Tracing;
+  /**
+   * Every how many seconds this process retries signup workflow starts left in the outbox (by a
+   * dying process, or refused by Temporal); absent: no sweeping (tests sweep by hand).
+   */
+  sweepWorkflowStartsEverySeconds?: number;
 }
 
 const statusFeeds = new WeakMap<Express, SignupStatusFeed>();
+const workflowStarters = new WeakMap<Express, SignupWorkflowStarter>();
 
 /** The status feed createApp made: close it on shutdown, after server.close() and before the ORM. */
 export function statusFeedOf(app: Express): SignupStatusFeed | undefined {
   return statusFeeds.get(app);
+}
+
+/** The signup workflow starter createApp made: stop it on shutdown, after server.close() and before the ORM. */
+export function workflowStarterOf(app: Express): SignupWorkflowStarter | undefined {
+  return workflowStarters.get(app);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -92,9 +104,12 @@ export function createApp(deps: AppDependencies): Express {
       autoLogging: { ignore: (req) => req.url === '/metrics' },
     }),
   );
+  const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger });
+  workflowStarters.set(app, starter);
+  if (deps.sweepWorkflowStartsEverySeconds) starter.sweepEvery(deps.sweepWorkflowStartsEverySeconds);
   const signups = createSignupService({
     orm: deps.orm,
-    temporal: deps.temporal,
+    starter,
     taskQueue: deps.taskQueue,
     settings: deps.config.signup,
   });
@@ -126,7 +141,7 @@ export function createApp(deps: AppDependencies): Express {
     interests: createInterestService({ orm: deps.orm }),
     ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
     signups,
-    signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups }),
+    signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups, starter }),
     consents: createConsentService({ orm: deps.orm, temporal: deps.temporal, secret: deps.config.signup.consentTokenSecret }),
     stripeWebhook: createStripeWebhookHandler({
       orm: deps.orm,

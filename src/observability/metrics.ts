@@ -35,7 +35,7 @@ export const holdsTotal = new Counter({
 
 export const confirmationsTotal = new Counter({
   name: 'eventbook_confirmations_total',
-  help: 'Signups confirmed by the confirmSeats activity, by free or paid',
+  help: 'Signups confirmed, by free or paid: free ones at the door by the API, the rest by the confirmSeats activity',
   labelNames: ['paid'] as const,
   registers: [metricsRegistry],
 });
@@ -44,6 +44,14 @@ export const seatMovesTotal = new Counter({
   name: 'eventbook_seat_moves_total',
   help: 'Seat activity executions, by activity and the status the signup ended in (a retry that finds the move done counts again)',
   labelNames: ['move', 'status'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Outbox starts of signup workflows (src/signups/workflow-starts.ts); failed ones stay in signup_workflow_start. */
+export const signupWorkflowStartsTotal = new Counter({
+  name: 'eventbook_signup_workflow_starts_total',
+  help: 'Signup workflow starts from the outbox, by outcome (started, already-started, failed: retried by a sweep)',
+  labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
 });
 

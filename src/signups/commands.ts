@@ -7,18 +7,27 @@ import { cancelSignupUpdate, confirmSignupUpdate, type CancelRequest } from '../
 import type { SignupService, SignupView } from './service.js';
 import { Signup } from './signup.entity.js';
 import { nextSignupStatus } from './status.js';
+import { toSignupWorkflow, type SignupWorkflowStarter } from './workflow-starts.js';
 
 /**
  * What participants and organizers ask a running signup to do. The workflow alone decides and
  * moves seats; these check who may ask and when, then send it an update and answer the result.
  */
-export function createSignupCommands(deps: { orm: MikroORM; temporal: Client; signups: SignupService; now?: () => Date }) {
+export function createSignupCommands(deps: {
+  orm: MikroORM;
+  temporal: Client;
+  signups: SignupService;
+  /** A command may come before the signup's workflow has been started from the outbox. */
+  starter: SignupWorkflowStarter;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
 
   async function sendCancel(signup: Signup, request: CancelRequest): Promise<SignupView> {
     if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
     try {
-      await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(cancelSignupUpdate, { args: [request] });
+      const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
+      await toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }));
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
         throw new Problem('signup-not-active', 'the signup has already ended');
@@ -48,7 +57,8 @@ export function createSignupCommands(deps: { orm: MikroORM; temporal: Client; si
       // may not have heard of the offer yet, and waits for it (workflows/signup.ts).
       if (signup.status !== 'held') throw new Problem('signup-not-held', `the signup is ${signup.status}`);
       try {
-        await deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(confirmSignupUpdate);
+        const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
+        await toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(confirmSignupUpdate));
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
           throw new Problem('signup-not-held', `the signup is ${signup.status}`);

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
-import { holdsTotal } from '../observability/metrics.js';
+import { confirmationsTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
 import { Signup } from './signup.entity.js';
+import type { SignupWorkflowInput } from '../temporal/contract.js';
 import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupTransition } from './status.js';
 
 /**
@@ -62,18 +63,28 @@ export async function holdSeats(
 /**
  * Seats for a signup the API is writing in `tx`, decided by the same conditional statements as
  * holdSeats, so the database still judges every seat; deciding it at the door answers the app at
- * once (held, waitlisted, or sold out with nothing written) and spares the workflow engine signups
- * that cannot be had. The workflow then finds the signup held or waitlisted and goes on from there.
+ * once (held, confirmed, waitlisted, or sold out with nothing written) and spares the workflow engine
+ * signups that cannot be had. The workflow then finds the signup where this left it and goes on.
+ * A free signup (`confirmAtOnce`) skips the hold: its seats are confirmed and its attendees get their
+ * ticket codes in this same transaction, as confirmSeats would give them a moment later.
  */
 export async function placeNewSignup(
   tx: EntityManager,
   signup: Signup,
-  input: { holdSeconds: number; waitlistEnabled: boolean; now: Date },
-): Promise<'held' | 'waitlisted' | 'full'> {
-  if (await takeSeats(tx, signup)) {
+  attendees: readonly Attendee[],
+  input: { holdSeconds: number; waitlistEnabled: boolean; confirmAtOnce: boolean; now: Date },
+): Promise<'held' | 'confirmed' | 'waitlisted' | 'full'> {
+  if (await takeSeats(tx, signup, input.confirmAtOnce ? 'confirmed' : 'held')) {
     signup.status = transition(signup, 'hold');
-    signup.holdExpiresAt = new Date(input.now.getTime() + input.holdSeconds * 1000);
-    return 'held';
+    if (!input.confirmAtOnce) {
+      signup.holdExpiresAt = new Date(input.now.getTime() + input.holdSeconds * 1000);
+      return 'held';
+    }
+    signup.status = transition(signup, 'confirm');
+    signup.confirmedAt = input.now;
+    for (const attendee of attendees) attendee.ticketCode ??= newTicketCode();
+    confirmationsTotal.inc({ paid: 'false' }); // counted before the commit, like holds
+    return 'confirmed';
   }
   if (!input.waitlistEnabled) return 'full';
   signup.status = transition(signup, 'waitlist');
@@ -81,15 +92,84 @@ export async function placeNewSignup(
   return 'waitlisted';
 }
 
-/** Undoes a signup whose workflow could not be started: seats back, promo use back, rows gone. */
-export async function discardUnstartedSignup(em: EntityManager, signupId: string): Promise<void> {
-  await em.transactional(async (tx) => {
-    const signup = await tx.findOne(Signup, signupId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!signup) return;
-    if (signup.status === 'held') await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
-    await giveBackPromoUse(tx, signup);
-    await tx.nativeDelete(Signup, { id: signupId });
-  });
+/** The outbox row of a new signup's workflow start (workflow-starts.ts writes it the same way). */
+export interface WorkflowStartValues {
+  workflowId: string;
+  taskQueue: string;
+  input: SignupWorkflowInput;
+  market: string;
+  summary: string;
+  nextAttemptAt: Date;
+}
+
+/**
+ * The door's fast path, for a signup that needs nothing but seats (no guardian, no promo code, no
+ * ticket type with a capacity of its own): one statement, committed on its own, takes the seats
+ * with the same conditional UPDATE as takeSeats and inserts the signup, its attendees and its
+ * workflow start only if it did. Answers false, with nothing written, when the seats were not free
+ * (the caller then goes the transactional way: waitlist, or sold out).
+ *
+ * Why one statement: the event row is one hot lock under a burst, and a transaction that kept it
+ * across round trips to the API (whose event loop is busy with other requests meanwhile) let
+ * through 47 signups a second (bench/signup-burst.ts). Here the lock lasts as long as the statement
+ * runs inside PostgreSQL.
+ */
+export async function placeAtOnce(
+  em: EntityManager,
+  signup: Signup,
+  attendees: readonly Attendee[],
+  input: { holdSeconds: number; confirmAtOnce: boolean; now: Date; start: (status: SignupStatus) => WorkflowStartValues },
+): Promise<boolean> {
+  const status: SignupStatus = input.confirmAtOnce ? 'confirmed' : 'held';
+  const counter = input.confirmAtOnce ? 'confirmed_count' : 'held_count';
+  const holdExpiresAt = input.confirmAtOnce ? null : new Date(input.now.getTime() + input.holdSeconds * 1000);
+  const confirmedAt = input.confirmAtOnce ? input.now : null;
+  const ticketCodes = attendees.map(() => (input.confirmAtOnce ? newTicketCode() : null));
+  const start = input.start(status);
+  const ticketTypeId = signup.ticketType?.id ?? null;
+  const rows = await em.getConnection().execute<{ placed: number }[]>(
+    `with seat as (
+       update "event" set ${counter} = ${counter} + ?, updated_at = now()
+        where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity
+       returning id),
+     typed as (
+       update ticket_type set ${counter} = ${counter} + ? where id = ? and exists (select 1 from seat) returning id),
+     placed as (
+       insert into signup (id, event_id, user_id, idempotency_key, seats, ticket_type_id, platform, locale, promo_code,
+                           amount_minor, currency, status, hold_expires_at, confirmed_at, refunded_minor, workflow_id,
+                           created_at, updated_at)
+       select ?, seat.id, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, 0, ?, ?, ? from seat
+       returning id),
+     people as (
+       insert into signup_attendee (id, signup_id, first_name, age, kind, needs_note, ticket_code)
+       select a.id, placed.id, a.first_name, a.age, a.kind, a.needs_note, a.ticket_code
+         from placed cross join jsonb_to_recordset(?::jsonb)
+              as a(id uuid, first_name text, age int, kind text, needs_note text, ticket_code text)),
+     outbox as (
+       insert into signup_workflow_start (signup_id, workflow_id, task_queue, input, status, market, summary, attempts,
+                                          next_attempt_at, created_at)
+       select placed.id, ?, ?, ?::jsonb, ?, ?, ?, 0, ?, ? from placed)
+     select count(*)::int as placed from placed`,
+    [
+      signup.seats, signup.event.id, signup.seats,
+      signup.seats, ticketTypeId,
+      signup.id, signup.userId, signup.idempotencyKey ?? null, signup.seats, ticketTypeId, signup.platform, signup.locale,
+      signup.amountMinor, signup.currency ?? null, status, holdExpiresAt, confirmedAt, signup.workflowId, input.now, input.now,
+      JSON.stringify(attendees.map((attendee, index) => ({
+        id: attendee.id,
+        first_name: attendee.firstName,
+        age: attendee.age,
+        kind: attendee.kind,
+        needs_note: attendee.needsNote ?? null,
+        ticket_code: ticketCodes[index],
+      }))),
+      start.workflowId, start.taskQueue, JSON.stringify(start.input), status, start.market, start.summary, start.nextAttemptAt, input.now,
+    ],
+  );
+  if (Number(rows[0]?.placed ?? 0) !== 1) return false;
+  holdsTotal.inc({ from: 'requested' });
+  if (input.confirmAtOnce) confirmationsTotal.inc({ paid: 'false' });
+  return true;
 }
 
 /**
@@ -282,10 +362,12 @@ async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds:
  * with its own capacity must have room too; if it has none, the event's increment is undone within
  * the same transaction. Lock order, everywhere seats move: the event row, then the ticket type row
  * (then promo codes): transactions that move seats in opposite directions cannot deadlock.
+ * `as` names the counter the seats go to: held, or confirmed at once (a free signup at the door).
  */
-async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
+async function takeSeats(tx: EntityManager, signup: Signup, as: 'held' | 'confirmed' = 'held'): Promise<boolean> {
+  const counter = as === 'held' ? 'held_count' : 'confirmed_count';
   const reserved = await tx.execute<QueryResult>(
-    `update "event" set held_count = held_count + ?, updated_at = now()
+    `update "event" set ${counter} = ${counter} + ?, updated_at = now()
       where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
     [signup.seats, signup.event.id, signup.seats],
     'run',
@@ -294,13 +376,13 @@ async function takeSeats(tx: EntityManager, signup: Signup): Promise<boolean> {
   const ticketTypeId = signup.ticketType?.id;
   if (ticketTypeId) {
     const typeReserved = await tx.execute<QueryResult>(
-      `update ticket_type set held_count = held_count + ?
+      `update ticket_type set ${counter} = ${counter} + ?
         where id = ? and (capacity is null or held_count + confirmed_count + ? <= capacity)`,
       [signup.seats, ticketTypeId, signup.seats],
       'run',
     );
     if (typeReserved.affectedRows !== 1) {
-      await tx.execute(`update "event" set held_count = held_count - ? where id = ?`, [signup.seats, signup.event.id], 'run');
+      await tx.execute(`update "event" set ${counter} = ${counter} - ? where id = ?`, [signup.seats, signup.event.id], 'run');
       return false;
     }
   }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
-import type { Client } from '@temporalio/client';
 import type { Principal } from '../auth/principal.js';
 import { rememberContact } from '../contacts/provider.js';
 import type { Platform } from '../events/event-data.js';
@@ -12,19 +11,13 @@ import { marketCurrencies } from '../events/rules.js';
 import { TicketType } from '../events/ticket-type.entity.js';
 import { Problem, type InvalidField } from '../http/problem.js';
 import { checkPromo, PricingError, quoteSignup } from '../payments/pricing.js';
-import {
-  flowKinds,
-  searchAttributes,
-  workflowIds,
-  workflowTypes,
-  type SignupWorkflowInput,
-} from '../temporal/contract.js';
-import type { signupWorkflow } from '../../workflows/signup.js';
+import { workflowIds, type SignupWorkflowInput } from '../temporal/contract.js';
 import { Attendee } from './attendee.entity.js';
 import { ageOn, checkEligibility, needsGuardianConsent } from './eligibility.js';
-import { discardUnstartedSignup, placeNewSignup } from './seats.js';
+import { placeAtOnce, placeNewSignup } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
+import { recordWorkflowStart, workflowStartValues, type SignupWorkflowStarter } from './workflow-starts.js';
 
 export interface SignupSettings {
   holdSeconds: number;
@@ -35,7 +28,8 @@ export interface SignupSettings {
 
 export interface SignupServiceDeps {
   orm: MikroORM;
-  temporal: Client;
+  /** Starts the signup workflows recorded in the outbox (src/signups/workflow-starts.ts). */
+  starter: SignupWorkflowStarter;
   taskQueue: string;
   settings: SignupSettings;
   now?: () => Date;
@@ -105,11 +99,27 @@ export function createSignupService(deps: SignupServiceDeps) {
     return toSignupView(signup, attendees, waitlistPosition);
   }
 
+  function workflowInput(signup: Signup, status: SignupStatus, needsConsent: boolean): SignupWorkflowInput {
+    return {
+      signupId: signup.id,
+      eventId: signup.event.id,
+      holdTimeoutSeconds: deps.settings.holdSeconds,
+      offerTimeoutSeconds: deps.settings.offerSeconds,
+      consentTimeoutSeconds: deps.settings.consentSeconds,
+      latePaymentGraceSeconds: deps.settings.latePaymentGraceSeconds,
+      needsGuardianConsent: needsConsent,
+      paid: signup.amountMinor > 0,
+      heldByApi: status === 'held',
+      confirmedByApi: status === 'confirmed',
+    };
+  }
+
   return {
     /**
-     * Checks the request against the event's rules, prices it, records it with its attendees, and
-     * starts its workflow. If the workflow cannot be started the rows are removed again, so a
-     * failed request leaves nothing behind.
+     * Checks the request against the event's rules, prices it, and records it with its attendees,
+     * its seats (or waitlist place) and its workflow's start in one transaction. The answer comes
+     * at the commit; the workflow is started right after, from the outbox, retried until Temporal
+     * takes it (workflow-starts.ts).
      */
     async requestSignup(
       principal: Principal,
@@ -177,86 +187,90 @@ export function createSignupService(deps: SignupServiceDeps) {
 
       const signupId = randomUUID();
       const workflowId = workflowIds.signup(signupId);
-      const signup = em.create(Signup, {
-        id: signupId,
-        event,
-        userId: principal.userId,
-        idempotencyKey: idempotencyKey ?? null,
-        seats: request.attendees.length,
-        ticketType,
-        platform: request.platform,
-        locale: request.locale ?? principal.profile?.locale ?? event.defaultLocale,
-        promoCode: promo?.code ?? null,
-        amountMinor: quote.totalMinor,
-        currency: quote.free ? null : quote.currency,
-        workflowId,
-      });
-      request.attendees.forEach((attendee, index) =>
-        em.create(Attendee, {
-          id: randomUUID(),
-          signup,
-          firstName: attendee.firstName,
-          age: ages[index] ?? 0,
-          kind: attendee.kind,
-          needsNote: attendee.needsNote ?? null,
-        }),
+      // Built unpersisted: the fast path writes them in SQL, the transactional one persists them.
+      const signup = em.create(
+        Signup,
+        {
+          id: signupId,
+          event,
+          userId: principal.userId,
+          idempotencyKey: idempotencyKey ?? null,
+          seats: request.attendees.length,
+          ticketType,
+          platform: request.platform,
+          locale: request.locale ?? principal.profile?.locale ?? event.defaultLocale,
+          promoCode: promo?.code ?? null,
+          amountMinor: quote.totalMinor,
+          currency: quote.free ? null : quote.currency,
+          workflowId,
+          createdAt: at,
+        },
+        { persist: false },
       );
+      const attendees = request.attendees.map((attendee, index) =>
+        em.create(
+          Attendee,
+          {
+            id: randomUUID(),
+            signup,
+            firstName: attendee.firstName,
+            age: ages[index] ?? 0,
+            kind: attendee.kind,
+            needsNote: attendee.needsNote ?? null,
+          },
+          { persist: false },
+        ),
+      );
+      const summary = await summaryOf(em, event, seatsWanted, quote.totalMinor, quote.free ? null : quote.currency);
+      const startValues = (status: SignupStatus) =>
+        workflowStartValues({
+          workflowId,
+          taskQueue: deps.taskQueue,
+          input: workflowInput(signup, status, needsConsent),
+          market: event.market,
+          summary,
+          now: at,
+        });
+      // Nothing to wait for on a free signup: confirmed at the door, one workflow step less.
+      const confirmAtOnce = quote.totalMinor === 0;
       try {
+        await rememberContact(em, { userId: principal.userId, ...principal.profile });
+        const placedAtOnce =
+          !needsConsent &&
+          !promo &&
+          ticketType?.capacity == null &&
+          (await placeAtOnce(em, signup, attendees, { holdSeconds: deps.settings.holdSeconds, confirmAtOnce, now: at, start: startValues }));
+        if (placedAtOnce) {
+          deps.starter.startSoon(signupId);
+          return { signup: await viewOf(em, await em.findOneOrFail(Signup, signupId)), replayed: false };
+        }
         await em.transactional(async (tx) => {
+          tx.persist([signup, ...attendees]);
           // Rows are locked in the order every seat move uses (event, ticket type, promo code), so
           // this never deadlocks with a confirmation or release running at the same time.
-          await rememberContact(tx, { userId: principal.userId, ...principal.profile });
           // Seats are taken here unless a guardian must decide first (no seat is held meanwhile).
           if (!needsConsent) {
-            const placed = await placeNewSignup(tx, signup, {
+            const placed = await placeNewSignup(tx, signup, attendees, {
               holdSeconds: deps.settings.holdSeconds,
               waitlistEnabled: event.waitlistEnabled,
+              confirmAtOnce,
               now: at,
             });
             if (placed === 'full') throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
           }
           if (promo) await usePromo(tx, promo);
+          recordWorkflowStart(tx, signup, startValues(signup.status));
           await tx.flush();
         });
       } catch (error) {
-        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        if (!isUniqueViolation(error)) throw error;
         // A concurrent request won: the same key (answer its signup) or another active signup (409).
         const fresh = deps.orm.em.fork();
         const existing = await existingSignupOf(fresh, principal, eventId, request, idempotencyKey);
         return { signup: await viewOf(fresh, existing), replayed: true };
       }
 
-      const input: SignupWorkflowInput = {
-        signupId,
-        eventId,
-        holdTimeoutSeconds: deps.settings.holdSeconds,
-        offerTimeoutSeconds: deps.settings.offerSeconds,
-        consentTimeoutSeconds: deps.settings.consentSeconds,
-        latePaymentGraceSeconds: deps.settings.latePaymentGraceSeconds,
-        needsGuardianConsent: needsConsent,
-        paid: quote.totalMinor > 0,
-        heldByApi: signup.status === 'held',
-      };
-      try {
-        await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
-          workflowId,
-          taskQueue: deps.taskQueue,
-          args: [input],
-          typedSearchAttributes: [
-            { key: searchAttributes.eventId, value: eventId },
-            { key: searchAttributes.signupId, value: signupId },
-            { key: searchAttributes.signupStatus, value: signup.status },
-            { key: searchAttributes.market, value: event.market },
-            { key: searchAttributes.flowKind, value: flowKinds.signup },
-          ],
-          memo: { summary: await summaryOf(em, event, signup) },
-        });
-      } catch (error) {
-        await discardUnstartedSignup(deps.orm.em.fork(), signupId);
-        throw new Problem('service-unavailable', 'the signup could not be started; nothing was recorded', {
-          cause: error,
-        });
-      }
+      deps.starter.startSoon(signupId);
       return { signup: await viewOf(em, signup), replayed: false };
     },
 
@@ -349,6 +363,14 @@ export function toSignupView(
   };
 }
 
+/** A unique index refused the insert, whether it came through the ORM or as the driver's own error. */
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof UniqueConstraintViolationException ||
+    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505')
+  );
+}
+
 function ruleBroken(field: string, message: string): Problem {
   const errors: InvalidField[] = [{ in: 'body', field, message }];
   return new Problem('signup-not-eligible', message, { errors });
@@ -406,10 +428,16 @@ function replay(earlier: Signup, eventId: string, request: SignupRequest): Signu
   return earlier;
 }
 
-async function summaryOf(em: EntityManager, event: LiveEvent, signup: Signup): Promise<string> {
+async function summaryOf(
+  em: EntityManager,
+  event: LiveEvent,
+  seats: number,
+  amountMinor: number,
+  currency: string | null,
+): Promise<string> {
   const translation = await em.findOne(EventTranslation, { event, locale: event.defaultLocale });
-  const price = signup.amountMinor > 0 ? `, ${signup.amountMinor} ${signup.currency ?? ''} (minor units)` : ', free';
-  return `${signup.seats} seat(s) at "${translation?.title ?? event.id}"${price}`;
+  const price = amountMinor > 0 ? `, ${amountMinor} ${currency ?? ''} (minor units)` : ', free';
+  return `${seats} seat(s) at "${translation?.title ?? event.id}"${price}`;
 }
 
 function mayRead(principal: Principal, signup: Signup): boolean {

@@ -52,6 +52,12 @@ export interface SignupWorkflowInput {
   paid: boolean;
   /** The API already holds the seats (taken in the request's transaction): no hold step needed. */
   heldByApi?: boolean;
+  /**
+   * The API confirmed the seats (a free signup, taken and confirmed in the request's transaction,
+   * ticket codes given): the flow only sends the confirmation and waits for the event or a cancel.
+   * Workers without this field see a confirmed signup, and their hold and confirm steps change nothing.
+   */
+  confirmedByApi?: boolean;
 }
 
 export interface SignupWorkflowResult {

@@ -93,6 +93,25 @@ const execFileAsync = promisify(execFile);
       await handle.result();
       return handle;
     }],
+    // A free signup through the API since the outbox: confirmed at the door, started with `confirmedByApi`.
+    ['signup-confirmed-by-api', async (eventId) => {
+      const token = await stack.api.token(`replay-free-${eventId}`);
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }], platform: 'web' },
+      });
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(accepted.body.id as string));
+      // Started from the outbox just after the answer; the confirmation mail is its first step.
+      await eventually('the workflow at rest after its confirmation mail', async () => {
+        const description = await handle.describe().catch(() => undefined);
+        return description && !description.raw.pendingWorkflowTask && (description.raw.pendingActivities ?? []).length === 0 && description.historyLength > 3
+          ? true
+          : undefined;
+      });
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
     ['signup-paid-then-refunded', async () => {
       const paidEvent = await insertEvent(stack.orm, {
         capacity: 5,
@@ -200,6 +219,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
       'event-lifecycle-rescheduled.json',
       'signup-cancelled.json',
+      'signup-confirmed-by-api.json',
       'signup-confirmed.json',
       'signup-consent-denied.json',
       'signup-held-by-api.json',
@@ -214,13 +234,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(9);
+    expect(result.lines).toHaveLength(10);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(9);
+    expect(result.lines).toHaveLength(10);
     // The fixture reorders the signup workflow's steps (and has no lifecycle workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

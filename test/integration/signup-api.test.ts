@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@temporalio/client';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
+import { createSignupWorkflowStarter } from '../../src/signups/workflow-starts.js';
+import { signupStatusQuery, workflowIds } from '../../src/temporal/contract.js';
 import { request } from '../support/http.js';
 import {
   countersAndRows,
@@ -44,7 +46,7 @@ async function statusOf(signupId: string, token: string): Promise<string> {
 }
 
 describe('walking skeleton through the API', () => {
-  it('accepts a free signup and confirms it as soon as the seats are held', async () => {
+  it('accepts a free signup and confirms it in the same request', async () => {
     const event = await insertEvent(orm, { capacity: 5 });
     const token = await api.token('alice');
 
@@ -52,7 +54,11 @@ describe('walking skeleton through the API', () => {
     expect(accepted.status).toBe(202);
     const signupId = accepted.body.id as string;
     expect(accepted.headers.get('location')).toBe(`/v1/signups/${signupId}`);
-    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'held', price: { amountMinor: 0 } });
+    expect(accepted.body).toMatchObject({ eventId: event.id, seats: 2, status: 'confirmed', price: { amountMinor: 0 } });
+    expect((accepted.body.attendees as { ticketCode: string | null }[]).map((attendee) => attendee.ticketCode)).toEqual([
+      expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{20}$/),
+      expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{20}$/),
+    ]);
 
     await eventually('the confirmation', async () => ((await statusOf(signupId, token)) === 'confirmed' ? true : undefined));
     expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 2, confirmedRows: 2 });
@@ -212,8 +218,8 @@ describe('bad input to the signup endpoint gets a clear 4xx and writes nothing',
   });
 });
 
-describe('a signup whose workflow cannot be started', () => {
-  it('answers 503 and leaves nothing behind: no rows, the seat and the promo use given back', async () => {
+describe('a signup accepted while Temporal refuses to start its workflow', () => {
+  it('is answered and kept, its start waits in the outbox, and a sweep starts it once Temporal takes it', async () => {
     const event = await insertEvent(orm, { capacity: 3 });
     await orm.em.getConnection().execute(
       `insert into promo_code (id, event_id, code, kind, value, used_count) values (?, ?, 'KIDS', 'percent', 10, 0)`,
@@ -221,27 +227,94 @@ describe('a signup whose workflow cannot be started', () => {
     );
     // The same Temporal server, a namespace it does not have: every start fails.
     const broken = new Client({ connection: stack.client.connection, namespace: `missing-${randomUUID()}` });
-    const brokenApi = await startTestApi({ orm, temporal: broken, taskQueue: 'nowhere' });
+    const taskQueue = stack.worker?.taskQueue ?? '';
+    const brokenApi = await startTestApi({ orm, temporal: broken, taskQueue });
     try {
       const token = await brokenApi.token('nora');
       const answer = await request(brokenApi.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
         token,
         body: { ...party(2), promoCode: 'kids' },
       });
-      expect(answer.status).toBe(503);
-      expect(answer.body).toMatchObject({ type: '/problems/service-unavailable' });
-      expect(await signupCount('nora')).toBe(0);
-      expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 0, heldRows: 0 });
-      const [promo] = await orm.em.getConnection().execute<{ used_count: number }[]>(
-        'select used_count from promo_code where event_id = ?',
-        [event.id],
-      );
-      expect(promo?.used_count).toBe(0);
+      expect(answer.status).toBe(202);
+      expect(answer.body).toMatchObject({ status: 'confirmed', seats: 2 });
+      const signupId = answer.body.id as string;
+      expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 2, confirmedRows: 2 });
+
+      // The API's own attempt failed: the row stays, with the error and a later attempt.
+      const pending = await eventually('the failed start recorded', async () => {
+        const [row] = await orm.em.getConnection().execute<{ attempts: number; last_error: string | null; task_queue: string }[]>(
+          'select attempts, last_error, task_queue from signup_workflow_start where signup_id = ?',
+          [signupId],
+        );
+        return row && row.attempts > 0 ? row : undefined;
+      });
+      expect(pending).toMatchObject({ attempts: 1, task_queue: taskQueue });
+      expect(pending.last_error).toContain('missing-');
+
+      // Temporal takes starts again: a sweep (by any API process) starts it on its own task queue.
+      await orm.em.getConnection().execute('update signup_workflow_start set next_attempt_at = now() where signup_id = ?', [signupId]);
+      const starter = createSignupWorkflowStarter({ orm, temporal: stack.client });
+      await eventually('the sweep to start it', async () => ((await starter.sweep()) >= 1 || (await outboxHas(signupId)) === false ? true : undefined));
+      expect(await outboxHas(signupId)).toBe(false);
+      const workflow = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      expect(await eventually('the workflow to run', async () => (await workflow.query(signupStatusQuery).catch(() => undefined)) ?? undefined)).toBe('confirmed');
+      // Started once: a second start from a stale row is refused and the row still goes.
+      await recordStaleStart(signupId, taskQueue);
+      await orm.em.getConnection().execute('update signup_workflow_start set next_attempt_at = now() where signup_id = ?', [signupId]);
+      await starter.sweep();
+      expect(await outboxHas(signupId)).toBe(false);
+      const runs = await countRuns(signupId);
+      expect(runs).toBe(1);
     } finally {
       await brokenApi.close();
     }
   });
 });
+
+describe('a command that comes before the signup workflow has started', () => {
+  it('starts the workflow from the outbox, then delivers the command', async () => {
+    const event = await insertEvent(orm, { capacity: 3 });
+    const broken = new Client({ connection: stack.client.connection, namespace: `missing-${randomUUID()}` });
+    const brokenApi = await startTestApi({ orm, temporal: broken, taskQueue: stack.worker?.taskQueue ?? '' });
+    let signupId: string;
+    try {
+      const answer = await request(brokenApi.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
+        token: await brokenApi.token('olga'),
+        body: party(1),
+      });
+      expect(answer.status).toBe(202);
+      signupId = answer.body.id as string;
+    } finally {
+      await brokenApi.close();
+    }
+    expect(await outboxHas(signupId)).toBe(true);
+
+    const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token: await api.token('olga') });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    expect(await outboxHas(signupId)).toBe(false);
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 0, confirmedRows: 0 });
+  });
+});
+
+async function outboxHas(signupId: string): Promise<boolean> {
+  const rows = await orm.em.getConnection().execute('select 1 from signup_workflow_start where signup_id = ?', [signupId]);
+  return rows.length > 0;
+}
+
+async function recordStaleStart(signupId: string, taskQueue: string): Promise<void> {
+  await orm.em.getConnection().execute(
+    `insert into signup_workflow_start (signup_id, workflow_id, task_queue, input, status, market, summary, next_attempt_at, created_at)
+     values (?, ?, ?, ?, 'confirmed', 'NO', 'stale', now(), now())`,
+    [signupId, workflowIds.signup(signupId), taskQueue, JSON.stringify({ signupId, eventId: randomUUID(), confirmedByApi: true })],
+  );
+}
+
+async function countRuns(signupId: string): Promise<number> {
+  let runs = 0;
+  for await (const _ of stack.client.workflow.list({ query: `WorkflowId = '${workflowIds.signup(signupId)}'` })) runs += 1;
+  return runs;
+}
 
 describe('errors and health', () => {
   it('answers unknown routes with a problem document', async () => {

@@ -10,7 +10,7 @@ import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
 import { TicketType } from '../../src/events/ticket-type.entity.js';
-import { createApp, statusFeedOf } from '../../src/http/app.js';
+import { createApp, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
@@ -103,6 +103,7 @@ export async function startTestApi(
         server.close((error) => (error ? reject(error) : resolve()));
       });
       await statusFeedOf(app)?.close();
+      await workflowStarterOf(app)?.stop();
     },
   };
 }

@@ -9,6 +9,7 @@ import { Migration20261121230958_signup_flow } from './Migration20261121230958_s
 import { Migration20261122000144_event_lifecycle } from './Migration20261122000144_event_lifecycle.js';
 import { Migration20261122000351_interests_and_notification_channels } from './Migration20261122000351_interests_and_notification_channels.js';
 import { Migration20261122001407_ops_audit } from './Migration20261122001407_ops_audit.js';
+import { Migration20261122014222_signup_workflow_outbox } from './Migration20261122014222_signup_workflow_outbox.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000144_event_lifecycle', class: Migration20261122000144_event_lifecycle },
   { name: 'Migration20261122000351_interests_and_notification_channels', class: Migration20261122000351_interests_and_notification_channels },
   { name: 'Migration20261122001407_ops_audit', class: Migration20261122001407_ops_audit },
+  { name: 'Migration20261122014222_signup_workflow_outbox', class: Migration20261122014222_signup_workflow_outbox },
 ];

@@ -1,0 +1,198 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { signupWorkflowStartsTotal } from '../observability/metrics.js';
+import { flowKinds, searchAttributes, workflowTypes, type SignupWorkflowInput } from '../temporal/contract.js';
+import type { signupWorkflow } from '../../workflows/signup.js';
+import type { WorkflowStartValues } from './seats.js';
+import type { Signup } from './signup.entity.js';
+import type { SignupStatus } from './status.js';
+import { SignupWorkflowStart } from './workflow-start.entity.js';
+
+/**
+ * Starting signup workflows through an outbox. The API records a signup, its seats and a
+ * signup_workflow_start row in one transaction and answers at the commit; the workflow is started
+ * right after (startSoon) and the row deleted. If that start fails (Temporal down, the process
+ * dying), the row stays and a sweep started by any API process retries it with backoff, so every
+ * accepted signup gets its workflow, exactly once: the workflow id is the signup's, and a second
+ * start of it is refused by Temporal (REJECT_DUPLICATE, also after the first run ended).
+ *
+ * Why not start it inside the request: under a burst workflow.start was most of the accept time
+ * (bench/signup-burst.ts), and a Temporal outage turned every signup into a 503. Now an accepted
+ * signup waits for its workflow for milliseconds normally; see docs/architecture.md.
+ */
+
+/** How long after its commit a row is left to the process that wrote it, before a sweep may take it. */
+const OWN_ATTEMPT_SECONDS = 15;
+/** Starts in flight per process; the rest wait their turn in memory (their rows are safe meanwhile). */
+const MAX_IN_FLIGHT = 16;
+
+/** The outbox row's values for a signup accepted `now`; placeAtOnce (seats.ts) writes the same in SQL. */
+export function workflowStartValues(start: {
+  workflowId: string;
+  taskQueue: string;
+  input: SignupWorkflowInput;
+  market: string;
+  summary: string;
+  now: Date;
+}): WorkflowStartValues {
+  const { now, ...values } = start;
+  return { ...values, nextAttemptAt: new Date(now.getTime() + OWN_ATTEMPT_SECONDS * 1000) };
+}
+
+/** Writes the outbox row in the caller's transaction (flushed with the signup). */
+export function recordWorkflowStart(em: EntityManager, signup: Signup, values: WorkflowStartValues): void {
+  em.create(SignupWorkflowStart, { signup, status: signup.status, ...values });
+}
+
+/** Seconds until a failed start is tried again: 2, 4, 8 ... up to a minute. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(2 ** Math.max(attempts, 1), 60);
+}
+
+interface StartRow {
+  signup_id: string;
+  workflow_id: string;
+  task_queue: string;
+  input: SignupWorkflowInput;
+  status: SignupStatus;
+  market: string;
+  summary: string;
+  attempts: number;
+}
+
+export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Client; logger?: Logger }) {
+  const queue: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let sweeping: NodeJS.Timeout | undefined;
+
+  /** Starts the workflow of one row (already started counts as started) and deletes the row. */
+  async function startRow(row: StartRow): Promise<void> {
+    const input = row.input;
+    try {
+      await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
+        workflowId: row.workflow_id,
+        taskQueue: row.task_queue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: searchAttributes.eventId, value: input.eventId },
+          { key: searchAttributes.signupId, value: input.signupId },
+          { key: searchAttributes.signupStatus, value: row.status },
+          { key: searchAttributes.market, value: row.market },
+          { key: searchAttributes.flowKind, value: flowKinds.signup },
+        ],
+        memo: { summary: row.summary },
+      });
+      signupWorkflowStartsTotal.inc({ outcome: 'started' });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        signupWorkflowStartsTotal.inc({ outcome: 'failed' });
+        await deps.orm.em.getConnection().execute(
+          `update signup_workflow_start set attempts = attempts + 1, last_error = ?,
+                  next_attempt_at = now() + make_interval(secs => ?) where signup_id = ?`,
+          [String(error), retryDelaySeconds(row.attempts + 1), row.signup_id],
+          'run',
+        );
+        throw error;
+      }
+      signupWorkflowStartsTotal.inc({ outcome: 'already-started' });
+    }
+    await deps.orm.em.getConnection().execute('delete from signup_workflow_start where signup_id = ?', [row.signup_id], 'run');
+  }
+
+  async function pendingRow(signupId: string): Promise<StartRow | undefined> {
+    const [row] = await deps.orm.em
+      .getConnection()
+      .execute<StartRow[]>('select * from signup_workflow_start where signup_id = ?', [signupId]);
+    return row;
+  }
+
+  function drain(): void {
+    while (inFlight.size < MAX_IN_FLIGHT && queue.length > 0) {
+      const signupId = queue.shift() as string;
+      const run: Promise<void> = (async () => {
+        const row = await pendingRow(signupId);
+        if (row) await startRow(row);
+      })()
+        .catch((error: unknown) => deps.logger?.warn({ signupId, err: error }, 'signup workflow not started yet; a sweep retries it'))
+        .finally(() => {
+          inFlight.delete(run);
+          drain();
+        });
+      inFlight.add(run);
+    }
+  }
+
+  const starter = {
+    /** After the signup's commit: start its workflow in the background. */
+    startSoon(signupId: string): void {
+      queue.push(signupId);
+      drain();
+    },
+
+    /**
+     * Starts the signup's workflow now if it is still in the outbox; true if it was (callers that
+     * met WorkflowNotFoundError then try again). Used where a command may beat the start.
+     */
+    async ensureStarted(signupId: string): Promise<boolean> {
+      const row = await pendingRow(signupId);
+      if (!row) return false;
+      await startRow(row);
+      return true;
+    },
+
+    /**
+     * Starts the rows that are due: left by a process that died, or whose start failed. Rows are
+     * claimed by moving their next attempt ahead (SKIP LOCKED), so two sweeps never take the same one.
+     */
+    async sweep(limit = 100): Promise<number> {
+      const rows = await deps.orm.em.getConnection().execute<StartRow[]>(
+        `update signup_workflow_start set next_attempt_at = now() + make_interval(secs => ?)
+          where signup_id in (select signup_id from signup_workflow_start where next_attempt_at <= now()
+                               order by next_attempt_at limit ? for update skip locked)
+          returning *`,
+        [OWN_ATTEMPT_SECONDS, limit],
+      );
+      const results = await Promise.allSettled(rows.map((row) => startRow(row)));
+      const failed = results.filter((result) => result.status === 'rejected').length;
+      if (failed > 0) deps.logger?.warn({ failed, of: rows.length }, 'signup workflow starts failed; retried with backoff');
+      return rows.length - failed;
+    },
+
+    /** Sweeps every `seconds` until stop(); the timer does not keep the process alive. */
+    sweepEvery(seconds: number): void {
+      sweeping ??= setInterval(() => {
+        starter.sweep().catch((error: unknown) => deps.logger?.error({ err: error }, 'signup workflow start sweep failed'));
+      }, seconds * 1000).unref();
+    },
+
+    /** Stops sweeping and waits for the starts in flight; queued ones stay in the outbox for a sweep. */
+    async stop(): Promise<void> {
+      if (sweeping) clearInterval(sweeping);
+      sweeping = undefined;
+      queue.length = 0;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+  return starter;
+}
+
+export type SignupWorkflowStarter = ReturnType<typeof createSignupWorkflowStarter>;
+
+/**
+ * Sends something to a signup's workflow; if Temporal has not heard of it because its start is
+ * still in the outbox, starts it and sends again.
+ */
+export async function toSignupWorkflow<T>(
+  starter: SignupWorkflowStarter,
+  signupId: string,
+  send: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError) || !(await starter.ensureStarted(signupId))) throw error;
+    return send();
+  }
+}
