@@ -56,7 +56,7 @@ import { createTokenVerifier, mintDevToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
-import { createApp, statusFeedOf } from '../src/http/app.js';
+import { createApp, statusFeedOf, workflowStarterOf } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createActivityDependencies, createWorker } from '../src/temporal/worker.js';
@@ -212,6 +212,7 @@ async function serveApi(): Promise<void> {
   await new Promise((resolve) => apiServer.close(resolve));
   await new Promise((resolve) => bareServer.close(resolve));
   await statusFeedOf(app)?.close();
+  await workflowStarterOf(app)?.stop();
   await barePool.end();
   await orm.close(true);
   await connection.close();
@@ -739,6 +740,10 @@ async function drive(): Promise<void> {
   }
 }
 
-if (args.role === 'api') await serveApi();
-else if (args.role === 'worker') await serveWorker();
-else await drive();
+// A child exits as soon as it is done, whatever handles are left, so a --cpu-prof profile gets written.
+if (args.role === 'api' || args.role === 'worker') {
+  await (args.role === 'api' ? serveApi() : serveWorker());
+  process.exit(0);
+} else {
+  await drive();
+}

@@ -167,6 +167,11 @@ export async function placeAtOnce(
     ],
   );
   if (Number(rows[0]?.placed ?? 0) !== 1) return false;
+  // The entities now say what the rows say, so the caller can answer without reading them back.
+  signup.status = status;
+  signup.holdExpiresAt = holdExpiresAt;
+  signup.confirmedAt = confirmedAt;
+  attendees.forEach((attendee, index) => (attendee.ticketCode = ticketCodes[index] ?? null));
   holdsTotal.inc({ from: 'requested' });
   if (input.confirmAtOnce) confirmationsTotal.inc({ paid: 'false' });
   return true;
