@@ -62,7 +62,7 @@ interface StartRow {
 }
 
 export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Client; logger?: Logger }) {
-  const queue: string[] = [];
+  const queue: StartRow[] = [];
   const inFlight = new Set<Promise<void>>();
   let sweeping: NodeJS.Timeout | undefined;
 
@@ -110,12 +110,11 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
 
   function drain(): void {
     while (inFlight.size < MAX_IN_FLIGHT && queue.length > 0) {
-      const signupId = queue.shift() as string;
-      const run: Promise<void> = (async () => {
-        const row = await pendingRow(signupId);
-        if (row) await startRow(row);
-      })()
-        .catch((error: unknown) => deps.logger?.warn({ signupId, err: error }, 'signup workflow not started yet; a sweep retries it'))
+      const row = queue.shift() as StartRow;
+      const run: Promise<void> = startRow(row)
+        .catch((error: unknown) =>
+          deps.logger?.warn({ signupId: row.signup_id, err: error }, 'signup workflow not started yet; a sweep retries it'),
+        )
         .finally(() => {
           inFlight.delete(run);
           drain();
@@ -125,9 +124,18 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   }
 
   const starter = {
-    /** After the signup's commit: start its workflow in the background. */
-    startSoon(signupId: string): void {
-      queue.push(signupId);
+    /** After the signup's commit: start its workflow in the background, from the values its outbox row was written with. */
+    startSoon(signupId: string, status: SignupStatus, start: WorkflowStartValues): void {
+      queue.push({
+        signup_id: signupId,
+        workflow_id: start.workflowId,
+        task_queue: start.taskQueue,
+        input: start.input,
+        status,
+        market: start.market,
+        summary: start.summary,
+        attempts: 0,
+      });
       drain();
     },
 
