@@ -106,7 +106,7 @@ async function seed(client: pg.Client): Promise<void> {
   // Loading with the secondary indexes in place costs several times more than building them afterwards.
   const { rows: indexes } = await client.query<{ indexname: string; indexdef: string }>(
     `select i.indexname, i.indexdef from pg_indexes i
-      where i.schemaname = 'public' and i.tablename in ('event', 'event_translation', 'ticket_type')
+      where i.schemaname = 'public' and i.tablename in ('event', 'event_translation', 'event_search', 'ticket_type')
         and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`,
   );
   for (const index of indexes) await client.query(`drop index "${index.indexname}"`);
@@ -183,7 +183,7 @@ async function seed(client: pg.Client): Promise<void> {
   for (const index of indexes) await client.query(index.indexdef);
   console.log(`  indexes: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   started = performance.now();
-  await client.query('vacuum analyze event, event_translation, ticket_type');
+  await client.query('vacuum analyze event, event_translation, event_search, ticket_type');
   console.log(`  vacuum analyze: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -1,5 +1,6 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { eventWeekTerms } from '../events/event-translation.entity.js';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 
@@ -19,6 +20,8 @@ export function ormOptions(settings: OrmSettings): Options {
   return defineConfig({
     clientUrl: settings.url,
     entities,
+    // Functions the schema uses (in index expressions), so the schema diff neither drops nor misses them.
+    routines: [eventWeekTerms],
     pool: { min: 0, max: settings.poolMax },
     replicas: (settings.readReplicaUrls ?? []).map((clientUrl, index) => ({ clientUrl, name: `replica-${index + 1}` })),
     // Reads go to the primary unless asked otherwise: a signup must read its own writes at once.

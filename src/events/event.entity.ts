@@ -22,6 +22,14 @@ export const LiveEventSchema = defineEntity({
       when: '(old.starts_at IS DISTINCT FROM new.starts_at)',
       body: 'update event_translation set event_start_week = floor(extract(epoch from new.starts_at) / 604800)::int where event_id = new.id; return null;',
     },
+    // And what the catalog's keyword walk checks to its copy (event-search.entity.ts).
+    {
+      name: 'push_search_fields',
+      timing: 'after',
+      events: ['update'],
+      when: '((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status) OR (old.announce_at IS DISTINCT FROM new.announce_at) OR ((old.default_locale)::text IS DISTINCT FROM (new.default_locale)::text))',
+      body: 'update event_search set starts_at = new.starts_at, status = new.status, announce_at = new.announce_at, is_default = (locale = new.default_locale) where event_id = new.id; return null;',
+    },
   ],
   indexes: [
     { name: 'event_public_listing_idx', properties: ['status', 'startsAt'] },
@@ -31,6 +39,15 @@ export const LiveEventSchema = defineEntity({
     { name: 'event_published_starts_idx', properties: ['startsAt', 'id'], where: `status = 'published'` },
     { name: 'event_published_market_starts_idx', properties: ['market', 'startsAt', 'id'], where: `status = 'published'` },
     { name: 'event_published_category_starts_idx', properties: ['category', 'startsAt', 'id'], where: `status = 'published'` },
+    // Market and category together, with announceAt beside the key: a combination whose upcoming
+    // events are all still unannounced is answered from the index alone (an index-only scan; the
+    // category index with the market as a filter read every event of the category from the heap).
+    {
+      name: 'event_published_market_category_starts_idx',
+      properties: ['market', 'category', 'startsAt', 'id'],
+      include: ['announceAt'],
+      where: `status = 'published'`,
+    },
   ],
   checks: [
     { name: 'event_seats_within_capacity', expression: 'held_count + confirmed_count <= capacity' },

@@ -13,10 +13,11 @@ import { spotsLeft } from './rules.js';
  * (notes, notification texts, counters, versions, authors) are never selected.
  *
  * The reads are hand-written SQL shaped for the partial indexes on event (starts_at, id) where
- * status = 'published' (and market/category variants) and the GIN index on the translations'
- * search vectors (with the start week beside them): one statement per page without a keyword;
- * with one, a walk in start order and, for rarer words, GIN lookups over stretches of time (see
- * keywordPageIds; figures from bench/search.ts).
+ * status = 'published' (and market/category variants), the covering index of event_search and the
+ * GIN indexes of the translations' search vectors (the words; the words tagged with the start
+ * week): one statement per page without a keyword; with one, a walk in start order and, for rarer
+ * words, GIN lookups over stretches of time (see keywordPageIds; figures from bench/search.ts and
+ * docs/architecture.md).
  */
 
 /** The view the admin side still builds from entities (admin-service.ts); kept as it was. */
@@ -255,6 +256,9 @@ function toSummary(row: EventRow, now: Date): PublicEventSummary {
  */
 export const KEYWORD_WALK_BUDGET = 150;
 
+/** At most this many walks per page before the index takes over (each is a round trip). */
+const MAX_WALKS = 4;
+
 /** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
 function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
   const conditions = [visible];
@@ -352,16 +356,22 @@ async function keywordPageIds(
   let after = query.after;
   let budget = walkBudget;
   let walkedFrom: number | undefined;
-  for (let round = 0; round < 2; round++) {
+  let walkedCount = 0;
+  // The walk over event_search costs about 1 ms per 150 events even uncached, the other one 5 to 25.
+  const reach = datesOnly(query) ? 8 : 3;
+  for (let round = 0; round < MAX_WALKS; round++) {
     const walked = await walk(em, query, tsq, requested, now, after, budget);
     hits.push(...walked.hits);
     if (hits.length >= wanted || !walked.last || walked.count < budget) return hits.slice(0, wanted);
     walkedFrom ??= walked.first ? Date.parse(walked.first.startsAt) : undefined;
+    walkedCount += walked.count;
     after = walked.last;
-    // A word seen in this walk will likely fill the page within a few more walks; walk on if the
-    // hit rate so far says at most 3 budgets (plus a margin), else the index is cheaper.
-    const projected = hits.length === 0 ? Infinity : Math.ceil(((wanted - hits.length) * walkBudget) / hits.length * 1.3);
-    if (round > 0 || projected > 3 * walkBudget) break;
+    // A word seen in the walk so far will likely fill the page within a few more budgets; walk on
+    // while the hit rate says at most `reach` budgets (plus a margin), else the index is cheaper.
+    // A walk that falls a hit or two short walks again: for a common word the index would bring
+    // back every posting of the word in a whole week, and check each (about 10 ms).
+    const projected = hits.length === 0 ? Infinity : Math.ceil(((wanted - hits.length) * walkedCount) / hits.length * 1.3);
+    if (projected > reach * walkBudget) break;
     budget = Math.max(projected, 50);
   }
   if (!after) return hits;
@@ -395,16 +405,29 @@ export function startWeekOf(ms: number): number {
   return Math.floor(ms / WEEK_MS);
 }
 
-/** Past this many weeks a window asks the index for the words alone (one bitmap per week adds up). */
+/** Past this many weeks a window asks the index for the words alone (the lookup grows with the weeks). */
 const MAX_INDEXED_WEEKS = 12;
 
 /**
- * The next ids from the GIN index: the translations it finds of events starting from `since` (and
- * before `before`, else `to`; over a few weeks the index itself narrows to them, as it holds the
- * start week next to the words), then only their events after `after`, sorted. A candidate counts if it is the text apps are shown: the requested locale's
- * (matched as such), or the default locale's of an event without one. (Asking the index first,
- * with a cap on candidates, was tried and dropped: PostgreSQL builds the whole bitmap before any
- * LIMIT applies, so a common word paid for all its postings.)
+ * A tsquery for the week-term index (event-translation.entity.ts): `tsq` with every lexeme tagged
+ * with each week in turn, OR-ed over the weeks ('concert' & 'live' in weeks 1 and 2 becomes
+ * ('concert@1' & 'live@1') | ('concert@2' & 'live@2')). Lexemes are quoted in a tsquery's text,
+ * with quotes inside doubled; the tag goes inside the quotes. (A query of exclusions only, "-robot",
+ * makes GIN read the whole index; its pages come from the walk, which finds nearly every event.)
+ */
+export function weekTermsQuery(tsq: string, weeks: readonly number[]): string {
+  return weeks.map((week) => `(${tsq.replace(/'((?:[^']|'')*)'/g, (_, lexeme: string) => `'${lexeme}@${week}'`)})`).join(' | ');
+}
+
+/**
+ * The next ids from the GIN indexes: the translations they find of events starting from `since`
+ * (and before `before`, else `to`), then only their events after `after`, sorted. Over a few weeks
+ * the week-term index finds the words of those weeks only; it knows no positions, so each
+ * translation found is matched again on its search vector (phrases), and exact bounds are checked
+ * on the event. Past that, the plain index of the words. A candidate counts if it is the text apps
+ * are shown: the requested locale's (matched as such), or the default locale's of an event without
+ * one. (Asking the index first, with a cap on candidates, was tried and dropped: PostgreSQL builds
+ * the whole bitmap before any LIMIT applies, so a common word paid for all its postings.)
  */
 async function indexedPageIds(
   em: EntityManager,
@@ -418,23 +441,26 @@ async function indexedPageIds(
   wanted: number,
 ): Promise<string[]> {
   const rest = filterSql(query, now, after);
-  // The weeks of the window, when there are few: the index finds the words in those weeks only.
   const upper = before ?? query.to;
   const firstWeek = startWeekOf(typeof since === 'string' ? Date.parse(since) : since.getTime());
   const lastWeek = upper ? startWeekOf(upper.getTime() - 1) : Infinity;
   const weeks =
     lastWeek - firstWeek < MAX_INDEXED_WEEKS ? Array.from({ length: lastWeek - firstWeek + 1 }, (_, i) => firstWeek + i) : undefined;
-  const window = weeks ? 'and s.event_start_week = any(?::int[])' : '';
-  const windowParams: unknown[] = weeks ? [`{${weeks.join(',')}}`] : [];
+  // The match in the select list, not in the where clause, so the planner cannot add the plain
+  // index of the words (a bitmap of every posting of a common word) to the week-term lookup.
+  const lookup = weeks
+    ? { where: 'event_week_terms(s.search_vector, s.event_start_week) @@ ?::tsquery', param: weekTermsQuery(tsq.anyConfig, weeks) }
+    : { where: 's.search_vector @@ ?::tsquery', param: tsq.anyConfig };
   const rows = await em.getConnection('read').execute<{ id: string }[]>(
     `with candidates as materialized (
-       select s.event_id, s.locale, s.search_vector @@ ?::tsquery as in_locale_match
-         from event_translation s where s.search_vector @@ ?::tsquery ${window})
+       select s.event_id, s.locale, s.search_vector @@ ?::tsquery as in_locale_match, s.search_vector @@ ?::tsquery as any_match
+         from event_translation s where ${lookup.where})
      select e.id from candidates c
        -- One primary-key probe per candidate ("offset 0" keeps the subquery from being flattened):
        -- the candidates are few here, while the events in a date range may be tens of thousands.
        cross join lateral (select e.* from event e where e.id = c.event_id and ${rest.where} offset 0) e
-      where ((c.locale = ? and c.in_locale_match)
+      where c.any_match
+        and ((c.locale = ? and c.in_locale_match)
          or (c.locale = e.default_locale and c.locale <> ?
              and not exists (select 1 from event_translation r where r.event_id = e.id and r.locale = ?)))
         and e.starts_at >= ?::timestamptz ${before ? 'and e.starts_at < ?' : ''}
@@ -442,7 +468,7 @@ async function indexedPageIds(
     [
       tsq.inLocale,
       tsq.anyConfig,
-      ...windowParams,
+      lookup.param,
       ...rest.params,
       requested,
       requested,
@@ -455,6 +481,29 @@ async function indexedPageIds(
   return rows.map((row) => row.id);
 }
 
+interface Walked {
+  hits: string[];
+  count: number;
+  first?: CatalogCursor;
+  last?: CatalogCursor;
+}
+
+function walkedFrom(rows: KeyRow[]): Walked {
+  const first = rows[0];
+  const last = rows.at(-1);
+  return {
+    hits: rows.filter((row) => row.hit).map((row) => row.id),
+    count: last ? Number(last.position) : 0,
+    first: first ? { startsAt: first.starts_at, id: first.id } : undefined,
+    last: last ? { startsAt: last.starts_at, id: last.id } : undefined,
+  };
+}
+
+/** Whether the query filters by dates only (besides visibility): what event_search can walk alone. */
+function datesOnly(query: CatalogQuery): boolean {
+  return query.category === undefined && query.market === undefined && query.platform === undefined && query.age === undefined && query.free === undefined;
+}
+
 /** Checks the next `budget` events in start order (after `after`): the hits, how many were walked, and the last one. */
 async function walk(
   em: EntityManager,
@@ -464,7 +513,8 @@ async function walk(
   now: Date,
   after: CatalogCursor | undefined,
   budget: number,
-): Promise<{ hits: string[]; count: number; first?: CatalogCursor; last?: CatalogCursor }> {
+): Promise<Walked> {
+  if (datesOnly(query)) return walkSearchRows(em, query, tsq, requested, now, after, budget);
   const walkFilter = filterSql(query, now, after);
   const walked = await em.getConnection('read').execute<KeyRow[]>(
     `with walk as materialized (
@@ -478,14 +528,59 @@ async function walk(
       order by position`,
     [...walkFilter.params, budget, requested, tsq.inLocale, tsq.anyConfig, requested, requested],
   );
-  const first = walked[0];
-  const last = walked.at(-1);
-  return {
-    hits: walked.filter((row) => row.hit).map((row) => row.id),
-    count: last ? Number(last.position) : 0,
-    first: first ? { startsAt: first.starts_at, id: first.id } : undefined,
-    last: last ? { startsAt: last.starts_at, id: last.id } : undefined,
-  };
+  return walkedFrom(walked);
+}
+
+/**
+ * The walk of a query filtered by dates only (visibility, from, to, the cursor), over event_search
+ * (event-search.entity.ts): an index-only scan of its rows in start order, which carry the event's
+ * start, visibility and the translation's search vector. The same events and the same match as
+ * walk(): per event the requested locale's row, else the default locale's. An event has at most
+ * two such rows, so the first 2 * budget rows hold the first `budget` events whole (a plain LIMIT,
+ * which the planner costs right), and dense_rank numbers the events among them.
+ */
+async function walkSearchRows(
+  em: EntityManager,
+  query: CatalogQuery,
+  tsq: { inLocale: string; anyConfig: string },
+  requested: string,
+  now: Date,
+  after: CatalogCursor | undefined,
+  budget: number,
+): Promise<Walked> {
+  const conditions = [`s.status = 'published' and (s.announce_at is null or s.announce_at <= ?)`, '(s.locale = ? or s.is_default)'];
+  const params: unknown[] = [now, requested];
+  if (after) {
+    conditions.push(`(s.starts_at, s.event_id) > (?::timestamptz, ?::uuid)`);
+    params.push(after.startsAt, after.id);
+  }
+  if (query.from) {
+    conditions.push('s.starts_at >= ?');
+    params.push(query.from);
+  }
+  if (query.to) {
+    conditions.push('s.starts_at < ?');
+    params.push(query.to);
+  }
+  // A vector too large for the index entry is null there: then the translation's own.
+  const vector = `coalesce(s.walk_vector, (select t.search_vector from event_translation t where t.event_id = s.event_id and t.locale = s.locale))`;
+  const walked = await em.getConnection('read').execute<KeyRow[]>(
+    `with rows as materialized (
+       select s.event_id as id, s.starts_at, s.locale,
+              case when s.locale = ? then ${vector} @@ ?::tsquery else ${vector} @@ ?::tsquery end as hit
+         from event_search s where ${conditions.join(' and ')}
+        order by s.starts_at, s.event_id, s.locale limit ?),
+     events as (
+       select id, starts_at, coalesce(bool_or(hit) filter (where locale = ?), bool_or(hit)) as hit,
+              dense_rank() over (order by starts_at, id) as position
+         from rows group by starts_at, id),
+     walked as (select * from events where position <= ?)
+     select id, starts_at, position, hit from walked
+      where hit or position = 1 or position = (select max(position) from walked)
+      order by position`,
+    [requested, tsq.inLocale, tsq.anyConfig, ...params, 2 * budget, requested, budget],
+  );
+  return walkedFrom(walked);
 }
 
 /**
@@ -529,8 +624,11 @@ export function catalogPageSql(query: CatalogQuery, locale: string | undefined, 
   const requested = locale ?? '';
   const { where, params } = filterSql(query, now);
   return {
-    sql: `with page as materialized (
-       select ${publicColumns} from event e where ${where} order by e.starts_at, e.id limit ?)
+    // The page's keys first, then its rows: a filter the partial indexes cover (announce_at beside
+    // market + category) is then checked in the index alone, without reading the events it skips.
+    sql: `with keys as materialized (
+       select e.id from event e where ${where} order by e.starts_at, e.id limit ?),
+     page as materialized (select ${publicColumns} from event e where e.id in (select id from keys))
      ${localizedSelect(['title', 'summary'])}
      order by e.starts_at, e.id`,
     params: [...params, query.limit + 1, requested, requested],

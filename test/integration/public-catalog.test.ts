@@ -306,6 +306,81 @@ describe('GET /v1/events', () => {
     }
   });
 
+  it('walks event_search for dates-only queries: the same pages, following every change to events and texts', async () => {
+    // No category here (the other walk handles filtered queries): a window of its own, years ahead.
+    const word = letters();
+    const start = new Date(Date.UTC(2090, 0, 1) + Math.floor(Math.random() * 3000) * day);
+    const at = (days: number) => new Date(start.getTime() + days * day);
+    const category = uniqueCategory();
+    const events: LiveEvent[] = [];
+    for (let i = 0; i < 8; i++) {
+      events.push(
+        await seed({
+          category,
+          startsAt: at(1 + i),
+          defaultLocale: i % 3 === 0 ? 'nb' : 'en',
+          texts:
+            i % 3 === 0
+              ? { nb: { title: `Konsert ${i % 2 ? word : 'uten'}` } }
+              : { en: { title: `Concert ${i % 2 ? word : 'without'}` }, nb: { title: `Konsert ${word}` } },
+        }),
+      );
+    }
+    // A description too long for the walk's index entry: the walk reads the translation's own vector.
+    const long = await seed({
+      category,
+      startsAt: at(9),
+      texts: { en: { title: 'Lecture', description: `${Array.from({ length: 300 }, (_, i) => `topic${i}`).join(' ')} ${word}` } },
+    });
+    const fallback = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ size: number }[]>(`select count(*)::int as size from event_search where event_id = ? and walk_vector is null`, [long.id]);
+    expect(fallback).toEqual([{ size: 1 }]);
+
+    const query = { q: word, from: at(0), to: at(30), limit: 2 };
+    const pages = async (locale: string) => {
+      const found: Record<number, string[]> = {};
+      for (const walkBudget of [1, 2, 3, 1000]) {
+        found[walkBudget] = [];
+        let after;
+        for (let pageCount = 0; pageCount < 10; pageCount++) {
+          const page = await listPublicEvents(orm.em.fork(), { ...query, after }, locale, new Date(), { walkBudget });
+          found[walkBudget].push(...page.items.map((item) => item.id));
+          if (!page.nextCursor) break;
+          after = decodeCursor(page.nextCursor);
+        }
+      }
+      // Walking only, or walking then asking the index: the same pages.
+      for (const walkBudget of [1, 2, 3]) expect(found[walkBudget]).toEqual(found[1000]);
+      return found[1000];
+    };
+    const matching = (list: LiveEvent[]) => list.map((event) => event.id);
+    // nb readers: the nb text of every event that has one, the default (en) text of the others.
+    expect(await pages('nb')).toEqual(matching([...events.filter((_, i) => i % 2 === 1 || i % 3 !== 0), long]));
+
+    const em = orm.em.fork();
+    const [unpublished, unannounced, relocalized, moved, retitled] = await Promise.all(
+      [events[1], events[2], events[4], events[5], events[7]].map((event) => em.findOneOrFail(LiveEvent, event!.id)),
+    );
+    unpublished!.status = 'draft';
+    unannounced!.announceAt = inDays(1);
+    relocalized!.defaultLocale = 'nb'; // has both texts; an en reader still sees en, a de reader now nb
+    moved!.startsAt = at(40);
+    moved!.endsAt = at(41);
+    await em.flush();
+    const texts = await em.find(EventTranslation, { event: retitled!.id });
+    for (const text of texts) text.title = 'Concert without';
+    const englishOfLong = await em.findOneOrFail(EventTranslation, { event: long.id, locale: 'en' });
+    em.remove(englishOfLong);
+    await em.flush();
+
+    // events[4] is the only one left with the word in both texts and no other change.
+    expect(await pages('nb')).toEqual(matching([events[3]!, events[4]!]));
+    expect(await pages('en')).toEqual(matching([events[3]!]));
+    expect(await pages('de')).toEqual(matching([events[3]!, events[4]!]));
+  });
+
   it('walks every page without duplicates or gaps, ties on start time included', async () => {
     const category = uniqueCategory();
     const sameStart = inDays(8);

@@ -10,6 +10,8 @@ import { Migration20261122000144_event_lifecycle } from './Migration202611220001
 import { Migration20261122000351_interests_and_notification_channels } from './Migration20261122000351_interests_and_notification_channels.js';
 import { Migration20261122001407_ops_audit } from './Migration20261122001407_ops_audit.js';
 import { Migration20261122014222_signup_workflow_outbox } from './Migration20261122014222_signup_workflow_outbox.js';
+import { Migration20261122014900_public_search_week_terms } from './Migration20261122014900_public_search_week_terms.js';
+import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -24,4 +26,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122000351_interests_and_notification_channels', class: Migration20261122000351_interests_and_notification_channels },
   { name: 'Migration20261122001407_ops_audit', class: Migration20261122001407_ops_audit },
   { name: 'Migration20261122014222_signup_workflow_outbox', class: Migration20261122014222_signup_workflow_outbox },
+  { name: 'Migration20261122014900_public_search_week_terms', class: Migration20261122014900_public_search_week_terms },
+  { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
 ];
