@@ -2,6 +2,7 @@
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
+ *     [--background-nice N]
  *
  * What runs (all started here, all on this machine):
  *  - PostgreSQL: the configured server (DATABASE_URL, default 127.0.0.1:5432); a scratch database
@@ -42,7 +43,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -74,6 +75,7 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
+    'background-nice': { type: 'string', default: '0' },
   },
 });
 
@@ -324,17 +326,40 @@ function statusCounts(answers: Answer[]): string {
   return [...counts.entries()].sort().map(([key, n]) => `${key}: ${n}`).join(', ');
 }
 
-/** CPU seconds (user+system) of processes, read from /proc, by a predicate on comm and cmdline. */
-function procCpuSeconds(match: (comm: string, cmdline: string) => boolean): number {
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
+/** The processes whose comm and cmdline match. */
+function pidsOf(match: (comm: string, cmdline: string) => boolean): number[] {
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (!match(comm, cmdline)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (match(comm, cmdline)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** setpriority applies to one thread on Linux: every thread of the process gets the nice value. */
+function reniceAllThreads(pid: number, nice: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      setPriority(Number(tid), nice);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** CPU seconds (user+system) of processes, read from /proc, by a predicate on comm and cmdline. */
+function procCpuSeconds(match: (comm: string, cmdline: string) => boolean): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of pidsOf(match)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       total += (Number(fields[11]) + Number(fields[12])) / ticks;
     } catch {
@@ -542,6 +567,7 @@ async function drive(): Promise<void> {
 
   const api = startChild('api', env);
   const worker = startChild('worker', env);
+  const backgroundNice = Number(args['background-nice']);
   const eventIds: string[] = [];
   let cleaned: Promise<void> | undefined;
   const cleanUp = () =>
@@ -595,6 +621,13 @@ async function drive(): Promise<void> {
     worker.tell({ type: 'stats-reset' });
     const temporalMatch = (comm: string, cmdline: string) => comm === 'temporal' && cmdline.includes(temporalAddress.split(':')[1] ?? '');
     const postgresMatch = (comm: string) => comm.startsWith('postgres');
+    // --background-nice N: the worker and the Temporal server (every thread) run at a lower CPU
+    // priority than the API and PostgreSQL, as a host that runs them side by side would be set up
+    // (systemd CPUWeight, container CPU shares): accepting signups first, their flows after.
+    if (backgroundNice > 0) {
+      const worker = (comm: string, cmdline: string) => cmdline.includes('--role worker');
+      for (const pid of [...pidsOf(temporalMatch), ...pidsOf(worker)]) reniceAllThreads(pid, backgroundNice);
+    }
     const cpuBefore = { temporal: procCpuSeconds(temporalMatch), postgres: procCpuSeconds(postgresMatch), driver: process.cpuUsage(), machine: machineCpu() };
 
     const began = performance.now();
