@@ -22,7 +22,10 @@ export function ormOptions(settings: OrmSettings): Options {
     entities,
     // Functions the schema uses (in index expressions), so the schema diff neither drops nor misses them.
     routines: [eventWeekTerms],
-    pool: { min: 0, max: settings.poolMax },
+    // Connections stay open a few minutes when idle: opening one costs PostgreSQL a process, and a
+    // burst after a quiet spell otherwise opened the whole pool at once, its first answers seconds
+    // late (bench/signup-burst.ts, 202 p99).
+    pool: { min: 0, max: settings.poolMax, idleTimeoutMillis: 300_000 },
     replicas: (settings.readReplicaUrls ?? []).map((clientUrl, index) => ({ clientUrl, name: `replica-${index + 1}` })),
     // Reads go to the primary unless asked otherwise: a signup must read its own writes at once.
     preferReadReplicas: false,
