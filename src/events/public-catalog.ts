@@ -259,22 +259,35 @@ export const KEYWORD_WALK_BUDGET = 150;
 /** At most this many walks per page before the index takes over (each is a round trip). */
 const MAX_WALKS = 4;
 
-/** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
-function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
-  const conditions = [visible];
-  const params: unknown[] = [now];
+/** After the keyset position, and within from/to: on the event table or on event_search, by its columns. */
+function keysetAndDates(
+  startsAt: string,
+  id: string,
+  query: CatalogQuery,
+  after: CatalogCursor | undefined,
+): { conditions: string[]; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
   if (after) {
-    conditions.push(`(e.starts_at, e.id) > (?::timestamptz, ?::uuid)`);
+    conditions.push(`(${startsAt}, ${id}) > (?::timestamptz, ?::uuid)`);
     params.push(after.startsAt, after.id);
   }
   if (query.from) {
-    conditions.push('e.starts_at >= ?');
+    conditions.push(`${startsAt} >= ?`);
     params.push(query.from);
   }
   if (query.to) {
-    conditions.push('e.starts_at < ?');
+    conditions.push(`${startsAt} < ?`);
     params.push(query.to);
   }
+  return { conditions, params };
+}
+
+/** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
+function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
+  const range = keysetAndDates('e.starts_at', 'e.id', query, after);
+  const conditions = [visible, ...range.conditions];
+  const params: unknown[] = [now, ...range.params];
   if (query.category !== undefined) {
     conditions.push('e.category = ?');
     params.push(query.category);
@@ -360,7 +373,7 @@ async function keywordPageIds(
   // The walk over event_search costs about 1 ms per 150 events even uncached, the other one 5 to 25.
   const reach = datesOnly(query) ? 8 : 3;
   for (let round = 0; round < MAX_WALKS; round++) {
-    const walked = await walk(em, query, tsq, requested, now, after, budget);
+    const walked = await walk(em, { query, tsq, requested, now, after, budget });
     hits.push(...walked.hits);
     if (hits.length >= wanted || !walked.last || walked.count < budget) return hits.slice(0, wanted);
     walkedFrom ??= walked.first ? Date.parse(walked.first.startsAt) : undefined;
@@ -499,22 +512,25 @@ function walkedFrom(rows: KeyRow[]): Walked {
   };
 }
 
+/** One walk: the next `budget` events in start order after `after`, checked against the keyword. */
+interface WalkStep {
+  query: CatalogQuery;
+  tsq: { inLocale: string; anyConfig: string };
+  requested: string;
+  now: Date;
+  after: CatalogCursor | undefined;
+  budget: number;
+}
+
 /** Whether the query filters by dates only (besides visibility): what event_search can walk alone. */
 function datesOnly(query: CatalogQuery): boolean {
   return query.category === undefined && query.market === undefined && query.platform === undefined && query.age === undefined && query.free === undefined;
 }
 
 /** Checks the next `budget` events in start order (after `after`): the hits, how many were walked, and the last one. */
-async function walk(
-  em: EntityManager,
-  query: CatalogQuery,
-  tsq: { inLocale: string; anyConfig: string },
-  requested: string,
-  now: Date,
-  after: CatalogCursor | undefined,
-  budget: number,
-): Promise<Walked> {
-  if (datesOnly(query)) return walkSearchRows(em, query, tsq, requested, now, after, budget);
+async function walk(em: EntityManager, step: WalkStep): Promise<Walked> {
+  const { query, tsq, requested, now, after, budget } = step;
+  if (datesOnly(query)) return walkSearchRows(em, step);
   const walkFilter = filterSql(query, now, after);
   const walked = await em.getConnection('read').execute<KeyRow[]>(
     `with walk as materialized (
@@ -539,29 +555,10 @@ async function walk(
  * two such rows, so the first 2 * budget rows hold the first `budget` events whole (a plain LIMIT,
  * which the planner costs right), and dense_rank numbers the events among them.
  */
-async function walkSearchRows(
-  em: EntityManager,
-  query: CatalogQuery,
-  tsq: { inLocale: string; anyConfig: string },
-  requested: string,
-  now: Date,
-  after: CatalogCursor | undefined,
-  budget: number,
-): Promise<Walked> {
-  const conditions = [`s.status = 'published' and (s.announce_at is null or s.announce_at <= ?)`, '(s.locale = ? or s.is_default)'];
-  const params: unknown[] = [now, requested];
-  if (after) {
-    conditions.push(`(s.starts_at, s.event_id) > (?::timestamptz, ?::uuid)`);
-    params.push(after.startsAt, after.id);
-  }
-  if (query.from) {
-    conditions.push('s.starts_at >= ?');
-    params.push(query.from);
-  }
-  if (query.to) {
-    conditions.push('s.starts_at < ?');
-    params.push(query.to);
-  }
+async function walkSearchRows(em: EntityManager, { query, tsq, requested, now, after, budget }: WalkStep): Promise<Walked> {
+  const range = keysetAndDates('s.starts_at', 's.event_id', query, after);
+  const conditions = [`s.status = 'published' and (s.announce_at is null or s.announce_at <= ?)`, '(s.locale = ? or s.is_default)', ...range.conditions];
+  const params: unknown[] = [now, requested, ...range.params];
   // A vector too large for the index entry is null there: then the translation's own.
   const vector = `coalesce(s.walk_vector, (select t.search_vector from event_translation t where t.event_id = s.event_id and t.locale = s.locale))`;
   const walked = await em.getConnection('read').execute<KeyRow[]>(
