@@ -12,6 +12,12 @@ export interface OrmSettings {
   debug?: boolean;
 }
 
+/** `{ host }` when the URL names a Unix socket directory in its `host` parameter, as libpq URLs may. */
+function socketHostOf(url: string): { host?: string } {
+  const host = new URL(url).searchParams.get('host');
+  return host?.startsWith('/') ? { host } : {};
+}
+
 /**
  * The one place MikroORM is configured. Migrations are listed explicitly (src/db/migrations/index.ts)
  * so that the same list runs under tsx, jest and compiled JavaScript, with no folder discovery.
@@ -19,6 +25,8 @@ export interface OrmSettings {
 export function ormOptions(settings: OrmSettings): Options {
   return defineConfig({
     clientUrl: settings.url,
+    // libpq's `?host=/run/postgresql` (a Unix socket directory), which MikroORM's URL parsing drops.
+    ...socketHostOf(settings.url),
     entities,
     // Functions the schema uses (in index expressions), so the schema diff neither drops nor misses them.
     routines: [eventWeekTerms],
