@@ -22,10 +22,18 @@ import { SignupWorkflowStart } from './workflow-start.entity.js';
  * signup waits for its workflow for milliseconds normally; see docs/architecture.md.
  */
 
-/** How long after its commit a row is left to the process that wrote it, before a sweep may take it. */
-const OWN_ATTEMPT_SECONDS = 15;
-/** Starts in flight per process; the rest wait their turn in memory (their rows are safe meanwhile). */
-const MAX_IN_FLIGHT = 16;
+/**
+ * How long after its commit a row is left to the process that wrote it, before a sweep may take
+ * it: longer than a burst's queue takes to drain (1,000 starts took about 20 s), so sweeps do not
+ * start the same rows again meanwhile; a dead process's rows wait this long.
+ */
+const OWN_ATTEMPT_SECONDS = 60;
+/**
+ * Starts in flight per process; the rest wait their turn in memory (their rows are safe meanwhile).
+ * Few: each start is gRPC work on the API's one thread, and under a burst 16 at a time doubled the
+ * accept p99 of bench/signup-burst.ts (about 500 ms against 280 ms with 4).
+ */
+const MAX_IN_FLIGHT = 4;
 
 /** The outbox row's values for a signup accepted `now`; placeAtOnce (seats.ts) writes the same in SQL. */
 export function workflowStartValues(start: {
