@@ -162,13 +162,13 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'requestSignup',
     summary: 'Sign up for an event',
     description:
-      'Checks the event rules (window, platform, ages, party size, promo code), prices the signup, takes the ' +
-      'seats in the same transaction and starts its workflow. The answer says where it stands: `held` (seats ' +
-      'are yours), `waitlisted` (with its position), or `requested` when a guardian must consent first (the ' +
-      'requester is a minor below the consent age; no seat is held meanwhile). Full with no waiting list is ' +
-      "409 and nothing is written. Free signups confirm at once; paid ones carry `payment.clientSecret` while `held`: " +
-      'confirm that PaymentIntent with Stripe before `holdExpiresAt`. Follow the signup with ' +
-      'GET /v1/signups/{signupId}/events (or read it at Location).',
+      'Checks the event rules (window, platform, ages, party size, promo code), prices the signup, and records ' +
+      'it with its seats and its workflow in one transaction; the answer comes at the commit and says where it ' +
+      'stands: `confirmed` (free: the ticket codes are in it), `held` (paid: the seats are yours while you pay), ' +
+      '`waitlisted` (with its position), or `requested` when a guardian must consent first (the requester is a ' +
+      'minor below the consent age; no seat is held meanwhile). Full with no waiting list is 409 and nothing is ' +
+      'written. A held signup carries `payment.clientSecret` once its PaymentIntent exists: confirm it with ' +
+      'Stripe before `holdExpiresAt`. Follow the signup with GET /v1/signups/{signupId}/events (or read it at Location).',
     tags: ['signups'],
     auth: 'signed-in',
     params: eventPath,
@@ -181,7 +181,7 @@ export const apiOperations: ApiOperation[] = [
     bodyExample: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }, { firstName: 'Kari', age: 41, kind: 'adult' }], platform: 'ios', locale: 'nb' },
     responses: {
       202: {
-        description: 'Accepted; the workflow decides',
+        description: 'Accepted and recorded; its workflow carries it on',
         schema: signupViewSchema,
         headers: {
           ...location('signup'),
@@ -191,7 +191,6 @@ export const apiOperations: ApiOperation[] = [
       404: problem('not-found', 'No published event with this id'),
       409: problem(['signup-exists', 'sold-out'], 'You already have an active signup for this event (Location points at it), or the event is full with no waiting list'),
       422: problem(['signup-not-eligible', 'idempotency-key-reused'], 'The signup breaks an event rule (each offending field named), or the Idempotency-Key was used for a different request'),
-      503: problem('service-unavailable', 'The workflow could not be started; nothing was recorded'),
     },
   },
   {
