@@ -74,17 +74,10 @@ export async function placeNewSignup(
   attendees: readonly Attendee[],
   input: { holdSeconds: number; waitlistEnabled: boolean; confirmAtOnce: boolean; now: Date },
 ): Promise<'held' | 'confirmed' | 'waitlisted' | 'full'> {
-  if (await takeSeats(tx, signup, input.confirmAtOnce ? 'confirmed' : 'held')) {
-    signup.status = transition(signup, 'hold');
-    if (!input.confirmAtOnce) {
-      signup.holdExpiresAt = new Date(input.now.getTime() + input.holdSeconds * 1000);
-      return 'held';
-    }
-    signup.status = transition(signup, 'confirm');
-    signup.confirmedAt = input.now;
-    for (const attendee of attendees) attendee.ticketCode ??= newTicketCode();
-    confirmationsTotal.inc({ paid: 'false' }); // counted before the commit, like holds
-    return 'confirmed';
+  const placement = seatedAtDoor(signup, attendees, input);
+  if (await takeSeats(tx, signup, placement.status)) {
+    applyPlacement(signup, attendees, placement);
+    return placement.status;
   }
   if (!input.waitlistEnabled) return 'full';
   signup.status = transition(signup, 'waitlist');
@@ -120,11 +113,9 @@ export async function placeAtOnce(
   attendees: readonly Attendee[],
   input: { holdSeconds: number; confirmAtOnce: boolean; now: Date; start: (status: SignupStatus) => WorkflowStartValues },
 ): Promise<boolean> {
-  const status: SignupStatus = input.confirmAtOnce ? 'confirmed' : 'held';
-  const counter = input.confirmAtOnce ? 'confirmed_count' : 'held_count';
-  const holdExpiresAt = input.confirmAtOnce ? null : new Date(input.now.getTime() + input.holdSeconds * 1000);
-  const confirmedAt = input.confirmAtOnce ? input.now : null;
-  const ticketCodes = attendees.map(() => (input.confirmAtOnce ? newTicketCode() : null));
+  const placement = seatedAtDoor(signup, attendees, input);
+  const { status, holdExpiresAt, confirmedAt, ticketCodes } = placement;
+  const counter = status === 'confirmed' ? 'confirmed_count' : 'held_count';
   const start = input.start(status);
   const ticketTypeId = signup.ticketType?.id ?? null;
   const rows = await em.getConnection().execute<{ placed: number }[]>(
@@ -168,13 +159,42 @@ export async function placeAtOnce(
   );
   if (Number(rows[0]?.placed ?? 0) !== 1) return false;
   // The entities now say what the rows say, so the caller can answer without reading them back.
-  signup.status = status;
-  signup.holdExpiresAt = holdExpiresAt;
-  signup.confirmedAt = confirmedAt;
-  attendees.forEach((attendee, index) => (attendee.ticketCode = ticketCodes[index] ?? null));
+  applyPlacement(signup, attendees, placement);
   holdsTotal.inc({ from: 'requested' });
-  if (input.confirmAtOnce) confirmationsTotal.inc({ paid: 'false' });
   return true;
+}
+
+/** Where a new signup stands once its seats are taken at the door (placeNewSignup, placeAtOnce). */
+interface DoorPlacement {
+  status: 'held' | 'confirmed';
+  holdExpiresAt: Date | null;
+  confirmedAt: Date | null;
+  ticketCodes: (string | null)[];
+}
+
+/**
+ * Held for `holdSeconds`, or, free (`confirmAtOnce`), confirmed now with a ticket code per
+ * attendee, as confirmSeats would give them a moment later. Decided before the seats are taken,
+ * applied only once they are.
+ */
+function seatedAtDoor(
+  signup: Signup,
+  attendees: readonly Attendee[],
+  input: { holdSeconds: number; confirmAtOnce: boolean; now: Date },
+): DoorPlacement {
+  transition(signup, 'hold'); // only a new signup is seated here (throws otherwise)
+  if (!input.confirmAtOnce) {
+    return { status: 'held', holdExpiresAt: new Date(input.now.getTime() + input.holdSeconds * 1000), confirmedAt: null, ticketCodes: attendees.map(() => null) };
+  }
+  return { status: 'confirmed', holdExpiresAt: null, confirmedAt: input.now, ticketCodes: attendees.map((attendee) => attendee.ticketCode ?? newTicketCode()) };
+}
+
+function applyPlacement(signup: Signup, attendees: readonly Attendee[], placement: DoorPlacement): void {
+  signup.status = placement.status;
+  signup.holdExpiresAt = placement.holdExpiresAt;
+  signup.confirmedAt = placement.confirmedAt;
+  attendees.forEach((attendee, index) => (attendee.ticketCode = placement.ticketCodes[index] ?? null));
+  if (placement.status === 'confirmed') confirmationsTotal.inc({ paid: 'false' }); // counted before the commit, like holds
 }
 
 /**
