@@ -13,7 +13,37 @@ const booleanFromEnv = z
 // Never usable in production (see the refinement below): it only exists so that a fresh
 // checkout can mint tokens with `npm run token` without any identity provider.
 export const DEV_JWT_SECRET = 'eventbook-dev-only-secret-never-use-in-production';
-const DEV_CONSENT_SECRET = 'eventbook-dev-only-consent-secret-change-me';
+
+/**
+ * What a secret setting falls back to outside production, so a fresh checkout runs with no settings.
+ * In production none of them applies: each must be set, and to a value of its own.
+ */
+export const developmentSecretDefaults = {
+  STRIPE_SECRET_KEY: 'sk_test_123',
+  STRIPE_WEBHOOK_SECRET: 'whsec_dev_only',
+  CONSENT_TOKEN_SECRET: 'eventbook-dev-only-consent-secret-change-me',
+} as const;
+
+/**
+ * Every secret value written down in this repository (the defaults above, docker-compose's, the dev
+ * JWT secret). They are public, so production refuses any secret setting that equals one of them:
+ * a webhook signed with a published secret must never confirm a payment.
+ */
+const publishedSecrets: ReadonlySet<string> = new Set([
+  ...Object.values(developmentSecretDefaults),
+  DEV_JWT_SECRET,
+  'sk_test_eventbook_compose',
+  'whsec_eventbook_compose',
+]);
+
+/** The settings that hold secrets; each is checked against `publishedSecrets` in production. */
+const secretSettings = [
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'CONSENT_TOKEN_SECRET',
+  'JWT_DEV_SECRET',
+  'NOTIFICATION_WEBHOOK_SECRET',
+] as const;
 
 export const configSchema = z
   .object({
@@ -62,8 +92,8 @@ export const configSchema = z
       ),
     /** Where links in e-mails point (consent links). */
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
-    /** Signs guardian consent links (HMAC-SHA256). */
-    CONSENT_TOKEN_SECRET: z.string().min(32).default(DEV_CONSENT_SECRET),
+    /** Signs guardian consent links (HMAC-SHA256); required in production. */
+    CONSENT_TOKEN_SECRET: z.string().min(32).optional(),
 
     SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
@@ -74,8 +104,10 @@ export const configSchema = z
     /** Signs notifications sent to users' webhook URLs; unset turns the webhook channel off. */
     NOTIFICATION_WEBHOOK_SECRET: z.string().min(32).optional(),
 
-    STRIPE_SECRET_KEY: z.string().startsWith('sk_').default('sk_test_123'),
-    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').default('whsec_dev_only'),
+    /** Stripe API key; required in production (outside it, a test key that stripe-mock accepts). */
+    STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
+    /** Verifies Stripe's webhook signatures; required in production. */
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     /** Points the Stripe client at stripe-mock (e.g. http://127.0.0.1:12111); unset means Stripe itself. */
     STRIPE_API_BASE: z.url().optional(),
 
@@ -102,8 +134,16 @@ export const configSchema = z
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_DEV_SECRET'], message: 'dev tokens are not accepted in production' });
     }
-    if (env.NODE_ENV === 'production' && env.CONSENT_TOKEN_SECRET === DEV_CONSENT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['CONSENT_TOKEN_SECRET'], message: 'set a secret of your own in production' });
+    if (env.NODE_ENV === 'production') {
+      for (const name of Object.keys(developmentSecretDefaults) as (keyof typeof developmentSecretDefaults)[]) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required in production (no development default applies)' });
+      }
+      for (const name of secretSettings) {
+        const value = env[name];
+        if (value && publishedSecrets.has(value)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'is a value published in this repository; set a secret of your own in production' });
+        }
+      }
     }
     if (env.NODE_ENV === 'production' && !env.JWT_JWKS_URL && !env.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'production needs JWT_JWKS_URL or JWT_PUBLIC_KEY' });
@@ -179,7 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       offerSeconds: e.SIGNUP_OFFER_SECONDS,
       consentSeconds: e.SIGNUP_CONSENT_SECONDS,
       latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
-      consentTokenSecret: e.CONSENT_TOKEN_SECRET,
+      consentTokenSecret: e.CONSENT_TOKEN_SECRET ?? developmentSecretDefaults.CONSENT_TOKEN_SECRET,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
     lifecycle: {
@@ -197,8 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     notificationWebhookSecret: e.NOTIFICATION_WEBHOOK_SECRET,
     stripe: {
-      secretKey: e.STRIPE_SECRET_KEY,
-      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      // Production cannot reach these fallbacks: the refinement above requires both settings there.
+      secretKey: e.STRIPE_SECRET_KEY ?? developmentSecretDefaults.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? developmentSecretDefaults.STRIPE_WEBHOOK_SECRET,
       apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
     },
     jwt: {

@@ -43,20 +43,61 @@ describe('config', () => {
     }
   });
 
+  // Secrets of production's own, none of them written anywhere in this repository.
+  const productionSecrets = {
+    CONSENT_TOKEN_SECRET: 'a-real-secret-from-the-vault-0123456789',
+    STRIPE_SECRET_KEY: 'sk_live_from_the_vault_0123456789',
+    STRIPE_WEBHOOK_SECRET: 'whsec_from_the_vault_0123456789',
+  };
+
   it('refuses dev tokens and missing keys in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_JWKS_URL: production needs/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...productionSecrets })).toThrow(/JWT_JWKS_URL: production needs/);
     expect(() =>
-      loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', JWT_DEV_SECRET: 'x'.repeat(40) }),
+      loadConfig({
+        NODE_ENV: 'production',
+        JWT_JWKS_URL: 'https://idp.example/jwks',
+        JWT_DEV_SECRET: 'x'.repeat(40),
+        ...productionSecrets,
+      }),
     ).toThrow(/JWT_DEV_SECRET/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' })).toThrow(
-      /CONSENT_TOKEN_SECRET: set a secret of your own/,
-    );
-    const production = loadConfig({
-      NODE_ENV: 'production',
-      JWT_JWKS_URL: 'https://idp.example/jwks',
-      CONSENT_TOKEN_SECRET: 'a-real-secret-from-the-vault-0123456789',
-    });
+    const production = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', ...productionSecrets });
     expect(production.jwt.devSecret).toBeUndefined();
+    expect(production.stripe).toMatchObject({
+      secretKey: productionSecrets.STRIPE_SECRET_KEY,
+      webhookSecret: productionSecrets.STRIPE_WEBHOOK_SECRET,
+    });
+  });
+
+  it('starts production with no development default for any secret, naming each one missing', () => {
+    const issuesOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks', ...env });
+      } catch (error) {
+        return (error as ConfigError).issues.join('\n');
+      }
+      return '';
+    };
+    // The reproduction: real JWT and consent settings, nothing for Stripe.
+    const missingStripe = issuesOf({ CONSENT_TOKEN_SECRET: productionSecrets.CONSENT_TOKEN_SECRET });
+    expect(missingStripe).toMatch(/^STRIPE_SECRET_KEY: required in production/m);
+    expect(missingStripe).toMatch(/^STRIPE_WEBHOOK_SECRET: required in production/m);
+    expect(issuesOf({})).toMatch(/^CONSENT_TOKEN_SECRET: required in production/m);
+    // Secrets written down in this repository (dev defaults, docker-compose) are public.
+    for (const [name, published] of [
+      ['STRIPE_WEBHOOK_SECRET', 'whsec_dev_only'],
+      ['STRIPE_WEBHOOK_SECRET', 'whsec_eventbook_compose'],
+      ['STRIPE_SECRET_KEY', 'sk_test_123'],
+      ['CONSENT_TOKEN_SECRET', 'eventbook-dev-only-consent-secret-change-me'],
+      ['NOTIFICATION_WEBHOOK_SECRET', DEV_JWT_SECRET],
+    ] as const) {
+      expect(issuesOf({ ...productionSecrets, [name]: published })).toMatch(new RegExp(`^${name}: is a value published in this repository`, 'm'));
+    }
+    expect(issuesOf(productionSecrets)).toBe('');
+  });
+
+  it('keeps the development defaults outside production', () => {
+    expect(loadConfig({}).stripe).toMatchObject({ secretKey: 'sk_test_123', webhookSecret: 'whsec_dev_only' });
+    expect(loadConfig({ NODE_ENV: 'test' }).signup.consentTokenSecret).toHaveLength(43);
   });
 
   it('does not fall back to the dev secret once a real key source is configured', () => {
