@@ -74,6 +74,11 @@ export const configSchema = z
     SIGNUP_CONSENT_SECONDS: z.coerce.number().int().min(1).max(14 * 86_400).default(172_800),
     /** After a hold ran out, how long a payment that still arrives is matched to its signup. */
     SIGNUP_LATE_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(604_800),
+    /**
+     * StartToClose of one attempt of a seat move (a short transaction); a move still waiting for a
+     * lock then is tried again, and the retry answers what the first attempt did (src/signups/seats.ts).
+     */
+    SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
     /** Reminders before an event starts, in seconds, comma-separated (default 7 days and 1 day). */
     LIFECYCLE_REMINDER_OFFSETS_SECONDS: z
       .string()
@@ -164,6 +169,7 @@ export interface Config {
     offerSeconds: number;
     consentSeconds: number;
     latePaymentGraceSeconds: number;
+    seatMoveTimeoutSeconds: number;
     consentTokenSecret: string;
   };
   publicBaseUrl: string;
@@ -219,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       offerSeconds: e.SIGNUP_OFFER_SECONDS,
       consentSeconds: e.SIGNUP_CONSENT_SECONDS,
       latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
+      seatMoveTimeoutSeconds: e.SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS,
       consentTokenSecret: e.CONSENT_TOKEN_SECRET ?? developmentSecretDefaults.CONSENT_TOKEN_SECRET,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),

@@ -33,11 +33,13 @@ import type { SeatMove, WaitlistOffer } from '../src/signups/seats.js';
 import { isFinalSignupStatus, nextSignupStatus, type SignupStatus } from '../src/signups/status.js';
 
 // Seat moves are short database transactions; retry transient failures (database restarts,
-// connection loss) with backoff. Business outcomes are return values, never errors.
-const seatActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+// connection loss) with backoff. Business outcomes are return values, never errors. An attempt
+// that outlives its StartToClose may still commit: its retry answers the recorded outcome.
+const seatActivitiesWithin = (seconds = 30) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: `${seconds} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+  });
 
 // Stripe calls carry idempotency keys, so retrying them is safe; Stripe refusing a request
 // (invalid, card declined) is non-retryable and raised by the activity as such.
@@ -107,7 +109,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       }
     }
   };
-  const seats = attended(seatActivities, untilDone);
+  const seats = attended(seatActivitiesWithin(input.seatMoveTimeoutSeconds), untilDone);
   const payments = attended(paymentActivities, untilDone);
 
   const moveTo = (next: SignupStatus) => {

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
 import { confirmationsTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
+import { SeatMoveRecord } from './seat-move.entity.js';
 import { Signup } from './signup.entity.js';
 import type { SignupWorkflowInput } from '../temporal/contract.js';
 import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupTransition } from './status.js';
@@ -14,9 +15,19 @@ import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupT
  * counters with conditional UPDATEs and writes the signup's new status, so counters and rows can
  * never disagree. Seats freed by a release or a cancellation are offered to the waitlist in the
  * same transaction, so a newcomer can never take a seat someone is queueing for.
- * Each function is idempotent: called again after it succeeded (an activity retry), it changes
- * nothing and answers the state already reached.
+ * Each function is idempotent: called again after it succeeded, it changes nothing. Called with a
+ * `moveId` (the workflow's activities pass the activity's own key, the same for every attempt), it
+ * records its answer in its transaction and a later call with that key answers the recorded one:
+ * an attempt that committed after its StartToClose timeout and the retry that follows it give the
+ * workflow the same answer (the status moved from, the offers made), so its follow-ups happen once.
  */
+
+/** Which move, for the workflow's retries: see oneMove. */
+export interface MoveKey {
+  signupId: string;
+  /** The same for every attempt of one move (activities: workflow id, run id, activity id). */
+  moveId?: string;
+}
 
 /** A waitlisted signup that was just given freed seats; its workflow must be told. */
 export interface WaitlistOffer {
@@ -37,10 +48,9 @@ export interface SeatMove {
 
 export async function holdSeats(
   em: EntityManager,
-  input: { signupId: string; holdSeconds: number; allowWaitlist: boolean; now?: Date },
+  input: MoveKey & { holdSeconds: number; allowWaitlist: boolean; now?: Date },
 ): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'holdSeats', async (tx, signup) => {
     if (signup.status !== 'requested' && signup.status !== 'awaiting_consent') return moveOf(signup);
     const now = input.now ?? new Date();
     const event = await tx.findOneOrFail(LiveEvent, signup.event.id);
@@ -203,10 +213,9 @@ function applyPlacement(signup: Signup, attendees: readonly Attendee[], placemen
  */
 export async function confirmSeats(
   em: EntityManager,
-  input: { signupId: string; paid?: boolean; now?: Date },
+  input: MoveKey & { paid?: boolean; now?: Date },
 ): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'confirmSeats', async (tx, signup) => {
     if (signup.status !== 'held') return moveOf(signup);
     const now = input.now ?? new Date();
     await moveCounters(tx, signup, { held: -signup.seats, confirmed: signup.seats });
@@ -222,10 +231,9 @@ export async function confirmSeats(
 /** Gives back the seats of a hold (or waitlist offer) that ran out, and offers them to the waitlist. */
 export async function releaseHold(
   em: EntityManager,
-  input: { signupId: string; offerSeconds: number; now?: Date },
+  input: MoveKey & { offerSeconds: number; now?: Date },
 ): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'releaseHold', async (tx, signup) => {
     if (signup.status !== 'held') return moveOf(signup);
     const now = input.now ?? new Date();
     await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
@@ -243,16 +251,14 @@ export async function releaseHold(
  */
 export async function cancelSignup(
   em: EntityManager,
-  input: {
-    signupId: string;
+  input: MoveKey & {
     by: 'participant' | 'organizer';
     reason?: string;
     offerSeconds: number;
     now?: Date;
   },
 ): Promise<SeatMove & { previousStatus: SignupStatus }> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'cancelSignup', async (tx, signup) => {
     const previousStatus = signup.status;
     if (!nextSignupStatus(signup.status, 'cancel')) return { ...moveOf(signup), previousStatus };
     const now = input.now ?? new Date();
@@ -273,10 +279,9 @@ export async function cancelSignup(
 /** Ends a signup that holds no seats: consent denied or never given, or the waitlist closed. */
 export async function rejectSignup(
   em: EntityManager,
-  input: { signupId: string; reason: string; now?: Date },
+  input: MoveKey & { reason: string; now?: Date },
 ): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'rejectSignup', async (tx, signup) => {
     if (!nextSignupStatus(signup.status, 'reject')) return moveOf(signup);
     end(signup, 'reject', input.now ?? new Date());
     signup.rejectionReason = input.reason;
@@ -292,10 +297,9 @@ export async function rejectSignup(
  */
 export async function reinstateAfterLatePayment(
   em: EntityManager,
-  input: { signupId: string; holdSeconds: number; now?: Date },
+  input: MoveKey & { holdSeconds: number; now?: Date },
 ): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+  return oneMove(em, input, 'reinstateAfterLatePayment', async (tx, signup) => {
     if (signup.status !== 'released') return moveOf(signup);
     const otherActive = await tx.count(Signup, {
       event: signup.event,
@@ -332,11 +336,10 @@ export async function readGuardianDecision(em: EntityManager, signupId: string):
 }
 
 /** Marks the signup as waiting for its guardian (no seats are held meanwhile). */
-export async function awaitConsent(em: EntityManager, input: { signupId: string }): Promise<SeatMove> {
-  return em.transactional(async (tx) => {
-    const signup = await lockSignup(tx, input.signupId);
+export async function awaitConsent(em: EntityManager, input: MoveKey): Promise<SeatMove> {
+  return oneMove(em, input, 'awaitConsent', (_tx, signup) => {
     if (signup.status === 'requested') signup.status = transition(signup, 'ask-consent');
-    return moveOf(signup);
+    return Promise.resolve(moveOf(signup));
   });
 }
 
@@ -439,6 +442,29 @@ async function giveBackPromoUse(tx: EntityManager, signup: Signup): Promise<void
     [signup.event.id, signup.promoCode],
     'run',
   );
+}
+
+/**
+ * One seat move's transaction: locks the signup row (so attempts of one move run one after the
+ * other), answers the recorded outcome if a call with the same key committed before, and otherwise
+ * runs the move and records its answer in the same transaction as the move itself.
+ */
+async function oneMove<T extends SeatMove>(
+  em: EntityManager,
+  key: MoveKey,
+  move: string,
+  run: (tx: EntityManager, signup: Signup) => Promise<T>,
+): Promise<T> {
+  return em.transactional(async (tx) => {
+    const signup = await lockSignup(tx, key.signupId);
+    if (key.moveId) {
+      const recorded = await tx.findOne(SeatMoveRecord, key.moveId);
+      if (recorded) return recorded.outcome as unknown as T;
+    }
+    const outcome = await run(tx, signup);
+    if (key.moveId) tx.create(SeatMoveRecord, { moveId: key.moveId, signup, move, outcome: { ...outcome } });
+    return outcome;
+  });
 }
 
 async function lockSignup(tx: EntityManager, signupId: string): Promise<Signup> {

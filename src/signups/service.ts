@@ -23,6 +23,8 @@ export interface SignupSettings {
   offerSeconds: number;
   consentSeconds: number;
   latePaymentGraceSeconds: number;
+  /** Absent: the workflow's own default (30 s). */
+  seatMoveTimeoutSeconds?: number;
 }
 
 export interface SignupServiceDeps {
@@ -106,6 +108,7 @@ export function createSignupService(deps: SignupServiceDeps) {
       offerTimeoutSeconds: deps.settings.offerSeconds,
       consentTimeoutSeconds: deps.settings.consentSeconds,
       latePaymentGraceSeconds: deps.settings.latePaymentGraceSeconds,
+      ...(deps.settings.seatMoveTimeoutSeconds ? { seatMoveTimeoutSeconds: deps.settings.seatMoveTimeoutSeconds } : {}),
       needsGuardianConsent: needsConsent,
       paid: signup.amountMinor > 0,
       heldByApi: status === 'held',

@@ -46,6 +46,8 @@ export interface SignupWorkflowInput {
   consentTimeoutSeconds: number;
   /** After a hold ran out, how long a late payment is still matched to this signup. */
   latePaymentGraceSeconds: number;
+  /** StartToClose of one seat move attempt (SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS); absent in older starts: 30 s. */
+  seatMoveTimeoutSeconds?: number;
   /** Decided by the API from the requester's age and the event's consent age. */
   needsGuardianConsent: boolean;
   /** Whether money is due (amount > 0): free signups confirm as soon as seats are held. */

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { request } from '../support/http.js';
+import { activitiesRun, mailsMatching, newUser, paymentIntentOf, signUp, subjects, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import { countersAndRows, eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { requireEnv } from '../support/environment.js';
+import { signupStatusQuery, waitlistOfferSignal, workflowIds } from '../../src/temporal/contract.js';
+
+// A seat move whose first attempt commits after its StartToClose timeout (here: waiting for the
+// event row, locked by another connection) is retried; the retry must answer what the first
+// attempt did, so the workflow's follow-ups (tell the offered signup, cancel the intent) happen once.
+const MOVE_TIMEOUT_SECONDS = 2;
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    worker: true,
+    env: { SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS: String(MOVE_TIMEOUT_SECONDS), SIGNUP_HOLD_SECONDS: '300' },
+  });
+});
+
+afterAll(() => stack.stop());
+
+/** Holds `select ... for update` on the event row from its own connection until the answer's release(). */
+async function lockEventRow(eventId: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
+  await client.connect();
+  await client.query('begin');
+  await client.query('select id from "event" where id = $1 for update', [eventId]);
+  return {
+    async release() {
+      await client.query('commit');
+      await client.end();
+    },
+  };
+}
+
+/** The offered signup's workflow got the offer signal once, says `held`, and waits on its offer timer. */
+async function expectInOfferState(signupId: string) {
+  const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+  const history = await eventually(`the offer timer of ${signupId}`, async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signalAt = events.findIndex((event) => event.workflowExecutionSignaledEventAttributes?.signalName === waitlistOfferSignal.name);
+    const timerAfter = signalAt >= 0 && events.slice(signalAt).some((event) => event.timerStartedEventAttributes);
+    return timerAfter ? events : undefined;
+  });
+  const offers = history.filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === waitlistOfferSignal.name);
+  expect(offers).toHaveLength(1);
+  expect(await handle.query(signupStatusQuery)).toBe('held');
+  // The offer mail is sent before the offer timer starts: it is in by now, and only once.
+  await waitForMail((await userOf(signupId)).email, subjects.waitlistOffer);
+  expect(await mailsMatching((await userOf(signupId)).email, subjects.waitlistOffer)).toHaveLength(1);
+}
+
+const users = new Map<string, TestUser>();
+const userOf = (signupId: string): Promise<TestUser> => {
+  const user = users.get(signupId);
+  if (!user) throw new Error(`no user for ${signupId}`);
+  return Promise.resolve(user);
+};
+
+/** `a` takes the only seat (and waits until `ready`), `b` waits first in line. */
+async function oneSeatTakenOneWaiting(options: { paid: boolean }) {
+  const { api, orm } = stack;
+  const event = await insertEvent(orm, {
+    capacity: 1,
+    waitlistEnabled: true,
+    cancellationDeadline: new Date(Date.now() + 86_400_000),
+    ...(options.paid ? { ticketTypes: [{ code: 'standard', amountMinor: 15_000 }] } : {}),
+  });
+  const a = await newUser(api, { name: 'a' });
+  const b = await newUser(api, { name: 'b' });
+  const aId = await signUp(api, a, event.id);
+  users.set(aId, a);
+  if (options.paid) {
+    await waitForStatus(api, a, aId, 'held', 30_000, (view) => view.payment !== null);
+    await paymentIntentOf(orm, aId);
+  } else {
+    await waitForStatus(api, a, aId, 'confirmed');
+  }
+  const bId = await signUp(api, b, event.id);
+  users.set(bId, b);
+  await waitForStatus(api, b, bId, 'waitlisted');
+  await waitForMail(b.email, subjects.received);
+  return { event, a, aId, bId };
+}
+
+describe('a seat move retried after its first attempt committed late', () => {
+  it.each([
+    ['a confirmed free signup', false],
+    ['a held paid signup', true],
+  ])('cancelling %s tells the offered signup once and does every follow-up', async (_what, paid) => {
+    const { api } = stack;
+    const { event, a, aId, bId } = await oneSeatTakenOneWaiting({ paid });
+
+    const lock = await lockEventRow(event.id);
+    const cancelling = request(api.baseUrl, 'POST', `/v1/signups/${aId}/cancel`, { token: a.token, body: {} });
+    // Until the lock goes, the cancellation's attempts time out one after another: let two of them.
+    await eventually(
+      'the cancellation to be on its third attempt',
+      async () => {
+        const { raw } = await stack.client.workflow.getHandle(workflowIds.signup(aId)).describe();
+        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'cancelSignup');
+        return (pending?.attempt ?? 0) >= 3 ? true : undefined;
+      },
+      30_000,
+    );
+    await lock.release();
+
+    const cancelled = await cancelling;
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+
+    await waitForStatus(api, users.get(bId) as TestUser, bId, 'held', 30_000, (view) => view.offeredAt !== null);
+    await expectInOfferState(bId);
+
+    const aActivities = await activitiesRun(stack.client, aId);
+    if (paid) {
+      // The intent of the cancelled hold is cancelled at Stripe after the seat move.
+      expect(aActivities.indexOf('cancelPaymentIntent')).toBeGreaterThan(aActivities.indexOf('cancelSignup'));
+    }
+    const counters = await countersAndRows(stack.orm, event.id);
+    expect(counters).toMatchObject({ held: counters.heldRows, confirmed: counters.confirmedRows });
+    expect(counters).toMatchObject({ held: 1, confirmed: 0 });
+  });
+});
