@@ -19,6 +19,8 @@ export interface ActivityDependencies {
   links: NotificationLinks;
   /** For activities that talk to other workflows (the lifecycle's fan-outs). */
   temporal: Client;
+  /** Retries of a fan-out's failed deliveries, each in its own workflow. */
+  notificationRetry: { attempts: number; initialSeconds: number };
 }
 
 /** All activities the worker registers, bound to their dependencies. */
@@ -28,7 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSeatActivities(deps.orm),
     ...createPaymentActivities(deps.orm, deps.payments),
     ...notifications,
-    ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications }),
+    ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications, notificationRetry: deps.notificationRetry }),
   };
 }
 

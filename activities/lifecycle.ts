@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../src/events/event.entity.js';
 import { EventChange } from '../src/events/event-change.entity.js';
@@ -7,7 +7,17 @@ import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
 import type { SignupStatus } from '../src/signups/status.js';
 import { createSignupWorkflowStarter, toSignupWorkflow, type SignupWorkflowStarter } from '../src/signups/workflow-starts.js';
-import { cancelSignupUpdate, eventFinishedSignal, waitlistClosedSignal } from '../src/temporal/contract.js';
+import {
+  cancelSignupUpdate,
+  eventFinishedSignal,
+  flowKinds,
+  searchAttributes,
+  waitlistClosedSignal,
+  workflowIds,
+  workflowTypes,
+  type NotificationRetryInput,
+} from '../src/temporal/contract.js';
+import type { notificationRetryWorkflow } from '../workflows/notification-retry.js';
 import type { createNotificationActivities } from './notifications.js';
 
 type Notifications = ReturnType<typeof createNotificationActivities>;
@@ -21,8 +31,18 @@ const CANCEL_CONCURRENCY = 10;
  * time its next sleep without reading a clock itself. Fan-outs walk signups or users in id order a
  * page at a time and heartbeat the last id done: a retried activity (worker restart) resumes there,
  * and every message is keyed once per recipient, so nothing is lost or sent twice.
+ *
+ * A recipient who cannot be reached (a webhook that is down, an address the mail server refuses)
+ * never holds the fan-out back: its notification is handed to a retry workflow of its own
+ * (workflows/notification-retry.ts, bounded by `notificationRetry`) and the fan-out goes on, so the
+ * step, the other recipients and the steps after it stay on time.
  */
-export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Client; notifications: Notifications }) {
+export function createLifecycleActivities(deps: {
+  orm: MikroORM;
+  temporal: Client;
+  notifications: Notifications;
+  notificationRetry: { attempts: number; initialSeconds: number };
+}) {
   const em = () => deps.orm.em.fork();
   // A signup accepted a moment ago may still have its workflow start in the outbox.
   const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal });
@@ -44,8 +64,42 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
     }, act, concurrency);
   }
 
-  const mailSignup = (signupId: string, kind: Parameters<Notifications['sendSignupNotification']>[0]['kind'], step: string) =>
-    deps.notifications.sendSignupNotification({ signupId, kind, step, details: {} });
+  /** Sends one fan-out notification; what fails on a channel goes to its own retry workflow. */
+  async function notify(eventId: string, notification: NotificationRetryInput['notification']): Promise<void> {
+    let outcome;
+    if (notification.to === 'signup') {
+      const { to: _to, ...fields } = notification;
+      outcome = await deps.notifications.sendSignupNotification({ ...fields, deferFailures: true });
+    } else {
+      const { to: _to, ...fields } = notification;
+      outcome = await deps.notifications.sendUserNotification({ ...fields, deferFailures: true });
+    }
+    if (typeof outcome !== 'object') return;
+    const input: NotificationRetryInput = {
+      key: outcome.deferredKey,
+      notification,
+      maximumAttempts: deps.notificationRetry.attempts,
+      initialIntervalSeconds: deps.notificationRetry.initialSeconds,
+    };
+    try {
+      await deps.temporal.workflow.start<typeof notificationRetryWorkflow>(workflowTypes.notificationRetry, {
+        workflowId: workflowIds.notificationRetry(outcome.deferredKey),
+        // The fan-out's own queue: the workers that run this lifecycle run its retries.
+        taskQueue: Context.current().info.taskQueue,
+        args: [input],
+        typedSearchAttributes: [
+          { key: searchAttributes.eventId, value: eventId },
+          { key: searchAttributes.flowKind, value: flowKinds.notificationRetry },
+        ],
+      });
+    } catch (error) {
+      // A fan-out retried after a crash finds the retry already under way.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+  }
+
+  const mailSignup = (eventId: string, signupId: string, kind: Parameters<Notifications['sendSignupNotification']>[0]['kind'], step: string) =>
+    notify(eventId, { to: 'signup', signupId, kind, step, details: {} });
 
   return {
     async loadLifecyclePlan(input: {
@@ -81,7 +135,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
             (userId) => ({ key: userId, value: userId }),
           ),
         async (userId) => {
-          await deps.notifications.sendUserNotification({ userId, eventId: event.id, kind: 'announcement', step: 'announcement' });
+          await notify(event.id, { to: 'user', userId, eventId: event.id, kind: 'announcement', step: 'announcement' });
         },
       );
       return { now: new Date().toISOString(), recipients };
@@ -96,7 +150,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
             value: userId,
           })),
         async (userId) => {
-          await deps.notifications.sendUserNotification({ userId, eventId: input.eventId, kind: 'signup-opened', step: 'signup-opened' });
+          await notify(input.eventId, { to: 'user', userId, eventId: input.eventId, kind: 'signup-opened', step: 'signup-opened' });
         },
       );
       return { now: new Date().toISOString(), recipients };
@@ -113,7 +167,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
     /** A reminder to every confirmed participant; keyed by the start it was computed for. */
     async sendReminders(input: { eventId: string; offsetSeconds: number; startsAt: string }): Promise<{ now: string; recipients: number }> {
       const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
-        await mailSignup(signup.id, 'reminder', `reminder:${input.offsetSeconds}:${input.startsAt}`);
+        await mailSignup(input.eventId, signup.id, 'reminder', `reminder:${input.offsetSeconds}:${input.startsAt}`);
       });
       return { now: new Date().toISOString(), recipients };
     },
@@ -121,7 +175,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
     /** One "event changed" message per participant and event version. */
     async announceChange(input: { eventId: string; version: number }): Promise<{ now: string; recipients: number }> {
       const recipients = await forEachSignup(input.eventId, ['confirmed', 'held', 'waitlisted', 'awaiting_consent'], async (signup) => {
-        await mailSignup(signup.id, 'event-changed', `event-changed:v${input.version}`);
+        await mailSignup(input.eventId, signup.id, 'event-changed', `event-changed:v${input.version}`);
       });
       return { now: new Date().toISOString(), recipients };
     },
@@ -130,7 +184,7 @@ export function createLifecycleActivities(deps: { orm: MikroORM; temporal: Clien
     async completeEvent(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
       await em().nativeUpdate(LiveEvent, { id: input.eventId, completedAt: null }, { completedAt: new Date() });
       const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
-        await mailSignup(signup.id, 'thank-you', 'thank-you');
+        await mailSignup(input.eventId, signup.id, 'thank-you', 'thank-you');
         await signalIfRunning(deps.temporal, starter, signup, (handle) => handle.signal(eventFinishedSignal));
       });
       return { now: new Date().toISOString(), recipients };

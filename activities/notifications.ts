@@ -7,10 +7,40 @@ import { LiveEvent } from '../src/events/event.entity.js';
 import { emailChannel, type NotificationChannel } from '../src/notifications/channels.js';
 import type { Mailer } from '../src/notifications/mailer.js';
 import { reasonText } from '../src/notifications/reasons.js';
-import { sendNotificationOnce, type Delivery, type NotificationRequest, type SendOutcome } from '../src/notifications/send.js';
+import { DeliveryFailedError, sendNotificationOnce, type Delivery, type NotificationRequest, type SendOutcome } from '../src/notifications/send.js';
 import { Attendee } from '../src/signups/attendee.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
-import { countNotificationResults } from '../src/observability/metrics.js';
+import { countNotificationResults, notificationDeliveriesFailedTotal } from '../src/observability/metrics.js';
+
+/**
+ * Some channel failed and `deferFailures` was asked for: the channels that worked went out, the
+ * failed ones are `retrying` in the log under this key; the caller arranges their retries
+ * (workflows/notification-retry.ts) instead of failing.
+ */
+export interface DeferredNotification {
+  deferredKey: string;
+}
+
+export type NotificationOutcome = SendOutcome | 'no-address' | DeferredNotification;
+
+export interface SignupNotificationInput {
+  signupId: string;
+  kind: NotificationKind;
+  /** Names the moment in the flow; with the signup id it is the message's once-only key. */
+  step: string;
+  details: Record<string, unknown>;
+  /** Fan-outs: a failed channel does not fail the call (see DeferredNotification). */
+  deferFailures?: boolean;
+}
+
+export interface UserNotificationInput {
+  userId: string;
+  eventId: string;
+  kind: NotificationKind;
+  step: string;
+  /** Fan-outs: a failed channel does not fail the call (see DeferredNotification). */
+  deferFailures?: boolean;
+}
 
 export interface NotificationLinks {
   publicBaseUrl: string;
@@ -48,13 +78,7 @@ export function createNotificationActivities(deps: {
   }
 
   return {
-    async sendSignupNotification(input: {
-      signupId: string;
-      kind: NotificationKind;
-      /** Names the moment in the flow; with the signup id it is the message's once-only key. */
-      step: string;
-      details: Record<string, unknown>;
-    }): Promise<SendOutcome | 'no-address'> {
+    async sendSignupNotification(input: SignupNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
       const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
       const event = signup.event;
@@ -102,19 +126,14 @@ export function createNotificationActivities(deps: {
         context: context as { timezone: string },
         overrides: event.notificationTexts,
       };
-      return sendOnEach(em, deliveries, request);
+      return sendOnEach(em, deliveries, request, input.deferFailures ?? false);
     },
 
     /**
      * A message to a user about an event rather than about one of their signups (announcements,
      * signups opening), in their language; keyed once per user, event and step.
      */
-    async sendUserNotification(input: {
-      userId: string;
-      eventId: string;
-      kind: NotificationKind;
-      step: string;
-    }): Promise<SendOutcome | 'no-address'> {
+    async sendUserNotification(input: UserNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
       const contact = await deps.contacts.contactOf(input.userId);
       const deliveries = deliveriesTo(contact);
@@ -132,7 +151,20 @@ export function createNotificationActivities(deps: {
           event: { title: text?.title ?? event.id, startsAt: event.startsAt, signupOpensAt: event.signupOpensAt ?? event.announceAt, venue: event.venue?.name },
         },
         overrides: event.notificationTexts,
-      });
+      }, input.deferFailures ?? false);
+    },
+
+    /**
+     * A notification's retries ran out (workflows/notification-retry.ts): every channel of it not
+     * sent is recorded as failed, per recipient and channel, and counted.
+     */
+    async recordNotificationFailed(input: { key: string }): Promise<{ failed: number }> {
+      const rows = await deps.orm.em.fork().getConnection().execute<{ channel: string; kind: string }[]>(
+        `update notification_log set state = 'failed', failed_at = now() where key = ? and state <> 'sent' returning channel, kind`,
+        [input.key],
+      );
+      for (const row of rows) notificationDeliveriesFailedTotal.inc({ channel: row.channel, kind: row.kind });
+      return { failed: rows.length };
     },
   };
 }
@@ -140,19 +172,25 @@ export function createNotificationActivities(deps: {
 /**
  * Every channel is tried, even when an earlier one fails, so a broken webhook never holds back the
  * e-mail (or the reverse); then any failure is thrown, the activity retries, and the channels that
- * went out answer `already-sent` from the log.
+ * went out answer `already-sent` from the log. With `defer`, a failure is answered instead (the
+ * failed channels are `retrying` in the log) and the caller retries on the notification's own schedule.
  */
 async function sendOnEach(
   em: Parameters<typeof sendNotificationOnce>[0],
   deliveries: Delivery[],
   request: NotificationRequest,
-): Promise<SendOutcome> {
+  defer: boolean,
+): Promise<SendOutcome | DeferredNotification> {
   const results = await Promise.allSettled(deliveries.map((delivery) => sendNotificationOnce(em.fork(), delivery, request)));
   countNotificationResults(request.kind, deliveries.map((delivery) => delivery.channel.name), results);
   const failures = results.flatMap((result, index) =>
     result.status === 'rejected' ? [`${deliveries[index]!.channel.name}: ${errorMessage(result.reason)}`] : [],
   );
-  if (failures.length > 0) throw new Error(`notification ${request.key} not sent on ${failures.join('; ')}`);
+  if (failures.length > 0) {
+    // A channel's failure before it was called (the log unreachable) is not a delivery failure: thrown.
+    if (defer && results.every((result) => result.status === 'fulfilled' || result.reason instanceof DeliveryFailedError)) return { deferredKey: request.key };
+    throw new Error(`notification ${request.key} not sent on ${failures.join('; ')}`);
+  }
   return results.some((result) => result.status === 'fulfilled' && result.value === 'sent') ? 'sent' : 'already-sent';
 }
 

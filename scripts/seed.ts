@@ -1,38 +1,17 @@
 /**
- * Puts one published demo event in the database (through the same service the admin API uses)
- * and prints its id, for the README's first steps.
+ * Puts one published demo event in the database (through the same service and outbox the admin
+ * API uses, so its lifecycle workflow starts like any published event's) and prints its id, for
+ * the README's first steps.
  *   npm run seed [-- --capacity 10 --title "Lego build day"]
+ * The lifecycle start is delivered here right after the commit; if Temporal cannot be reached it
+ * stays in the outbox and the API's sweep starts it.
  */
 import { parseArgs } from 'node:util';
-import { openOrm } from '../src/db/orm.js';
-import { newEventSchema } from '../src/events/event-input.js';
-import { createEventAdminService } from '../src/events/admin-service.js';
+import { seedDemoEvent } from './lib/seed.js';
 import { configOrExit } from '../src/main-support.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string' }, title: { type: 'string' } } });
 const config = configOrExit();
-const orm = await openOrm(config.database);
-try {
-  const day = 86_400_000;
-  const startsAt = new Date(Date.now() + 14 * day);
-  const input = newEventSchema.parse({
-    defaultLocale: 'en',
-    translations: {
-      en: { title: values.title ?? 'Lego build day', description: 'Build, test and race your own Lego cars.' },
-      nb: { title: 'Legobyggedag', description: 'Bygg, test og kjør dine egne Lego-biler.' },
-    },
-    category: 'workshop',
-    market: 'NO',
-    timezone: 'Europe/Oslo',
-    startsAt: startsAt.toISOString(),
-    endsAt: new Date(startsAt.getTime() + 3 * 3_600_000).toISOString(),
-    cancellationDeadline: new Date(startsAt.getTime() - day).toISOString(),
-    capacity: Number(values.capacity ?? 10),
-    ageRules: { minAge: 6, maxAge: 14, guardianConsentBelowAge: 13 },
-    publish: true,
-  });
-  const event = await createEventAdminService({ orm }).createEvent({ userId: 'seed', roles: ['admin'], markets: [] }, input);
-  console.log(event.id);
-} finally {
-  await orm.close(true);
-}
+const { eventId, delivered } = await seedDemoEvent(config, { capacity: Number(values.capacity ?? 10), title: values.title });
+if (!delivered) console.error(`Temporal at ${config.temporal.address} not reached: the event's lifecycle starts when the API's outbox sweep reaches it`);
+console.log(eventId);

@@ -108,6 +108,10 @@ export const configSchema = z
     MAIL_FROM: z.string().min(3).default('Eventbook <no-reply@eventbook.local>'),
     /** Signs notifications sent to users' webhook URLs; unset turns the webhook channel off. */
     NOTIFICATION_WEBHOOK_SECRET: z.string().min(32).optional(),
+    /** A fan-out's failed delivery (one recipient, one channel) is tried this many more times on its own schedule, then recorded as failed. */
+    NOTIFICATION_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    /** The first of those retries waits this long; each next one twice as long (up to an hour). */
+    NOTIFICATION_RETRY_INITIAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 
     /** Stripe API key; required in production (outside it, a test key that stripe-mock accepts). */
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
@@ -180,6 +184,8 @@ export interface Config {
   };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   notificationWebhookSecret?: string;
+  /** Retries of a fan-out's failed deliveries (workflows/notification-retry.ts). */
+  notificationRetry: { attempts: number; initialSeconds: number };
   stripe: { secretKey: string; webhookSecret: string; apiBase?: URL };
   jwt: {
     issuer: string;
@@ -243,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       from: e.MAIL_FROM,
     },
     notificationWebhookSecret: e.NOTIFICATION_WEBHOOK_SECRET,
+    notificationRetry: { attempts: e.NOTIFICATION_RETRY_ATTEMPTS, initialSeconds: e.NOTIFICATION_RETRY_INITIAL_SECONDS },
     stripe: {
       // Production cannot reach these fallbacks: the refinement above requires both settings there.
       secretKey: e.STRIPE_SECRET_KEY ?? developmentSecretDefaults.STRIPE_SECRET_KEY,

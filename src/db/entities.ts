@@ -2,6 +2,7 @@ import { UserContactSchema } from '../contacts/contact.entity.js';
 import { EventChangeSchema } from '../events/event-change.entity.js';
 import { EventSearchSchema } from '../events/event-search.entity.js';
 import { EventTranslationSchema } from '../events/event-translation.entity.js';
+import { LifecycleCommandSchema } from '../events/lifecycle-command.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
 import { PromoCodeSchema } from '../events/promo-code.entity.js';
 import { TicketTypeSchema } from '../events/ticket-type.entity.js';
@@ -29,4 +30,5 @@ export const entities = [
   OpsAuditSchema,
   SignupWorkflowStartSchema,
   SeatMoveRecordSchema,
+  LifecycleCommandSchema,
 ];

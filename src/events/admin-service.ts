@@ -10,6 +10,7 @@ import { EventChange } from './event-change.entity.js';
 import { EventTranslation } from './event-translation.entity.js';
 import { LiveEvent, type EventStatus } from './event.entity.js';
 import { diffSnapshots, snapshotOf } from './history.js';
+import { dropPendingLifecycleStart, recordLifecycleCommand, type LifecycleCommandInput, type LifecycleStartSettings } from './lifecycle-client.js';
 import { createParticipantReports } from './participants-service.js';
 import { PromoCode } from './promo-code.entity.js';
 import { checkEvent, spotsLeft, type RuleViolation } from './rules.js';
@@ -365,17 +366,19 @@ export interface WaitlistSettings {
   tellOffered: (offers: WaitlistOffer[]) => Promise<void>;
 }
 
-/** What the event's lifecycle workflow is told, after each commit (src/events/lifecycle-client.ts). */
-export interface LifecycleHooks {
-  published(event: { id: string; market: string; summary?: string }): Promise<void>;
-  /** Dates or venue changed: new timers, one notice to participants per version. */
-  rescheduled(eventId: string, version: number): Promise<void>;
-  withdrawn(eventId: string): Promise<void>;
-  cancelled(eventId: string, reason: string): Promise<void>;
+/**
+ * How the event's lifecycle workflow is told of a publish, a move, a withdrawal or a cancellation:
+ * a row in the lifecycle outbox, written in the change's own transaction (src/events/lifecycle-client.ts),
+ * then delivered by the relay right after the commit, or by a sweep if that fails.
+ */
+export interface LifecycleOutboxDeps {
+  settings: LifecycleStartSettings;
+  /** After the commit: deliver the event's rows now; absent, a sweep of any API process does. */
+  deliverSoon?: (eventId: string) => void;
 }
 
 /** One line for the Temporal UI's memo: which event, when, how big. */
-function summaryOf(view: AdminEventView): string {
+function summaryOf(view: Pick<AdminEventView, 'id' | 'defaultLocale' | 'market' | 'startsAt' | 'capacity'> & { translations: Record<string, { title: string }> }): string {
   const title = view.translations[view.defaultLocale]?.title ?? view.id;
   return `"${title}" (${view.market}), ${view.startsAt}, ${view.capacity} seats`;
 }
@@ -387,9 +390,14 @@ export function createEventAdminService(deps: {
   orm: MikroORM;
   now?: () => Date;
   waitlist?: WaitlistSettings;
-  lifecycle?: LifecycleHooks;
+  lifecycle?: LifecycleOutboxDeps;
 }) {
   const now = deps.now ?? (() => new Date());
+
+  /** In the change's transaction: what the lifecycle workflow must hear of it. */
+  function tellLifecycle(em: EntityManager, view: Parameters<typeof summaryOf>[0], command: LifecycleCommandInput): void {
+    if (deps.lifecycle) recordLifecycleCommand(em, deps.lifecycle.settings, { id: view.id, market: view.market, summary: summaryOf(view) }, command, now());
+  }
 
   async function getEvent(principal: Principal, id: string): Promise<AdminEventView> {
     return toAdminView(await loadScoped(deps.orm.em.fork(), principal, id));
@@ -434,12 +442,12 @@ export function createEventAdminService(deps: {
         throw expectedVersion !== undefined ? stale() : new Problem('event-state-conflict', 'the event changed meanwhile; try again');
       }
       recordChange(em, id, action, principal, [{ field: 'status', before: event.status, after: action === 'published' ? 'published' : 'draft' }]);
+      if (action === 'unpublished') await dropPendingLifecycleStart(em, id);
+      tellLifecycle(em, toAdminView(loaded), { kind: action === 'published' ? 'start' : 'withdrawn' });
       await em.flush();
     });
-    const view = await getEvent(principal, id);
-    if (action === 'published') await deps.lifecycle?.published({ id, market: view.market, summary: summaryOf(view) });
-    else await deps.lifecycle?.withdrawn(id);
-    return view;
+    deps.lifecycle?.deliverSoon?.(id);
+    return getEvent(principal, id);
   }
 
   return {
@@ -464,9 +472,14 @@ export function createEventAdminService(deps: {
         if (input.publish) changes.push({ field: 'status', before: null, after: 'published' });
         recordChange(em, event.id, 'created', principal, changes);
         await em.flush();
-        return toAdminView((await loadEvent(em, event.id)) as LoadedEvent);
+        const view = toAdminView((await loadEvent(em, event.id)) as LoadedEvent);
+        if (input.publish) {
+          tellLifecycle(em, view, { kind: 'start' });
+          await em.flush();
+        }
+        return view;
       });
-      if (created.status === 'published') await deps.lifecycle?.published({ id: created.id, market: created.market, summary: summaryOf(created) });
+      if (created.status === 'published') deps.lifecycle?.deliverSoon?.(created.id);
       return created;
     },
 
@@ -520,7 +533,7 @@ export function createEventAdminService(deps: {
      */
     async updateEvent(principal: Principal, id: string, expectedVersion: number, patch: EventPatch): Promise<AdminEventView> {
       let offers: WaitlistOffer[] = [];
-      let rescheduledVersion: number | undefined;
+      let rescheduled = false;
       await deps.orm.em
         .fork()
         .transactional(async (em) => {
@@ -554,11 +567,19 @@ export function createEventAdminService(deps: {
             offers = await offerFreeSeatsIn(em, { eventId: id, offerSeconds: deps.waitlist.offerSeconds, now: now() });
           }
           const moved = changes.some((change) => scheduleFields.some((field) => change.field === field || change.field.startsWith(`${field}.`)));
-          if (moved && loaded.event.status === 'published') rescheduledVersion = expectedVersion + 1;
+          if (moved && loaded.event.status === 'published') {
+            rescheduled = true;
+            tellLifecycle(
+              em,
+              { id, translations: after.translations, defaultLocale: after.defaultLocale, market: after.market, startsAt: after.startsAt.toISOString(), capacity: after.capacity },
+              { kind: 'changed', version: expectedVersion + 1 },
+            );
+            await em.flush();
+          }
         })
         .catch(constraintProblem);
       if (offers.length > 0) await deps.waitlist?.tellOffered(offers);
-      if (rescheduledVersion !== undefined) await deps.lifecycle?.rescheduled(id, rescheduledVersion);
+      if (rescheduled) deps.lifecycle?.deliverSoon?.(id);
       return getEvent(principal, id);
     },
 
@@ -571,10 +592,15 @@ export function createEventAdminService(deps: {
      * cancelled event again only tells the workflow again, so a failed hand-over can be retried.
      */
     async cancelEvent(principal: Principal, id: string, reason: string, expectedVersion?: number): Promise<AdminEventView> {
-      const cancelledReason = await deps.orm.em.fork().transactional(async (em) => {
-        const { event } = await loadScoped(em, principal, id);
+      await deps.orm.em.fork().transactional(async (em) => {
+        const loaded = await loadScoped(em, principal, id);
+        const { event } = loaded;
         if (expectedVersion !== undefined && event.version !== expectedVersion) throw stale();
-        if (event.status === 'cancelled') return event.cancellationReason ?? reason;
+        if (event.status === 'cancelled') {
+          tellLifecycle(em, toAdminView(loaded), { kind: 'cancelled', reason: event.cancellationReason ?? reason });
+          await em.flush();
+          return;
+        }
         if (event.status !== 'published') throw new Problem('event-state-conflict', `only published events can be cancelled; the event is ${event.status}`);
         if (event.endsAt <= now()) throw new Problem('event-state-conflict', 'the event is already over');
         const at = now();
@@ -588,10 +614,10 @@ export function createEventAdminService(deps: {
           { field: 'status', before: 'published', after: 'cancelled' },
           { field: 'cancellationReason', before: null, after: reason },
         ]);
+        tellLifecycle(em, toAdminView(loaded), { kind: 'cancelled', reason });
         await em.flush();
-        return reason;
       });
-      await deps.lifecycle?.cancelled(id, cancelledReason);
+      deps.lifecycle?.deliverSoon?.(id);
       return getEvent(principal, id);
     },
 

@@ -43,6 +43,8 @@ import {
   batchResetBodySchema,
   batchResetResultSchema,
   flowDetailSchema,
+  failedDeliveriesQuerySchema,
+  failedDeliveryPageSchema,
   flowListSchema,
   flowPathSchema,
   listFlowsQuerySchema,
@@ -755,6 +757,20 @@ export const apiOperations: ApiOperation[] = [
     auth: opsRoles,
     query: auditQuerySchema,
     responses: { 200: { description: 'A page of audit entries', schema: auditPageSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/ops/notifications/failed',
+    operationId: 'listFailedDeliveries',
+    summary: 'Notifications that could not be delivered',
+    description:
+      'A recipient a fan-out could not reach (a webhook that is down, an address the mail server refuses) is retried on ' +
+      'its own schedule (NOTIFICATION_RETRY_ATTEMPTS, NOTIFICATION_RETRY_INITIAL_SECONDS) while the event goes on; when the ' +
+      'tries run out it is listed here, per recipient and channel, newest first.',
+    tags: ['ops'],
+    auth: opsRoles,
+    query: failedDeliveriesQuerySchema,
+    responses: { 200: { description: 'Failed deliveries', schema: failedDeliveryPageSchema } },
   },
   {
     method: 'get',

@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { eventAdminRoutes } from '../events/admin-routes.js';
 import { createEventAdminService } from '../events/admin-service.js';
-import { createLifecycleHooks } from '../events/lifecycle-client.js';
+import { createLifecycleOutbox } from '../events/lifecycle-client.js';
 import { createPublicCatalog } from '../events/public-catalog.js';
 import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
@@ -49,8 +49,8 @@ export interface AppDependencies {
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
   tracing?: Tracing;
   /**
-   * Every how many seconds this process retries signup workflow starts left in the outbox (by a
-   * dying process, or refused by Temporal); absent: no sweeping (tests sweep by hand).
+   * Every how many seconds this process retries workflow starts (signups) and lifecycle commands
+   * left in their outbox (by a dying process, or refused by Temporal); absent: no sweeping (tests sweep by hand).
    */
   sweepWorkflowStartsEverySeconds?: number;
 }
@@ -63,7 +63,7 @@ export function statusFeedOf(app: Express): SignupStatusFeed | undefined {
   return statusFeeds.get(app);
 }
 
-/** The signup workflow starter createApp made: stop it on shutdown, after server.close() and before the ORM. */
+/** The outbox relay (signup starts, lifecycle commands) createApp made: stop it on shutdown, after server.close() and before the ORM. */
 export function workflowStarterOf(app: Express): SignupWorkflowStarter | undefined {
   return workflowStarters.get(app);
 }
@@ -115,7 +115,9 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
   );
-  const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger });
+  // One relay for every workflow outbox: signup starts, and what event lifecycles are told.
+  const lifecycleOutbox = createLifecycleOutbox({ orm: deps.orm, temporal: deps.temporal });
+  const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger, outboxes: [lifecycleOutbox] });
   workflowStarters.set(app, starter);
   if (deps.sweepWorkflowStartsEverySeconds) starter.sweepEvery(deps.sweepWorkflowStartsEverySeconds);
   const signups = createSignupService({
@@ -130,7 +132,10 @@ export function createApp(deps: AppDependencies): Express {
     temporal: deps.temporal,
     events: createEventAdminService({
       orm: deps.orm,
-      lifecycle: createLifecycleHooks({ temporal: deps.temporal, taskQueue: deps.taskQueue, lifecycle: deps.config.lifecycle }),
+      lifecycle: {
+        settings: { taskQueue: deps.taskQueue, lifecycle: deps.config.lifecycle },
+        deliverSoon: (eventId) => starter.deliverSoon(lifecycleOutbox, eventId),
+      },
       waitlist: {
         offerSeconds: deps.config.signup.offerSeconds,
         tellOffered: async (offers) => {

@@ -1,6 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
-export const notificationStates = ['sending', 'sent'] as const;
+/**
+ * sending: claimed, the channel is being called; sent; retrying: the last try failed (last_error), a
+ * retry is due (the activity's, or the notification's own retry workflow for fan-outs); failed:
+ * given up after the bounded retries, listed by the ops API (GET /v1/ops/notifications/failed).
+ */
+export const notificationStates = ['sending', 'sent', 'retrying', 'failed'] as const;
 
 /**
  * One row per notification we mean to send and channel it goes out on, keyed so that a retried
@@ -11,7 +16,11 @@ export const notificationStates = ['sending', 'sent'] as const;
 export const NotificationLogSchema = defineEntity({
   name: 'NotificationLog',
   tableName: 'notification_log',
-  indexes: [{ properties: ['eventId', 'kind'] }],
+  indexes: [
+    { properties: ['eventId', 'kind'] },
+    // The ops API lists the failed ones, newest first; few among the sent.
+    { name: 'notification_log_failed_idx', properties: ['failedAt'], where: `state = 'failed'` },
+  ],
   uniques: [{ properties: ['key', 'channel'] }],
   properties: {
     id: p.bigint('number').primary().autoincrement(),
@@ -28,6 +37,10 @@ export const NotificationLogSchema = defineEntity({
     messageId: p.string().length(300).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     sentAt: p.datetime().nullable(),
+    /** What the channel answered the last time it failed. */
+    lastError: p.text().nullable(),
+    /** When it was given up on (state failed). */
+    failedAt: p.datetime().nullable(),
   },
 });
 

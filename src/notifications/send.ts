@@ -23,6 +23,14 @@ export interface Delivery {
 
 export type SendOutcome = 'sent' | 'already-sent';
 
+/** The channel itself refused or could not be reached (not our database): the message can be retried later. */
+export class DeliveryFailedError extends Error {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'DeliveryFailedError';
+  }
+}
+
 /**
  * Sends a notification at most once per key and channel. The (key, channel) pair is claimed in the
  * log before the channel is called and marked sent after it, so a retry after success finds `sent`
@@ -57,7 +65,15 @@ export async function sendNotificationOnce(
     overrides: request.overrides,
   });
   // message.locale is the language the text was rendered in (English when the reader's has no template).
-  const { messageId } = await delivery.channel.send({ to: delivery.to, ...message, notificationKey: request.key, kind: request.kind });
+  let messageId: string;
+  try {
+    ({ messageId } = await delivery.channel.send({ to: delivery.to, ...message, notificationKey: request.key, kind: request.kind }));
+  } catch (error) {
+    // Kept on the row for the ops API; a retry (or the bounded retry workflow) tries again.
+    const lastError = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+    await em.nativeUpdate(NotificationLog, { key: request.key, channel }, { state: 'retrying', lastError });
+    throw new DeliveryFailedError(lastError, { cause: error });
+  }
   await em.nativeUpdate(NotificationLog, { key: request.key, channel }, { state: 'sent', messageId, sentAt: new Date() });
   return 'sent';
 }

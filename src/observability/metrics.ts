@@ -83,6 +83,13 @@ export const notificationFailuresTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+export const notificationDeliveriesFailedTotal = new Counter({
+  name: 'eventbook_notification_deliveries_failed_total',
+  help: 'Notifications given up on after their bounded retries (listed by GET /v1/ops/notifications/failed), by channel and kind',
+  labelNames: ['channel', 'kind'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Where the signups gauge reads its numbers on a scrape; set by the API (createApp). */
 let signupCounts: (() => Promise<{ status: string; count: number }[]>) | undefined;
 

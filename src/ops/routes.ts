@@ -11,6 +11,7 @@ import {
   resetPoints,
   type AuditPage,
   type BatchResetResult,
+  type FailedDeliveryPage,
   type FlowDetail,
   type FlowList,
   type ResetResult,
@@ -45,6 +46,11 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional().describe('nextCursor of the previous page'),
   target: z.string().max(2000).optional().describe('Only entries about this workflow id (or query)'),
+});
+
+export const failedDeliveriesQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  eventId: z.uuid().optional().describe('Only notifications about this event'),
 });
 
 const iso = z.iso.datetime();
@@ -131,6 +137,26 @@ export const auditPageSchema = z
   .meta({ id: 'OpsAuditPage', description: 'Operator actions, newest first' });
 const _auditMatches: SameShape<z.output<typeof auditPageSchema>, AuditPage> = true;
 
+export const failedDeliveryPageSchema = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        key: z.string().describe('The notification\'s once-only key (step, event or signup, recipient)'),
+        kind: z.string(),
+        channel: z.string().describe('email or webhook'),
+        eventId: z.uuid().nullable(),
+        signupId: z.uuid().nullable(),
+        recipientUserId: z.string(),
+        attempts: z.number().int(),
+        lastError: z.string().nullable().describe('What the channel answered the last time'),
+        failedAt: iso,
+      }),
+    ),
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'OpsFailedDeliveries', description: 'Notifications given up on per recipient and channel, newest first' });
+const _failedMatches: SameShape<z.output<typeof failedDeliveryPageSchema>, FailedDeliveryPage> = true;
+
 /** Maps the service's errors to problem documents. */
 async function answering<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -191,6 +217,12 @@ export function opsRoutes({ authenticate, ops }: RouteContext): Router {
     const query = parseRequestPart(auditQuerySchema, req.query, 'query');
     res.setHeader('Cache-Control', 'no-store');
     res.json(await ops.audit(query));
+  });
+
+  router.get('/v1/ops/notifications/failed', guard, async (req, res) => {
+    const query = parseRequestPart(failedDeliveriesQuerySchema, req.query, 'query');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await ops.failedDeliveries(query));
   });
 
   return router;

@@ -14,6 +14,7 @@ import {
   signupProgressQuery,
   workflowTypes,
 } from '../temporal/contract.js';
+import { NotificationLog } from '../notifications/notification-log.entity.js';
 import { OpsAudit, type OpsAction } from './audit.entity.js';
 
 /**
@@ -127,6 +128,25 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
+/** A notification given up on for one recipient and channel (a fan-out's bounded retries ran out). */
+export interface FailedDeliveryView {
+  key: string;
+  kind: string;
+  channel: string;
+  eventId: string | null;
+  signupId: string | null;
+  recipientUserId: string;
+  attempts: number;
+  lastError: string | null;
+  failedAt: string;
+}
+
+export interface FailedDeliveryPage {
+  items: FailedDeliveryView[];
+  /** More matched than `limit`. */
+  truncated: boolean;
+}
+
 export type OpsErrorKind = 'not-found' | 'not-running' | 'bad-reset-point' | 'bad-query' | 'reason-required';
 
 export class OpsError extends Error {
@@ -146,6 +166,7 @@ export interface OpsService {
   reset(actor: string, workflowId: string, options: { to: ResetPoint; reason: string }): Promise<ResetResult>;
   batchReset(actor: string, options: { query: string; to: ResetPoint; reason: string; limit?: number }): Promise<BatchResetResult>;
   audit(options?: { limit?: number; cursor?: string; target?: string }): Promise<AuditPage>;
+  failedDeliveries(options?: { limit?: number; eventId?: string }): Promise<FailedDeliveryPage>;
 }
 
 const QUERY_TIMEOUT_MS = 5_000;
@@ -359,6 +380,29 @@ export function createOpsService(deps: { temporal: Client; orm: MikroORM }): Ops
           message: row.message ?? null,
         })),
         nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      };
+    },
+
+    async failedDeliveries(options = {}) {
+      const limit = Math.min(options.limit ?? 100, 1000);
+      const rows = await orm.em.fork().find(
+        NotificationLog,
+        { state: 'failed', ...(options.eventId ? { eventId: options.eventId } : {}) },
+        { orderBy: { failedAt: 'desc', id: 'desc' }, limit: limit + 1 },
+      );
+      return {
+        items: rows.slice(0, limit).map((row) => ({
+          key: row.key,
+          kind: row.kind,
+          channel: row.channel,
+          eventId: row.eventId ?? null,
+          signupId: row.signupId ?? null,
+          recipientUserId: row.recipientUserId,
+          attempts: row.attempts,
+          lastError: row.lastError ?? null,
+          failedAt: (row.failedAt ?? row.createdAt).toISOString(),
+        })),
+        truncated: rows.length > limit,
       };
     },
   };

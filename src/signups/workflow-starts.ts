@@ -17,6 +17,9 @@ import { SignupWorkflowStart } from './workflow-start.entity.js';
  * accepted signup gets its workflow, exactly once: the workflow id is the signup's, and a second
  * start of it is refused by Temporal (REJECT_DUPLICATE, also after the first run ended).
  *
+ * The same relay (its queue, its in-flight bound, its sweeps) also delivers other outboxes
+ * (WorkflowOutbox): the event lifecycle's (src/events/lifecycle-client.ts).
+ *
  * Why not start it inside the request: under a burst workflow.start was most of the accept time
  * (bench/signup-burst.ts), and a Temporal outage turned every signup into a 503. Now an accepted
  * signup waits for its workflow for milliseconds normally; see docs/architecture.md.
@@ -58,6 +61,17 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(2 ** Math.max(attempts, 1), 60);
 }
 
+/**
+ * Another outbox the relay delivers: rows grouped by a key (an event id), delivered oldest first.
+ * `deliver` throws when something is left (it has set the rows' next attempt itself).
+ */
+export interface WorkflowOutbox {
+  name: string;
+  deliver(key: string): Promise<void>;
+  /** Claims the keys with rows due (moving their next attempt ahead, so two sweeps never take the same). */
+  claimDue(limit: number, claimSeconds: number): Promise<string[]>;
+}
+
 interface StartRow {
   signup_id: string;
   workflow_id: string;
@@ -69,8 +83,9 @@ interface StartRow {
   attempts: number;
 }
 
-export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Client; logger?: Logger }) {
-  const queue: StartRow[] = [];
+export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Client; logger?: Logger; outboxes?: WorkflowOutbox[] }) {
+  /** Deliveries waiting for a free slot, with what to log if one fails. */
+  const queue: { run: () => Promise<void>; about: Record<string, string> }[] = [];
   const inFlight = new Set<Promise<void>>();
   let sweeping: NodeJS.Timeout | undefined;
 
@@ -118,11 +133,10 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
 
   function drain(): void {
     while (inFlight.size < MAX_IN_FLIGHT && queue.length > 0) {
-      const row = queue.shift() as StartRow;
-      const run: Promise<void> = startRow(row)
-        .catch((error: unknown) =>
-          deps.logger?.warn({ signupId: row.signup_id, err: error }, 'signup workflow not started yet; a sweep retries it'),
-        )
+      const job = queue.shift() as (typeof queue)[number];
+      const run: Promise<void> = job
+        .run()
+        .catch((error: unknown) => deps.logger?.warn({ ...job.about, err: error }, 'workflow not started or told yet; a sweep retries it'))
         .finally(() => {
           inFlight.delete(run);
           drain();
@@ -134,7 +148,7 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   const starter = {
     /** After the signup's commit: start its workflow in the background, from the values its outbox row was written with. */
     startSoon(signupId: string, status: SignupStatus, start: WorkflowStartValues): void {
-      queue.push({
+      const row: StartRow = {
         signup_id: signupId,
         workflow_id: start.workflowId,
         task_queue: start.taskQueue,
@@ -143,7 +157,14 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
         market: start.market,
         summary: start.summary,
         attempts: 0,
-      });
+      };
+      queue.push({ run: () => startRow(row), about: { signupId } });
+      drain();
+    },
+
+    /** After a commit that wrote rows to another outbox: deliver that key's rows in the background. */
+    deliverSoon(outbox: WorkflowOutbox, key: string): void {
+      queue.push({ run: () => outbox.deliver(key), about: { outbox: outbox.name, key } });
       drain();
     },
 
@@ -161,6 +182,7 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
     /**
      * Starts the rows that are due: left by a process that died, or whose start failed. Rows are
      * claimed by moving their next attempt ahead (SKIP LOCKED), so two sweeps never take the same one.
+     * Then the same for every other outbox. Answers how many rows or keys were delivered.
      */
     async sweep(limit = 100): Promise<number> {
       const rows = await deps.orm.em.getConnection().execute<StartRow[]>(
@@ -171,9 +193,18 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
         [OWN_ATTEMPT_SECONDS, limit],
       );
       const results = await Promise.allSettled(rows.map((row) => startRow(row)));
-      const failed = results.filter((result) => result.status === 'rejected').length;
+      let failed = results.filter((result) => result.status === 'rejected').length;
       if (failed > 0) deps.logger?.warn({ failed, of: rows.length }, 'signup workflow starts failed; retried with backoff');
-      return rows.length - failed;
+      let claimed = rows.length;
+      for (const outbox of deps.outboxes ?? []) {
+        const keys = await outbox.claimDue(limit, OWN_ATTEMPT_SECONDS);
+        const delivered = await Promise.allSettled(keys.map((key) => outbox.deliver(key)));
+        const outboxFailed = delivered.filter((result) => result.status === 'rejected').length;
+        if (outboxFailed > 0) deps.logger?.warn({ outbox: outbox.name, failed: outboxFailed, of: keys.length }, 'outbox deliveries failed; retried with backoff');
+        claimed += keys.length;
+        failed += outboxFailed;
+      }
+      return claimed - failed;
     },
 
     /** Sweeps every `seconds` until stop(); the timer does not keep the process alive. */
@@ -183,7 +214,7 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       }, seconds * 1000).unref();
     },
 
-    /** Stops sweeping and waits for the starts in flight; queued ones stay in the outbox for a sweep. */
+    /** Stops sweeping and waits for the deliveries in flight; queued ones stay in their outbox for a sweep. */
     async stop(): Promise<void> {
       if (sweeping) clearInterval(sweeping);
       sweeping = undefined;

@@ -5,17 +5,21 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NotificationKind } from '../events/event-data.js';
 import type { SignupStatus } from '../signups/status.js';
 
 /** Workflow type names, as exported from workflows/index.ts. */
 export const workflowTypes = {
   signup: 'signupWorkflow',
   eventLifecycle: 'eventLifecycleWorkflow',
+  notificationRetry: 'notificationRetryWorkflow',
 } as const;
 
 export const workflowIds = {
   signup: (signupId: string) => `signup-${signupId}`,
   eventLifecycle: (eventId: string) => `event-${eventId}`,
+  /** One per notification (its once-only key) that a fan-out could not deliver on some channel. */
+  notificationRetry: (notificationKey: string) => `notification-${notificationKey}`,
 } as const;
 
 export const searchAttributes = {
@@ -33,7 +37,7 @@ export const searchAttributes = {
 /** Every custom search attribute, for registering them on a server. */
 export const allSearchAttributeKeys = Object.values(searchAttributes);
 
-export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle' } as const;
+export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle', notificationRetry: 'notification-retry' } as const;
 
 export interface SignupWorkflowInput {
   signupId: string;
@@ -107,6 +111,18 @@ export const eventFinishedSignal = defineSignal('eventFinished');
 export const retryStepSignal = defineSignal('retryStep');
 export const signupStatusQuery = defineQuery<SignupStatus>('signupStatus');
 export const signupProgressQuery = defineQuery<SignupProgress>('signupProgress');
+
+/** A fan-out's notification that failed on some channel, tried again on its own schedule. */
+export interface NotificationRetryInput {
+  /** Its once-only key (notification_log): channels already sent answer already-sent. */
+  key: string;
+  notification:
+    | { to: 'signup'; signupId: string; kind: NotificationKind; step: string; details: Record<string, unknown> }
+    | { to: 'user'; userId: string; eventId: string; kind: NotificationKind; step: string };
+  /** Tries before it is recorded as failed; the first waits initialIntervalSeconds, each next twice as long. */
+  maximumAttempts: number;
+  initialIntervalSeconds: number;
+}
 
 export interface EventLifecycleInput {
   eventId: string;

@@ -40,6 +40,7 @@ export function createActivityDependencies(config: Config, orm: MikroORM): Activ
       consentSeconds: config.signup.consentSeconds,
     },
     temporal: new Client({ connection, namespace: config.temporal.namespace }),
+    notificationRetry: config.notificationRetry,
     ...(config.notificationWebhookSecret ? { webhook: webhookChannel({ secret: config.notificationWebhookSecret }) } : {}),
     close: async () => {
       mailer.close();

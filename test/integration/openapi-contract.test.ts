@@ -614,6 +614,8 @@ describe('real answers match the document', () => {
     expectStatus(audit, 200);
     expect(field(audit, 'nextCursor')).toEqual(expect.any(String));
     expectStatus(await call('get', '/v1/ops/audit', { token: opsToken, query: { cursor: field(audit, 'nextCursor') as string } }), 200);
+    expectStatus(await call('get', '/v1/ops/notifications/failed', { token: opsToken, query: { limit: '5' } }), 200);
+    expect((await call('get', '/v1/ops/notifications/failed', { token: opsToken, query: { eventId: 'nope' } })).status).toBe(400);
   });
 
   describe('the admin endpoints', () => {

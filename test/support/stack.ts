@@ -13,6 +13,7 @@ import { TicketType } from '../../src/events/ticket-type.entity.js';
 import { createApp, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
+import type { SignupWorkflowStarter } from '../../src/signups/workflow-starts.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { createActivityDependencies, createWorker } from '../../src/temporal/worker.js';
 import { requireEnv, testEnvKeys } from './environment.js';
@@ -69,6 +70,8 @@ export interface RunningApi {
   config: Config;
   /** The app's signup status feed (GET /v1/signups/{id}/events), e.g. to count its subscribers. */
   statusFeed?: SignupStatusFeed;
+  /** The app's outbox relay (signup starts, lifecycle commands), for tests that sweep by hand. */
+  relay?: SignupWorkflowStarter;
   token(sub: string, roles?: Role[], options?: { ttlSeconds?: number; markets?: string[] }): Promise<string>;
   close(): Promise<void>;
 }
@@ -95,6 +98,7 @@ export async function startTestApi(
     baseUrl: `http://127.0.0.1:${port}`,
     config,
     statusFeed: statusFeedOf(app),
+    relay: workflowStarterOf(app),
     token: (sub, roles = ['participant'], options = {}) =>
       mintDevToken(config.jwt, { sub, roles, markets: options.markets, ttlSeconds: options.ttlSeconds }),
     close: async () => {

@@ -1,0 +1,63 @@
+import { once } from 'node:events';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  /** host:port to connect to instead of the target. */
+  address: string;
+  port: number;
+  /** The dependency "goes down": open connections are reset and new ones refused (closed at once). */
+  cut(): void;
+  /** It is back: new connections reach the target again. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy the test controls, between a process and a dependency it must not stop (the shared
+ * PostgreSQL, the run's Temporal dev server): cutting it is the outage, for this process only.
+ */
+export async function startTcpProxy(target: string): Promise<TcpProxy> {
+  const [host, portText] = target.startsWith('[') ? [target.slice(1, target.indexOf(']')), target.split(':').pop()] : target.split(':');
+  const targetPort = Number(portText);
+  const sockets = new Set<Socket>();
+  let down = false;
+  const server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(targetPort, host);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    restore() {
+      down = false;
+    },
+    async close() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
