@@ -29,6 +29,9 @@ import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status
 import { createSignupService } from '../signups/service.js';
 import { createSignupWorkflowStarter, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { apiDocsRoutes } from './api-docs.js';
+import { apiOperations } from './api-operations.js';
+import { methodNotAllowed } from './methods.js';
+import { refuseUnsafeBodyText, refuseUnsafeRequestText } from './validate.js';
 import { authenticate } from './auth.js';
 import type { RouteContext } from './context.js';
 import { describeProblem, notFoundHandler, problemErrorHandler, requireJsonBody } from './errors.js';
@@ -166,10 +169,13 @@ export function createApp(deps: AppDependencies): Express {
 
   if (context.statusFeed) statusFeeds.set(app, context.statusFeed);
 
+  // NUL and lone surrogates in the query or headers are refused before any route (src/http/validate.ts).
+  app.use(refuseUnsafeRequestText);
   // Before the JSON parser: Stripe's signature is over the raw bytes.
   app.use(stripeWebhookRoutes(context));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(refuseUnsafeBodyText);
 
   app.use(healthRoutes(context));
   app.use(eventAdminRoutes(context));
@@ -183,6 +189,7 @@ export function createApp(deps: AppDependencies): Express {
   app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
+  app.use(methodNotAllowed(apiOperations));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));
   return app;
