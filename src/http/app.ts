@@ -30,6 +30,7 @@ import { createSignupService } from '../signups/service.js';
 import { createSignupWorkflowStarter, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { apiDocsRoutes } from './api-docs.js';
 import { apiOperations } from './api-operations.js';
+import { corsFor, securityHeaders } from './browser-security.js';
 import { methodNotAllowed } from './methods.js';
 import { refuseUnsafeBodyText, refuseUnsafeRequestText } from './validate.js';
 import { authenticate } from './auth.js';
@@ -46,7 +47,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http'>;
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -118,6 +119,9 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
   );
+  // Browser-facing headers on every answer, errors included (src/http/browser-security.ts).
+  app.use(securityHeaders());
+  app.use(corsFor(deps.config.http.corsOrigins));
   const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger });
   workflowStarters.set(app, starter);
   if (deps.sweepWorkflowStartsEverySeconds) starter.sweepEvery(deps.sweepWorkflowStartsEverySeconds);
