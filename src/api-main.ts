@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createTokenVerifier } from './auth/tokens.js';
 import { openOrm } from './db/orm.js';
 import { createApp, statusFeedOf, workflowStarterOf } from './http/app.js';
+import { createApiServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
@@ -27,7 +28,7 @@ const app = createApp({
   sweepWorkflowStartsEverySeconds: 5,
 });
 
-const server = app.listen(config.port);
+const server = createApiServer(app).listen(config.port);
 await once(server, 'listening');
 logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);
 

@@ -138,6 +138,19 @@ export const configSchema = z
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
     /** OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); unset turns tracing off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+
+    /**
+     * Browser origins allowed to call the API (CORS), comma-separated, e.g.
+     * `https://app.example.com,https://admin.example.com`; `none` allows none. Unset: none in
+     * production, the usual local dev-server origins otherwise (DEV_CORS_ORIGINS).
+     */
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value === undefined ? undefined : value.trim() === 'none' ? [] : value.split(',').map((origin) => origin.trim()).filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin: scheme://host[:port], no path, no *')).optional()),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
@@ -158,6 +171,12 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'production needs JWT_JWKS_URL or JWT_PUBLIC_KEY' });
     }
   });
+
+/**
+ * Where web apps run while they are being developed: Vite (React and others) on 5173, Create
+ * React App and Next.js on 3000 (the API's own default port too, harmless), Angular on 4200.
+ */
+export const DEV_CORS_ORIGINS = ['5173', '3000', '4200'].flatMap((port) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`]);
 
 export type RawConfig = z.infer<typeof configSchema>;
 
@@ -202,6 +221,10 @@ export interface Config {
     workerAppMetricsPort: number;
     /** OTLP/HTTP endpoint for traces; undefined: tracing off. */
     otlpEndpoint?: string;
+  };
+  http: {
+    /** Origins browsers may call the API from (CORS); empty: none. */
+    corsOrigins: string[];
   };
 }
 
@@ -269,6 +292,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       workerMetricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
       workerAppMetricsPort: e.WORKER_APP_METRICS_PORT,
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : DEV_CORS_ORIGINS),
     },
   };
 }

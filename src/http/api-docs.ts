@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { Router } from 'express';
 import { apiInfo, apiOperations, apiTags } from './api-operations.js';
+import { docsContentSecurityPolicy } from './browser-security.js';
 import { problemDocumentSchema } from './api-schemas.js';
 import { buildOpenApiDocument } from './openapi.js';
 
@@ -25,8 +26,8 @@ const docsPage = `<!doctype html>
 </html>
 `;
 
-// A separate script rather than an inline one, so a Content-Security-Policy without
-// 'unsafe-inline' can be added later. validatorUrl: null keeps the page from sending the
+// A separate script rather than an inline one, so the docs' Content-Security-Policy needs no
+// 'unsafe-inline' for scripts. validatorUrl: null keeps the page from sending the
 // document to swagger.io's online validator.
 const docsScript = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
@@ -46,6 +47,8 @@ export function apiDocsRoutes(): Router {
   router.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(document);
   });
+  const docsPolicy = docsContentSecurityPolicy();
+  router.use('/docs', docsPolicy);
   router.get('/docs', (_req, res) => {
     res.type('html').send(docsPage);
   });

@@ -712,7 +712,7 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'Signalled', schema: retryResultSchema },
       404: problem('not-found', 'No workflow with this id'),
-      409: problem('flow-not-running', 'The workflow has ended: reset it instead'),
+      409: problem(['flow-not-running', 'flow-changed'], 'The workflow has ended (reset it instead), or it ended while this ran (another reset or retry)'),
     },
   },
   {
@@ -732,6 +732,7 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'Reset: the new run', schema: resetResultSchema },
       404: problem('not-found', 'No workflow with this id'),
+      409: problem('flow-changed', 'Another reset or retry changed the workflow while this ran: read it again'),
       422: problem('reset-point-invalid', 'No workflow task at that point (or the event is not the end of one)'),
     },
   },

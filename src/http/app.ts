@@ -29,6 +29,10 @@ import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status
 import { createSignupService } from '../signups/service.js';
 import { createSignupWorkflowStarter, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { apiDocsRoutes } from './api-docs.js';
+import { apiOperations } from './api-operations.js';
+import { corsFor, securityHeaders } from './browser-security.js';
+import { methodNotAllowed } from './methods.js';
+import { refuseUnsafeBodyText, refuseUnsafeRequestText } from './validate.js';
 import { authenticate } from './auth.js';
 import type { RouteContext } from './context.js';
 import { describeProblem, notFoundHandler, problemErrorHandler, requireJsonBody } from './errors.js';
@@ -43,7 +47,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http'>;
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -115,6 +119,9 @@ export function createApp(deps: AppDependencies): Express {
       },
     }),
   );
+  // Browser-facing headers on every answer, errors included (src/http/browser-security.ts).
+  app.use(securityHeaders());
+  app.use(corsFor(deps.config.http.corsOrigins));
   // One relay for every workflow outbox: signup starts, and what event lifecycles are told.
   const lifecycleOutbox = createLifecycleOutbox({ orm: deps.orm, temporal: deps.temporal });
   const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger, outboxes: [lifecycleOutbox] });
@@ -171,10 +178,13 @@ export function createApp(deps: AppDependencies): Express {
 
   if (context.statusFeed) statusFeeds.set(app, context.statusFeed);
 
+  // NUL and lone surrogates in the query or headers are refused before any route (src/http/validate.ts).
+  app.use(refuseUnsafeRequestText);
   // Before the JSON parser: Stripe's signature is over the raw bytes.
   app.use(stripeWebhookRoutes(context));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
+  app.use(refuseUnsafeBodyText);
 
   app.use(healthRoutes(context));
   app.use(eventAdminRoutes(context));
@@ -188,6 +198,7 @@ export function createApp(deps: AppDependencies): Express {
   app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
+  app.use(methodNotAllowed(apiOperations));
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));
   return app;

@@ -9,26 +9,46 @@ export const notFoundHandler: RequestHandler = (req) => {
   throw new Problem('not-found', `no route for ${req.method} ${req.path}`);
 };
 
-/** Body-parser failures carry a `type`; map the ones a client can cause to our problems. */
-function fromBodyParser(error: unknown): Problem | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch (error.type) {
+/**
+ * Errors Express's own layers raise for what a client sent: body-parser's carry a `type`; the
+ * router's failure to percent-decode a path parameter is a URIError with status 400; a body that
+ * does not inflate as its Content-Encoding says is body-parser's 400 around a zlib error.
+ */
+function fromExpressLayers(error: unknown): Problem | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const type = 'type' in error ? error.type : undefined;
+  switch (type) {
     case 'entity.parse.failed':
       return new Problem('malformed-json');
     case 'entity.too.large':
       return new Problem('payload-too-large');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new Problem('unsupported-media-type');
-    default:
-      return undefined;
+      return new Problem('unsupported-media-type', 'send the body as application/json in UTF-8, uncompressed, gzip, deflate or br');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new Problem('malformed-request', 'the body ended before its Content-Length');
   }
+  const status = 'status' in error ? error.status : undefined;
+  if (error instanceof URIError && status === 400) {
+    return new Problem('validation-error', 'a path segment is not valid percent-encoded UTF-8', {
+      errors: [{ in: 'path', field: '', message: 'not valid percent-encoded UTF-8' }],
+    });
+  }
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  // zlib's codes (Z_DATA_ERROR ...) and brotli's (ERR__ERROR_FORMAT_...)
+  if (status === 400 && (code.startsWith('Z_') || code.startsWith('ERR__'))) {
+    return new Problem('body-not-decodable', 'the body does not decompress as its Content-Encoding says');
+  }
+  // Any other client error of body-parser or the router (http-errors marks them expose: true).
+  if (status === 400 && 'expose' in error && error.expose === true) return new Problem('malformed-request');
+  return undefined;
 }
 
 /** Last in the chain: every error leaves as problem+json; details of unexpected ones stay in the log. */
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const problem = error instanceof Problem ? error : (fromBodyParser(error) ?? new Problem('internal-error'));
+    const problem = error instanceof Problem ? error : (fromExpressLayers(error) ?? new Problem('internal-error'));
     if (problem.status >= 500) {
       (req.log ?? logger).error({ err: error }, problem.message);
     }

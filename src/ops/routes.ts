@@ -168,11 +168,14 @@ async function answering<T>(run: () => Promise<T>): Promise<T> {
         throw new Problem('not-found', error.message);
       case 'not-running':
         throw new Problem('flow-not-running', error.message);
+      case 'changed-meanwhile':
+        throw new Problem('flow-changed', error.message);
       case 'bad-reset-point':
         throw new Problem('reset-point-invalid', error.message);
       case 'bad-query':
+        // Temporal's parser text names its internals; the audit log keeps it for operators.
         throw new Problem('validation-error', 'the query is not a valid visibility query', {
-          errors: [{ in: 'query', field: 'query', message: error.message }],
+          errors: [{ in: 'query', field: 'query', message: 'not a visibility query Temporal accepts (see docs/operations.md for the syntax)' }],
         });
       case 'reason-required':
         throw new Problem('validation-error', error.message, { errors: [{ in: 'body', field: 'reason', message: error.message }] });

@@ -147,7 +147,7 @@ export interface FailedDeliveryPage {
   truncated: boolean;
 }
 
-export type OpsErrorKind = 'not-found' | 'not-running' | 'bad-reset-point' | 'bad-query' | 'reason-required';
+export type OpsErrorKind = 'not-found' | 'not-running' | 'changed-meanwhile' | 'bad-reset-point' | 'bad-query' | 'reason-required';
 
 export class OpsError extends Error {
   constructor(
@@ -234,12 +234,31 @@ export function createOpsService(deps: { temporal: Client; orm: MikroORM }): Ops
     return { items, truncated: false };
   }
 
+  /**
+   * Another operator's reset or retry (or the flow itself) may end the run between our describe
+   * and our call: Temporal then answers that the run is not found or already completed. That is a
+   * conflict to report (read the flow again), not a failure of ours.
+   */
+  async function againstCurrentRun<T>(workflowId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const cause = error instanceof Error ? (error.cause ?? error) : error;
+      const code = isGrpcServiceError(cause) ? Number(cause.code) : undefined;
+      // NOT_FOUND (5), ALREADY_EXISTS (6), FAILED_PRECONDITION (9)
+      if (error instanceof WorkflowNotFoundError || code === 5 || code === 6 || code === 9) {
+        throw new OpsError('changed-meanwhile', `workflow ${workflowId} changed while this ran (another reset or retry?): read it again`);
+      }
+      throw error;
+    }
+  }
+
   async function resetFlow(workflowId: string, to: ResetPoint, reason: string, expectedRunId?: string): Promise<ResetResult> {
     const description = await describeFlow(workflowId);
     if (expectedRunId && description.runId !== expectedRunId) {
       throw new OpsError('not-running', `a newer run (${description.runId}) exists; not reset again`);
     }
-    const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
+    const history = await againstCurrentRun(workflowId, () => temporal.workflow.getHandle(workflowId, description.runId).fetchHistory());
     const events = (history.events ?? []).map((event) => ({ eventId: eventIdOf(event), type: eventTypeOf(event) }));
     const workflowTaskFinishEventId = resetEventId(events, to);
     type ResetRequest = Parameters<Client['workflowService']['resetWorkflowExecution']>[0];
@@ -251,7 +270,7 @@ export function createOpsService(deps: { temporal: Client; orm: MikroORM }): Ops
       workflowTaskFinishEventId: workflowTaskFinishEventId as unknown as ResetRequest['workflowTaskFinishEventId'],
       requestId: randomUUID(),
     };
-    const response = (await temporal.workflowService.resetWorkflowExecution(request)) as { runId?: string | null };
+    const response = (await againstCurrentRun(workflowId, () => temporal.workflowService.resetWorkflowExecution(request))) as { runId?: string | null };
     return { workflowId, previousRunId: description.runId, newRunId: response.runId ?? '', workflowTaskFinishEventId };
   }
 
@@ -311,7 +330,7 @@ export function createOpsService(deps: { temporal: Client; orm: MikroORM }): Ops
           if (description.status.name !== 'RUNNING') {
             throw new OpsError('not-running', `workflow ${workflowId} is ${description.status.name.toLowerCase()}: nothing waits for a retry (reset it instead)`);
           }
-          await temporal.workflow.getHandle(workflowId, description.runId).signal(retryStepSignal);
+          await againstCurrentRun(workflowId, () => temporal.workflow.getHandle(workflowId, description.runId).signal(retryStepSignal));
           return { workflowId, runId: description.runId, attention: summaryOf(description).attention };
         },
         (result) => (result.attention ? `signalled while waiting on ${result.attention}` : 'signalled (it was not waiting on a step)'),
@@ -342,7 +361,7 @@ export function createOpsService(deps: { temporal: Client; orm: MikroORM }): Ops
               items.push({ workflowId: flow.workflowId, runId: flow.runId, outcome: 'ok', newRunId: result.newRunId, message: null });
             } catch (error) {
               const message = error instanceof Error ? error.message : String(error);
-              const skipped = error instanceof OpsError && error.kind === 'not-running';
+              const skipped = error instanceof OpsError && (error.kind === 'not-running' || error.kind === 'changed-meanwhile');
               items.push({ workflowId: flow.workflowId, runId: flow.runId, outcome: skipped ? 'skipped' : 'error', newRunId: null, message });
             }
           }

@@ -147,6 +147,23 @@ describe('the ops service on real workflows', () => {
     expect((await stack.orm.em.fork().findOneOrFail(Signup, signupId)).status).toBe('confirmed');
   });
 
+  it('concurrent resets and retries of one flow answer 200 or 409 over HTTP, never 500', async () => {
+    const { workflowId } = await confirmedSignupFlow();
+    const opsToken = await stack.api.token(actor, ['ops']);
+    const flow = `/v1/ops/flows/${encodeURIComponent(workflowId)}`;
+    const calls = [
+      ...Array.from({ length: 4 }, (_, index) => ['reset', { to: 'last-workflow-task', reason: `race ${index}` }] as const),
+      ...Array.from({ length: 4 }, (_, index) => ['retry', { reason: `race ${index}` }] as const),
+    ];
+    const answers = await Promise.all(calls.map(([action, body]) => request(stack.api.baseUrl, 'POST', `${flow}/${action}`, { token: opsToken, body })));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+    expect(statuses.slice(0, 4)).toContain(200);
+    for (const answer of answers.filter((one) => one.status === 409)) {
+      expect(['/problems/flow-changed', '/problems/flow-not-running']).toContain(answer.body.type);
+    }
+  });
+
   it('batch-resets what a query matches, reporting each', async () => {
     const { signupId, workflowId } = await confirmedSignupFlow();
     const query = `${searchAttributes.signupId.name} = "${signupId}" OR WorkflowId = "${workflowId}"`;

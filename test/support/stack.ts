@@ -11,6 +11,7 @@ import { LiveEvent } from '../../src/events/event.entity.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
 import { TicketType } from '../../src/events/ticket-type.entity.js';
 import { createApp, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
+import { createApiServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
 import type { SignupWorkflowStarter } from '../../src/signups/workflow-starts.js';
@@ -91,7 +92,7 @@ export async function startTestApi(
     config,
     databaseUrl: config.database.url,
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createApiServer(app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
