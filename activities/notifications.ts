@@ -89,7 +89,8 @@ export function createNotificationActivities(deps: {
       if (toGuardian) {
         const expiresAt = new Date(Date.now() + deps.links.consentSeconds * 1000);
         const token = createConsentToken({ signupId: signup.id, expiresAt }, deps.links.consentTokenSecret);
-        context.consentUrl = `${deps.links.publicBaseUrl}/v1/consents/${token}`;
+        // The guardian's page (src/consents/page-routes.ts); apps answer the same token at /v1/consents/{token}.
+        context.consentUrl = `${deps.links.publicBaseUrl}/consent/${token}`;
         context.expiresAt = expiresAt;
       }
 

@@ -12,7 +12,12 @@ export const consentRequestSchema = z
   .strictObject({
     eventTitle: z.string(),
     eventStartsAt: z.iso.datetime(),
+    timezone: z.string().describe("The event's IANA time zone"),
+    venue: z.string().nullable().describe('Where: venue name, street, city'),
     attendees: z.array(z.string()).describe('First names of the children signed up'),
+    children: z.array(z.strictObject({ firstName: z.string(), age: z.number().int() })).describe('The children signed up, with their ages'),
+    price: z.strictObject({ amountMinor: z.number().int(), currency: z.string() }).nullable().describe('What the signup costs; null when free'),
+    organizer: z.string().describe('Who organizes the event'),
     expiresAt: z.iso.datetime(),
     decision: z.enum(['approved', 'denied']).nullable(),
   })
@@ -23,8 +28,8 @@ export const consentDecisionSchema = z
   .meta({ id: 'ConsentDecision', description: 'The recorded decision' });
 
 /**
- * The guardian's link: no account needed, the signed token is the credential. The link in the
- * e-mail opens the app's page, which reads and answers through these.
+ * The guardian's token as JSON, for apps: no account needed, the signed token is the credential.
+ * The link in the e-mail opens the HTML page of page-routes.ts, which answers through the same service.
  */
 export function consentRoutes({ consents }: RouteContext): Router {
   const router = Router();

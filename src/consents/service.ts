@@ -13,17 +13,37 @@ export type GuardianDecision = 'approved' | 'denied';
 export interface ConsentRequestView {
   eventTitle: string;
   eventStartsAt: string;
+  /** The event's IANA time zone, the one its dates are shown in. */
+  timezone: string;
+  venue: string | null;
   attendees: string[];
+  children: { firstName: string; age: number }[];
+  price: { amountMinor: number; currency: string } | null;
+  organizer: string;
   expiresAt: string;
   decision: GuardianDecision | null;
 }
+
+/** Where a link stands, for the guardian's page (which shows each case its own way). */
+export type ConsentLinkState =
+  | { state: 'invalid' }
+  | { state: 'expired'; locale?: string }
+  | { state: 'used'; decision: GuardianDecision | null; locale: string }
+  | { state: 'open'; view: ConsentRequestView; locale: string };
 
 /**
  * The guardian's side of consent. The link's token names the signup; the decision is recorded by a
  * conditional UPDATE (only a signup still awaiting consent, with no decision yet), which makes the
  * link single-use even when it is clicked twice at once, and then handed to the workflow.
  */
-export function createConsentService(deps: { orm: MikroORM; temporal: Client; secret: string; now?: () => Date }) {
+export function createConsentService(deps: {
+  orm: MikroORM;
+  temporal: Client;
+  secret: string;
+  /** Who organizes events, as the guardian is told (the sender's name of our mail). */
+  organizer: string;
+  now?: () => Date;
+}) {
   const now = deps.now ?? (() => new Date());
 
   function claimOf(token: string) {
@@ -37,22 +57,57 @@ export function createConsentService(deps: { orm: MikroORM; temporal: Client; se
     }
   }
 
+  async function viewOf(signupId: string, expiresAt: Date): Promise<{ signup: Signup; view: ConsentRequestView } | undefined> {
+    const em = deps.orm.em.fork();
+    const signup = await em.findOne(Signup, signupId, { populate: ['event'] });
+    if (!signup) return undefined;
+    const translation =
+      (await em.findOne(EventTranslation, { event: signup.event, locale: signup.locale })) ??
+      (await em.findOne(EventTranslation, { event: signup.event, locale: signup.event.defaultLocale }));
+    const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc' } });
+    const venue = signup.event.venue;
+    return {
+      signup,
+      view: {
+        eventTitle: translation?.title ?? '',
+        eventStartsAt: signup.event.startsAt.toISOString(),
+        timezone: signup.event.timezone,
+        venue: venue ? [venue.name, venue.address.line1, venue.address.city].join(', ') : null,
+        attendees: attendees.map((attendee) => attendee.firstName),
+        children: attendees.map((attendee) => ({ firstName: attendee.firstName, age: attendee.age })),
+        price: signup.amountMinor > 0 && signup.currency ? { amountMinor: signup.amountMinor, currency: signup.currency } : null,
+        organizer: deps.organizer,
+        expiresAt: expiresAt.toISOString(),
+        decision: signup.guardianDecision ?? null,
+      },
+    };
+  }
+
   return {
     async describe(token: string): Promise<ConsentRequestView> {
       const claim = claimOf(token);
-      const em = deps.orm.em.fork();
-      const signup = await em.findOne(Signup, claim.signupId, { populate: ['event'] });
-      if (!signup) throw new Problem('consent-link-invalid');
-      const translation = await em.findOne(EventTranslation, { event: signup.event, locale: signup.locale })
-        ?? (await em.findOne(EventTranslation, { event: signup.event, locale: signup.event.defaultLocale }));
-      const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc' } });
-      return {
-        eventTitle: translation?.title ?? '',
-        eventStartsAt: signup.event.startsAt.toISOString(),
-        attendees: attendees.map((attendee) => attendee.firstName),
-        expiresAt: claim.expiresAt.toISOString(),
-        decision: signup.guardianDecision ?? null,
-      };
+      const found = await viewOf(claim.signupId, claim.expiresAt);
+      if (!found) throw new Problem('consent-link-invalid');
+      return found.view;
+    },
+
+    /** The page's view of a link: never throws for a bad, old or used link, but says which it is. */
+    async linkState(token: string): Promise<ConsentLinkState> {
+      let claim;
+      try {
+        claim = verifyConsentToken(token, deps.secret, now());
+      } catch (error) {
+        if (error instanceof InvalidConsentTokenError) return { state: 'invalid' };
+        throw error;
+      }
+      const found = await viewOf(claim.signupId, claim.expiresAt);
+      if (!found) return { state: 'invalid' };
+      const { signup, view } = found;
+      if (signup.guardianDecision) return { state: 'used', decision: signup.guardianDecision, locale: signup.locale };
+      // A request that ran out ends its signup too: the guardian is told it expired, not that it was used.
+      if (claim.expired) return { state: 'expired', locale: signup.locale };
+      if (signup.status !== 'awaiting_consent') return { state: 'used', decision: null, locale: signup.locale };
+      return { state: 'open', view, locale: signup.locale };
     },
 
     async decide(token: string, decision: GuardianDecision): Promise<{ decision: GuardianDecision }> {

@@ -44,9 +44,10 @@ const minor = (on: RunningApi) => newUser(on, { birthdate: bornYearsAgo(12), gua
 async function consentTokenFrom(user: TestUser): Promise<string> {
   const [mail] = await waitForMail(user.guardianEmail ?? '', subjects.consentRequest);
   expect(mail?.subject).toContain('Kim');
-  const match = /\/v1\/consents\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '');
+  const match = /\/consent\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '');
   if (!match?.[1]) throw new Error(`no consent link in: ${mail?.text}`);
-  expect(mail?.text).toContain(`${api.config.publicBaseUrl}/v1/consents/${match[1]}`);
+  // The mail links the guardian's page; apps answer the same token at /v1/consents/{token}.
+  expect(mail?.text).toContain(`${api.config.publicBaseUrl}/consent/${match[1]}`);
   return match[1];
 }
 
@@ -122,7 +123,7 @@ describe('guardian consent', () => {
     const user = await minor(short);
     const signupId = await signUp(short, user, event.id, { attendees: [child('Kim', 12)] });
     const [mail] = await waitForMail(user.guardianEmail ?? '', subjects.consentRequest);
-    const token = /\/v1\/consents\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1] ?? '';
+    const token = /\/consent\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1] ?? '';
 
     const rejected = await waitForStatus(short, user, signupId, 'rejected', 20_000);
     expect(rejected.rejectionReason).toBe('guardian_did_not_answer');
