@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RouteContext } from '../http/context.js';
 import { Problem } from '../http/problem.js';
 import { createFormToken, verifyFormToken } from './form-token.js';
-import { acceptedLanguages, pageHeaders, pickPageLocale, renderConsentForm, renderOutcome, type OutcomePage, type PageLocale } from './page.js';
+import { acceptedLanguages, consentTextVersion, pageHeaders, pickPageLocale, renderConsentForm, renderOutcome, type OutcomePage, type PageLocale } from './page.js';
 import { consentPathSchema } from './routes.js';
 
 /** The page's path parameter; anything else is shown the "invalid link" page, not a 400. */
@@ -86,7 +86,12 @@ export function consentPageRoutes({ consents }: RouteContext, secret: string, no
       return send(res, 400, renderConsentForm({ locale, facts: link.view, formToken: fresh, problem: 'guardian-missing' }));
     }
     try {
-      const { decision } = await consents.decide(token!, answer.data.decision);
+      const { decision } = await consents.decide(token!, answer.data.decision, {
+        via: 'page',
+        textVersion: consentTextVersion,
+        userAgent: req.get('user-agent'),
+        clientAddress: req.ip,
+      });
       outcome(res, locale, { kind: decision });
     } catch (error) {
       // Answered in another tab a moment ago, or ran out meanwhile: the page of that state.

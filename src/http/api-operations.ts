@@ -53,7 +53,14 @@ import {
   retryResultSchema,
 } from '../ops/routes.js';
 import { consentPageFormSchema, consentPagePathSchema, consentPageQuerySchema, consentPageSchema } from '../consents/page-routes.js';
-import { consentDecisionBodySchema, consentDecisionSchema, consentPathSchema, consentRequestSchema } from '../consents/routes.js';
+import {
+  consentDecisionBodySchema,
+  consentDecisionSchema,
+  consentPathSchema,
+  consentRecordPathSchema,
+  consentRecordSchema,
+  consentRequestSchema,
+} from '../consents/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
   cancelSignupBodySchema,
@@ -303,6 +310,22 @@ export const apiOperations: ApiOperation[] = [
       404: problem('consent-link-invalid'),
       409: problem('consent-already-given'),
       410: problem('consent-link-expired'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/signups/{signupId}/consent',
+    operationId: 'getConsentRecord',
+    summary: "A signup's consent record",
+    description:
+      'Which guardian address was asked, when the link was sent and answered, the decision, the version of the text ' +
+      'shown, and the answering user agent and truncated address. Admins only: organizers never see guardian addresses.',
+    tags: ['admin'],
+    auth: ['admin'],
+    params: consentRecordPathSchema,
+    responses: {
+      200: { description: 'The record', schema: consentRecordSchema },
+      404: problem('not-found', 'No consent was asked for this signup'),
     },
   },
   {

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ConsentRecord } from '../../src/consents/consent-record.entity.js';
 import { createConsentToken } from '../../src/consents/consent-token.js';
+import { consentTextVersion } from '../../src/consents/page.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { child, newUser, signUp, signupRow, subjects, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
 import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
@@ -104,6 +106,9 @@ describeWithBrowser('the guardian consent page (Chromium, no JavaScript)', () =>
       await shot(page, 'approved');
       await waitForStatus(stack.api, user, signupId, 'confirmed');
       expect(await signupRow(stack.orm, signupId)).toMatchObject({ status: 'confirmed', guardianDecision: 'approved' });
+      const record = await stack.orm.em.fork().findOneOrFail(ConsentRecord, { signupId });
+      expect(record).toMatchObject({ decision: 'approved', answeredVia: 'page', textVersion: consentTextVersion, guardianEmail: user.guardianEmail });
+      expect(record.userAgent).toMatch(/Chrome/);
 
       const again = await page.goto(link);
       expect(again?.status()).toBe(200);

@@ -533,9 +533,16 @@ describe('real answers match the document', () => {
     const described = await call('get', '/v1/consents/{token}', { params: { token } });
     expectStatus(described, 200);
     expect(field(described, 'attendees')).toEqual(['Liv']);
+    expect(field(described, 'children')).toEqual([{ firstName: 'Liv', age: 12 }]);
     expectStatus(await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'approved' } }), 200);
     expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'denied' } })).status).toBe(409);
     expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'maybe' } })).status).toBe(400);
+    const recordPath = '/v1/admin/signups/{signupId}/consent';
+    const admin = await api.token(`contract-admin-${randomUUID()}`, ['admin']);
+    expect(field(await call('get', recordPath, { params: { signupId }, token: admin }), 'decision')).toBe('approved');
+    expect((await call('get', recordPath, { params: { signupId: randomUUID() }, token: admin })).status).toBe(404);
+    expect((await call('get', recordPath, { params: { signupId }, token: minor })).status).toBe(403);
+    expect((await call('get', recordPath, { params: { signupId: 'nope' }, token: admin })).status).toBe(400);
     const expired = createConsentToken({ signupId, expiresAt: new Date(Date.now() - 1000) }, secret);
     expect((await call('get', '/v1/consents/{token}', { params: { token: expired } })).status).toBe(410);
     const forged = createConsentToken({ signupId, expiresAt: new Date(Date.now() + 3_600_000) }, 'someone-elses-secret-that-is-long-enough');
