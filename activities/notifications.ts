@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { ConsentRecord } from '../src/consents/consent-record.entity.js';
 import { createConsentToken } from '../src/consents/consent-token.js';
 import type { Contact, ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationKind } from '../src/events/event-data.js';
@@ -83,7 +84,8 @@ export function createNotificationActivities(deps: {
       const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
       const event = signup.event;
       const contact = await deps.contacts.contactOf(signup.userId);
-      const toGuardian = input.kind === 'consent-request';
+      // The request and the receipt of the answer go to the guardian; everything else to the user.
+      const toGuardian = input.kind === 'consent-request' || input.kind === 'consent-receipt';
       const deliveries = deliveriesTo(contact, toGuardian);
       if (deliveries.length === 0) return 'no-address';
       const locale = signup.locale || contact?.locale || event.defaultLocale;
@@ -109,13 +111,18 @@ export function createNotificationActivities(deps: {
         reason: typeof input.details.reason === 'string' ? reasonText(input.details.reason, locale) : undefined,
         expiresAt: input.details.expiresAt,
         waitlisted: input.details.waitlisted === true,
+        approved: signup.guardianDecision === 'approved',
+        answeredAt: signup.guardianDecidedAt ?? undefined,
       };
       if (toGuardian) {
         const expiresAt = new Date(Date.now() + deps.links.consentSeconds * 1000);
         const token = createConsentToken({ signupId: signup.id, expiresAt }, deps.links.consentTokenSecret);
-        context.consentUrl = `${deps.links.publicBaseUrl}/v1/consents/${token}`;
+        // The guardian's page (src/consents/page-routes.ts); apps answer the same token at /v1/consents/{token}.
+        context.consentUrl = `${deps.links.publicBaseUrl}/consent/${token}`;
         context.expiresAt = expiresAt;
       }
+      const guardianAddress = contact?.guardianEmail;
+      if (input.kind === 'consent-request' && guardianAddress) await recordConsentRequest(em, signup, guardianAddress);
 
       const request: NotificationRequest = {
         key: `${input.step}:${signup.id}`,
@@ -126,7 +133,12 @@ export function createNotificationActivities(deps: {
         context: context as { timezone: string },
         overrides: event.notificationTexts,
       };
-      return sendOnEach(em, deliveries, request, input.deferFailures ?? false);
+      const outcome = await sendOnEach(em, deliveries, request, input.deferFailures ?? false);
+      // The link of the attempt that went out is the one the guardian holds: its send time and expiry.
+      if (input.kind === 'consent-request' && outcome === 'sent' && context.expiresAt instanceof Date) {
+        await em.nativeUpdate(ConsentRecord, { signupId: signup.id }, { linkSentAt: new Date(), linkExpiresAt: context.expiresAt });
+      }
+      return outcome;
     },
 
     /**
@@ -167,6 +179,15 @@ export function createNotificationActivities(deps: {
       return { failed: rows.length };
     },
   };
+}
+
+/** The consent trail starts when its request is sent: which address was asked (once per signup). */
+async function recordConsentRequest(em: EntityManager, signup: Signup, guardianEmail: string): Promise<void> {
+  await em.execute(
+    `insert into consent_record (id, signup_id, event_id, user_id, guardian_email, created_at)
+     values (gen_random_uuid(), ?, ?, ?, ?, now()) on conflict (signup_id) do nothing`,
+    [signup.id, signup.event.id, signup.userId, guardianEmail],
+  );
 }
 
 /**

@@ -72,6 +72,13 @@ export const configSchema = z
     SIGNUP_OFFER_SECONDS: z.coerce.number().int().min(1).max(7 * 86_400).default(43_200),
     /** How long a guardian has to answer a consent request. */
     SIGNUP_CONSENT_SECONDS: z.coerce.number().int().min(1).max(14 * 86_400).default(172_800),
+    /**
+     * A signup for an event with a consent age from a token with no `birthdate` claim: `ask-guardian`
+     * treats the requester as a minor (the guardian is asked; with no guardian known the signup is
+     * refused), `adult` lets it through as before. Child safety should not rest on every identity
+     * provider sending the claim.
+     */
+    CONSENT_UNKNOWN_AGE: z.enum(['ask-guardian', 'adult']).default('ask-guardian'),
     /** After a hold ran out, how long a payment that still arrives is matched to its signup. */
     SIGNUP_LATE_PAYMENT_GRACE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(604_800),
     /**
@@ -194,6 +201,7 @@ export interface Config {
     latePaymentGraceSeconds: number;
     seatMoveTimeoutSeconds: number;
     consentTokenSecret: string;
+    unknownAgeConsent: RawConfig['CONSENT_UNKNOWN_AGE'];
   };
   publicBaseUrl: string;
   lifecycle: {
@@ -256,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
       seatMoveTimeoutSeconds: e.SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS,
       consentTokenSecret: e.CONSENT_TOKEN_SECRET ?? developmentSecretDefaults.CONSENT_TOKEN_SECRET,
+      unknownAgeConsent: e.CONSENT_UNKNOWN_AGE,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
     lifecycle: {

@@ -208,6 +208,9 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       await cancel(cancelRequest);
       return finish();
     }
+    // Released change, behind a patch: the guardian gets a receipt of the answer (histories recorded
+    // before it replay without the mail).
+    if (guardianDecision !== undefined && patched('consent-receipt')) await notify('consent-receipt', 'consent-receipt');
     if (guardianDecision !== 'approved') {
       const reason = guardianDecision === 'denied' ? 'guardian_declined' : 'guardian_did_not_answer';
       moveTo((await seats.rejectSignup({ signupId, reason })).status);

@@ -1,3 +1,4 @@
+import { ConsentRecordSchema } from '../consents/consent-record.entity.js';
 import { UserContactSchema } from '../contacts/contact.entity.js';
 import { EventChangeSchema } from '../events/event-change.entity.js';
 import { EventSearchSchema } from '../events/event-search.entity.js';
@@ -31,4 +32,5 @@ export const entities = [
   SignupWorkflowStartSchema,
   SeatMoveRecordSchema,
   LifecycleCommandSchema,
+  ConsentRecordSchema,
 ];

@@ -91,6 +91,7 @@ export const notificationKinds = [
   'signup-opened',
   'signup-received',
   'consent-request',
+  'consent-receipt',
   'payment-receipt',
   'confirmation',
   'waitlist-offer',

@@ -54,7 +54,15 @@ import {
   retryBodySchema,
   retryResultSchema,
 } from '../ops/routes.js';
-import { consentDecisionBodySchema, consentDecisionSchema, consentPathSchema, consentRequestSchema } from '../consents/routes.js';
+import { consentPageFormSchema, consentPagePathSchema, consentPageQuerySchema, consentPageSchema } from '../consents/page-routes.js';
+import {
+  consentDecisionBodySchema,
+  consentDecisionSchema,
+  consentPathSchema,
+  consentRecordPathSchema,
+  consentRecordSchema,
+  consentRequestSchema,
+} from '../consents/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
   cancelSignupBodySchema,
@@ -304,6 +312,65 @@ export const apiOperations: ApiOperation[] = [
       404: problem('consent-link-invalid'),
       409: problem('consent-already-given'),
       410: problem('consent-link-expired'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/signups/{signupId}/consent',
+    operationId: 'getConsentRecord',
+    summary: "A signup's consent record",
+    description:
+      'Which guardian address was asked, when the link was sent and answered, the decision, the version of the text ' +
+      'shown, and the answering user agent and truncated address. Admins only: organizers never see guardian addresses.',
+    tags: ['admin'],
+    auth: ['admin'],
+    params: consentRecordPathSchema,
+    responses: {
+      200: { description: 'The record', schema: consentRecordSchema },
+      404: problem('not-found', 'No consent was asked for this signup'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/consent/{token}',
+    operationId: 'showConsentPage',
+    summary: "The guardian's consent page (HTML)",
+    description:
+      'The link in the consent e-mail opens this server-rendered page (en, nb; `lang` or Accept-Language picks): what ' +
+      'is asked, a privacy notice and an approve/decline form. Not JSON: a bad link is a 404 page, an expired one a ' +
+      '410 page, a used one shows what was decided.',
+    tags: ['consents'],
+    auth: 'public',
+    params: consentPagePathSchema,
+    query: consentPageQuerySchema,
+    validatesRequest: false,
+    responses: {
+      200: { description: 'The question, or what was decided with a used link', schema: consentPageSchema, contentType: 'text/html' },
+      404: { description: 'The "link not valid" page', schema: consentPageSchema, contentType: 'text/html' },
+      410: { description: 'The "link expired" page', schema: consentPageSchema, contentType: 'text/html' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/consent/{token}',
+    operationId: 'answerConsentPage',
+    summary: "The consent page's form: approve or decline (HTML)",
+    description:
+      'Posted by the page itself (url-encoded), with its per-page form token (CSRF). Answers the confirmation page; ' +
+      'single use like POST /v1/consents/{token}.',
+    tags: ['consents'],
+    auth: 'public',
+    params: consentPagePathSchema,
+    body: consentPageFormSchema,
+    bodyContentType: 'application/x-www-form-urlencoded',
+    validatesRequest: false,
+    responses: {
+      200: { description: 'The confirmation page', schema: consentPageSchema, contentType: 'text/html' },
+      400: { description: 'The form again, asking to tick the guardian box', schema: consentPageSchema, contentType: 'text/html' },
+      403: { description: 'The form again: the form token was missing, old or not ours', schema: consentPageSchema, contentType: 'text/html' },
+      404: { description: 'The "link not valid" page', schema: consentPageSchema, contentType: 'text/html' },
+      409: { description: 'The "link used" page', schema: consentPageSchema, contentType: 'text/html' },
+      410: { description: 'The "link expired" page', schema: consentPageSchema, contentType: 'text/html' },
     },
   },
   {

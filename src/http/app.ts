@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import { signupFeedRoutes } from '../signups/feed-routes.js';
 import { signupRoutes } from '../signups/routes.js';
 import { createSignupCommands } from '../signups/commands.js';
+import { consentPageRoutes } from '../consents/page-routes.js';
 import { consentRoutes } from '../consents/routes.js';
 import { createConsentService } from '../consents/service.js';
 import { createPaymentGateway, createStripeClient } from '../payments/stripe-gateway.js';
@@ -47,7 +48,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp'>;
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -165,7 +166,12 @@ export function createApp(deps: AppDependencies): Express {
     ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups, starter }),
-    consents: createConsentService({ orm: deps.orm, temporal: deps.temporal, secret: deps.config.signup.consentTokenSecret }),
+    consents: createConsentService({
+      orm: deps.orm,
+      temporal: deps.temporal,
+      secret: deps.config.signup.consentTokenSecret,
+      organizer: senderName(deps.config.smtp.from),
+    }),
     stripeWebhook: createStripeWebhookHandler({
       orm: deps.orm,
       temporal: deps.temporal,
@@ -182,6 +188,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(refuseUnsafeRequestText);
   // Before the JSON parser: Stripe's signature is over the raw bytes.
   app.use(stripeWebhookRoutes(context));
+  // The guardian's HTML page posts a url-encoded form, not JSON: before the JSON-only guard too.
+  app.use(consentPageRoutes(context, deps.config.signup.consentTokenSecret));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '100kb', type: ['application/json', 'application/*+json'] }));
   app.use(refuseUnsafeBodyText);
@@ -202,4 +210,10 @@ export function createApp(deps: AppDependencies): Express {
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));
   return app;
+}
+
+/** "Eventbook <no-reply@eventbook.local>" -> "Eventbook": who the guardian is told organizes the event. */
+function senderName(from: string): string {
+  const name = /^\s*"?([^"<]+?)"?\s*</.exec(from)?.[1];
+  return name ?? from.replace(/^.*<|>.*$/g, '');
 }

@@ -45,6 +45,8 @@ export interface ApiOperation {
   /** Request headers worth documenting (Authorization is covered by `auth`). */
   headers?: z.ZodObject;
   body?: z.ZodType;
+  /** The request body's media type; default application/json (a page's form: application/x-www-form-urlencoded). */
+  bodyContentType?: string;
   /** Shown in the docs instead of generated filler (zod drops `examples` meta on the input side of transforms). */
   bodyExample?: unknown;
   /**
@@ -270,7 +272,7 @@ export function buildOpenApiDocument(
             requestBody: {
               required: true,
               content: {
-                'application/json': {
+                [op.bodyContentType ?? 'application/json']: {
                   schema: schemas.convert(op.body, 'input'),
                   ...(op.bodyExample === undefined ? {} : { example: op.bodyExample }),
                 },

@@ -30,6 +30,10 @@ export const defaultTemplates: Record<NotificationKind, Record<(typeof supported
     en: { subject: '{{child.firstName}} wants to join {{event.title}}', body: '{{child.firstName}} has asked to sign up for {{event.title}} on {{date event.startsAt}}.\n\nApprove or decline here: {{consentUrl}}\n\nThe request expires {{date expiresAt}}.' },
     nb: { subject: '{{child.firstName}} vil være med på {{event.title}}', body: '{{child.firstName}} har bedt om å bli med på {{event.title}} {{date event.startsAt}}.\n\nGodkjenn eller avslå her: {{consentUrl}}\n\nForespørselen utløper {{date expiresAt}}.' },
   },
+  'consent-receipt': {
+    en: { subject: 'Your answer: {{child.firstName}} and {{event.title}}', body: 'This is the receipt of your answer: you {{#if approved}}approved{{else}}declined{{/if}} the signup of {{child.firstName}} for {{event.title}} on {{date event.startsAt}}.\n\nAnswered {{date answeredAt}}. Keep this e-mail for your records.' },
+    nb: { subject: 'Svaret ditt: {{child.firstName}} og {{event.title}}', body: 'Dette er kvitteringen for svaret ditt: du {{#if approved}}godkjente{{else}}avslo{{/if}} påmeldingen av {{child.firstName}} til {{event.title}} {{date event.startsAt}}.\n\nBesvart {{date answeredAt}}. Ta vare på denne e-posten.' },
+  },
   'payment-receipt': {
     en: { subject: 'Receipt: {{event.title}}', body: 'We received {{money amount}} for {{event.title}}. Payment reference: {{paymentReference}}.' },
     nb: { subject: 'Kvittering: {{event.title}}', body: 'Vi har mottatt {{money amount}} for {{event.title}}. Betalingsreferanse: {{paymentReference}}.' },

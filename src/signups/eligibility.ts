@@ -85,7 +85,19 @@ export function ageOn(birthDate: string, day: Date): number {
   return age;
 }
 
-/** A requester younger than the consent age needs a guardian's approval before any seat is taken. */
-export function needsGuardianConsent(consentBelowAge: number | null | undefined, requesterAge: number | undefined): boolean {
-  return consentBelowAge != null && requesterAge !== undefined && requesterAge < consentBelowAge;
+export type UnknownAgeConsent = 'ask-guardian' | 'adult';
+
+/**
+ * A requester younger than the consent age needs a guardian's approval before any seat is taken.
+ * A requester of unknown age (no birthdate claim) is treated as a minor unless the setting
+ * (CONSENT_UNKNOWN_AGE) says `adult`.
+ */
+export function needsGuardianConsent(
+  consentBelowAge: number | null | undefined,
+  requesterAge: number | undefined,
+  unknownAge: UnknownAgeConsent = 'ask-guardian',
+): boolean {
+  if (consentBelowAge == null) return false;
+  if (requesterAge === undefined) return unknownAge === 'ask-guardian';
+  return requesterAge < consentBelowAge;
 }

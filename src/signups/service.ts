@@ -12,7 +12,7 @@ import { Problem, type InvalidField } from '../http/problem.js';
 import { checkPromo, PricingError, quoteSignup } from '../payments/pricing.js';
 import { workflowIds, type SignupWorkflowInput } from '../temporal/contract.js';
 import { Attendee } from './attendee.entity.js';
-import { ageOn, checkEligibility, needsGuardianConsent } from './eligibility.js';
+import { ageOn, checkEligibility, needsGuardianConsent, type UnknownAgeConsent } from './eligibility.js';
 import { placeAtOnce, placeNewSignup } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
@@ -25,6 +25,8 @@ export interface SignupSettings {
   latePaymentGraceSeconds: number;
   /** Absent: the workflow's own default (30 s). */
   seatMoveTimeoutSeconds?: number;
+  /** What a token without a birthdate means for an event with a consent age. */
+  unknownAgeConsent?: UnknownAgeConsent;
 }
 
 export interface SignupServiceDeps {
@@ -146,9 +148,14 @@ export function createSignupService(deps: SignupServiceDeps) {
         });
       }
       const requesterAge = principal.profile?.birthDate ? ageOn(principal.profile.birthDate, at) : undefined;
-      const needsConsent = needsGuardianConsent(event.guardianConsentBelowAge, requesterAge);
+      const needsConsent = needsGuardianConsent(event.guardianConsentBelowAge, requesterAge, deps.settings.unknownAgeConsent);
       if (needsConsent && !principal.profile?.guardianEmail) {
-        throw ruleBroken('', 'a guardian must consent, and your profile names no guardian to ask');
+        throw ruleBroken(
+          '',
+          requesterAge === undefined
+            ? 'your age is not known, so a guardian must consent, and your profile names no guardian to ask'
+            : 'a guardian must consent, and your profile names no guardian to ask',
+        );
       }
 
       // Full with no waiting list: refused before anything more is read (a sold-out burst is mostly

@@ -48,7 +48,12 @@ const PENDING_ROUTES: string[] = [];
 const DOCS_ROUTES = ['GET /openapi.json', 'GET /docs', 'GET /docs/init.js'];
 
 /** Error statuses answered with plain JSON rather than a problem document, on purpose. */
-const NON_PROBLEM_ERRORS = ['GET /readyz 503'];
+const NON_PROBLEM_ERRORS = [
+  'GET /readyz 503',
+  // The guardian's consent page is HTML for people: each state of a link is a page of its own.
+  ...['GET /consent/{token} 404', 'GET /consent/{token} 410'],
+  ...[400, 403, 404, 409, 410].map((status) => `POST /consent/{token} ${status}`),
+];
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -528,13 +533,56 @@ describe('real answers match the document', () => {
     const described = await call('get', '/v1/consents/{token}', { params: { token } });
     expectStatus(described, 200);
     expect(field(described, 'attendees')).toEqual(['Liv']);
+    expect(field(described, 'children')).toEqual([{ firstName: 'Liv', age: 12 }]);
     expectStatus(await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'approved' } }), 200);
     expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'denied' } })).status).toBe(409);
     expect((await call('post', '/v1/consents/{token}', { params: { token }, body: { decision: 'maybe' } })).status).toBe(400);
+    const recordPath = '/v1/admin/signups/{signupId}/consent';
+    const admin = await api.token(`contract-admin-${randomUUID()}`, ['admin']);
+    expect(field(await call('get', recordPath, { params: { signupId }, token: admin }), 'decision')).toBe('approved');
+    expect((await call('get', recordPath, { params: { signupId: randomUUID() }, token: admin })).status).toBe(404);
+    expect((await call('get', recordPath, { params: { signupId }, token: minor })).status).toBe(403);
+    expect((await call('get', recordPath, { params: { signupId: 'nope' }, token: admin })).status).toBe(400);
     const expired = createConsentToken({ signupId, expiresAt: new Date(Date.now() - 1000) }, secret);
     expect((await call('get', '/v1/consents/{token}', { params: { token: expired } })).status).toBe(410);
     const forged = createConsentToken({ signupId, expiresAt: new Date(Date.now() + 3_600_000) }, 'someone-elses-secret-that-is-long-enough');
     expect((await call('post', '/v1/consents/{token}', { params: { token: forged }, body: { decision: 'approved' } })).status).toBe(404);
+
+    // The guardian's HTML page for the same kind of link (a second minor's signup, still open).
+    const second = await mintDevToken(api.config.jwt, {
+      sub: `contract-minor-${randomUUID()}`,
+      roles: ['participant'],
+      extraClaims: { birthdate: '2014-05-01', guardian_email: 'guardian@example.test' },
+    });
+    const pageSignupId = field(
+      await call('post', '/v1/events/{eventId}/signups', {
+        params: { eventId: event.id },
+        token: second,
+        body: { attendees: [{ firstName: 'Ola', age: 12, kind: 'child' }], platform: 'web' },
+      }),
+      'id',
+    ) as string;
+    await eventually('consent asked', async () =>
+      field(await call('get', '/v1/signups/{signupId}', { params: { signupId: pageSignupId }, token: second }), 'status') === 'awaiting_consent' ? true : undefined,
+    );
+    const page = '/consent/{token}';
+    const pageToken = createConsentToken({ signupId: pageSignupId, expiresAt: new Date(Date.now() + 3_600_000) }, secret);
+    const pageExpired = createConsentToken({ signupId: pageSignupId, expiresAt: new Date(Date.now() - 1000) }, secret);
+    expect((await call('get', page, { params: { token: pageExpired } })).status).toBe(410);
+    expect((await call('get', page, { params: { token: 'not-a-token' } })).status).toBe(404);
+    const shown = await call('get', page, { params: { token: pageToken }, query: { lang: 'nb' } });
+    expectStatus(shown, 200);
+    const formToken = /name="formToken" value="([^"]+)"/.exec(shown.text)?.[1] ?? '';
+    const form = (fields: Record<string, string>) => ({
+      params: { token: pageToken },
+      rawBody: new URLSearchParams(fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect((await call('post', page, form({ decision: 'approved', guardian: 'yes', formToken: 'nope' }))).status).toBe(403);
+    expect((await call('post', page, form({ decision: 'approved', formToken }))).status).toBe(400);
+    expectStatus(await call('post', page, form({ decision: 'approved', guardian: 'yes', formToken })), 200);
+    expect((await call('post', page, form({ decision: 'denied', guardian: 'yes', formToken }))).status).toBe(409);
+    expect((await call('post', page, { ...form({ decision: 'denied', guardian: 'yes', formToken }), params: { token: 'not-a-token' } })).status).toBe(404);
   });
 
   it('POST /v1/webhooks/stripe', async () => {

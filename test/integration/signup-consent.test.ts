@@ -44,9 +44,10 @@ const minor = (on: RunningApi) => newUser(on, { birthdate: bornYearsAgo(12), gua
 async function consentTokenFrom(user: TestUser): Promise<string> {
   const [mail] = await waitForMail(user.guardianEmail ?? '', subjects.consentRequest);
   expect(mail?.subject).toContain('Kim');
-  const match = /\/v1\/consents\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '');
+  const match = /\/consent\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '');
   if (!match?.[1]) throw new Error(`no consent link in: ${mail?.text}`);
-  expect(mail?.text).toContain(`${api.config.publicBaseUrl}/v1/consents/${match[1]}`);
+  // The mail links the guardian's page; apps answer the same token at /v1/consents/{token}.
+  expect(mail?.text).toContain(`${api.config.publicBaseUrl}/consent/${match[1]}`);
   return match[1];
 }
 
@@ -76,6 +77,56 @@ describe('guardian consent', () => {
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ type: '/problems/consent-already-given', status: 409 });
     expect((await signupRow(stack.orm, signupId)).guardianDecision).toBe('approved');
+  });
+
+  it('keeps a consent record for admins, and mails the guardian a receipt', async () => {
+    const event = await consentEvent(stack);
+    const user = await minor(api);
+    const signupId = await signUp(api, user, event.id, { attendees: [child('Kim', 12)] });
+    const token = await consentTokenFrom(user);
+    const answered = await request(api.baseUrl, 'POST', `/v1/consents/${token}`, {
+      body: { decision: 'approved', textVersion: 'app-consent-v3' },
+      headers: { 'user-agent': 'GuardianApp/1.0' },
+    });
+    expect(answered.status).toBe(200);
+    await waitForStatus(api, user, signupId, 'confirmed');
+
+    const admin = await api.token(`admin-${signupId}`, ['admin']);
+    const record = await request(api.baseUrl, 'GET', `/v1/admin/signups/${signupId}/consent`, { token: admin });
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({
+      signupId,
+      eventId: event.id,
+      guardianEmail: user.guardianEmail,
+      decision: 'approved',
+      answeredVia: 'api',
+      textVersion: 'app-consent-v3',
+      userAgent: 'GuardianApp/1.0',
+      clientNetwork: '127.0.0.0/24',
+      anonymizedAt: null,
+    });
+    const sentAt = Date.parse(record.body.linkSentAt as string);
+    expect(sentAt).toBeLessThanOrEqual(Date.parse(record.body.answeredAt as string));
+    expect(Date.parse(record.body.linkExpiresAt as string)).toBeGreaterThan(sentAt);
+    // Organizers never see the guardian's address.
+    const organizer = await api.token(`organizer-${signupId}`, ['organizer'], { markets: ['NO'] });
+    expect((await request(api.baseUrl, 'GET', `/v1/admin/signups/${signupId}/consent`, { token: organizer })).status).toBe(403);
+
+    const [receipt] = await waitForMail(user.guardianEmail ?? '', /^Your answer:/);
+    expect(receipt?.text).toContain('you approved the signup of Kim for Coding club');
+  });
+
+  it('asks the guardian when the token says nothing of the age, and refuses when no guardian is known', async () => {
+    const event = await consentEvent(stack);
+    const unknownAge = await newUser(api, { guardian: true, name: 'no-birthdate' });
+    const signupId = await signUp(api, unknownAge, event.id, { attendees: [child('Kim', 12)] });
+    await waitForStatus(api, unknownAge, signupId, 'awaiting_consent');
+    await waitForMail(unknownAge.guardianEmail ?? '', subjects.consentRequest);
+
+    const nobodyToAsk = await newUser(api, { name: 'no-birthdate-no-guardian' });
+    const refused = await postSignup(api, nobodyToAsk, event.id, { attendees: [child('Kim', 12)] });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(refused.body)).toContain('your age is not known');
   });
 
   it('rejects the signup with the reason when the guardian declines', async () => {
@@ -122,7 +173,7 @@ describe('guardian consent', () => {
     const user = await minor(short);
     const signupId = await signUp(short, user, event.id, { attendees: [child('Kim', 12)] });
     const [mail] = await waitForMail(user.guardianEmail ?? '', subjects.consentRequest);
-    const token = /\/v1\/consents\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1] ?? '';
+    const token = /\/consent\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1] ?? '';
 
     const rejected = await waitForStatus(short, user, signupId, 'rejected', 20_000);
     expect(rejected.rejectionReason).toBe('guardian_did_not_answer');

@@ -57,8 +57,18 @@ describe('guardian consent', () => {
     [13, 12, true],
     [13, 13, false],
     [null, 8, false],
-    [13, undefined, false],
+    [13, undefined, true],
+    [null, undefined, false],
   ])('consent below %s, requester %s: %s', (below, age, needed) => {
     expect(needsGuardianConsent(below, age)).toBe(needed);
+  });
+
+  it.each([
+    ['ask-guardian', 13, undefined, true],
+    ['adult', 13, undefined, false],
+    ['adult', 13, 12, true],
+    ['adult', null, undefined, false],
+  ] as const)('unknown age set to %s, consent below %s, requester %s: %s', (setting, below, age, needed) => {
+    expect(needsGuardianConsent(below, age, setting)).toBe(needed);
   });
 });

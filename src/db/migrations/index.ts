@@ -1,6 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261121211342_event_catalog } from './Migration20261121211342_event_catalog.js';
 import { Migration20261121204542_initial_schema } from './Migration20261121204542_initial_schema.js';
+import { Migration20261121211342_event_catalog } from './Migration20261121211342_event_catalog.js';
 import { Migration20261121212111_public_catalog_indexes } from './Migration20261121212111_public_catalog_indexes.js';
 import { Migration20261121220253_notification_log } from './Migration20261121220253_notification_log.js';
 import { Migration20261121220603_signup_idempotency } from './Migration20261121220603_signup_idempotency.js';
@@ -12,9 +12,10 @@ import { Migration20261122001407_ops_audit } from './Migration20261122001407_ops
 import { Migration20261122014222_signup_workflow_outbox } from './Migration20261122014222_signup_workflow_outbox.js';
 import { Migration20261122014900_public_search_week_terms } from './Migration20261122014900_public_search_week_terms.js';
 import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
-import { Migration20261201100915_seat_move_outcomes } from './Migration20261201100915_seat_move_outcomes.js';
 import { Migration20261201100557_event_lifecycle_outbox } from './Migration20261201100557_event_lifecycle_outbox.js';
+import { Migration20261201100915_seat_move_outcomes } from './Migration20261201100915_seat_move_outcomes.js';
 import { Migration20261201101637_notification_delivery_failures } from './Migration20261201101637_notification_delivery_failures.js';
+import { Migration20261201102411_consent_record } from './Migration20261201102411_consent_record.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -31,7 +32,8 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122014222_signup_workflow_outbox', class: Migration20261122014222_signup_workflow_outbox },
   { name: 'Migration20261122014900_public_search_week_terms', class: Migration20261122014900_public_search_week_terms },
   { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
-  { name: 'Migration20261201100915_seat_move_outcomes', class: Migration20261201100915_seat_move_outcomes },
   { name: 'Migration20261201100557_event_lifecycle_outbox', class: Migration20261201100557_event_lifecycle_outbox },
+  { name: 'Migration20261201100915_seat_move_outcomes', class: Migration20261201100915_seat_move_outcomes },
   { name: 'Migration20261201101637_notification_delivery_failures', class: Migration20261201101637_notification_delivery_failures },
+  { name: 'Migration20261201102411_consent_record', class: Migration20261201102411_consent_record },
 ];
