@@ -14,7 +14,8 @@ function fromBodyParser(error: unknown): Problem | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   switch (error.type) {
     case 'entity.parse.failed':
-      return new Problem('malformed-json');
+      // JSON.parse's own words (where it stopped), so a client can find its mistake.
+      return new Problem('malformed-json', `the body is not valid JSON: ${'message' in error && typeof error.message === 'string' ? error.message : 'parse error'}`);
     case 'entity.too.large':
       return new Problem('payload-too-large');
     case 'encoding.unsupported':

@@ -139,13 +139,14 @@ export function createSignupService(deps: SignupServiceDeps) {
       const refusals = checkEligibility(event, { now: at, platform: request.platform, attendeeAges: ages });
       if (refusals.length > 0) {
         throw new Problem('signup-not-eligible', refusals.map((refusal) => refusal.message).join('; '), {
-          errors: refusals.map((refusal) => ({ in: 'body', field: refusal.field ?? '', message: `${refusal.code}: ${refusal.message}` })),
+          errors: refusals.map((refusal) => ({ in: refusal.in ?? 'body', field: refusal.field, message: `${refusal.code}: ${refusal.message}` })),
         });
       }
       const requesterAge = principal.profile?.birthDate ? ageOn(principal.profile.birthDate, at) : undefined;
       const needsConsent = needsGuardianConsent(event.guardianConsentBelowAge, requesterAge);
       if (needsConsent && !principal.profile?.guardianEmail) {
-        throw ruleBroken('', 'a guardian must consent, and your profile names no guardian to ask');
+        // The guardian's address comes from the token's profile claims, not from the body.
+        throw ruleBroken('authorization.guardian_email', 'a guardian must consent, and your profile names no guardian to ask', 'header');
       }
 
       // Full with no waiting list: refused before anything more is read (a sold-out burst is mostly
@@ -371,8 +372,8 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-function ruleBroken(field: string, message: string): Problem {
-  const errors: InvalidField[] = [{ in: 'body', field, message }];
+function ruleBroken(field: string, message: string, location: InvalidField['in'] = 'body'): Problem {
+  const errors: InvalidField[] = [{ in: location, field, message }];
   return new Problem('signup-not-eligible', message, { errors });
 }
 
