@@ -131,7 +131,7 @@ export function createLifecycleActivities(deps: {
       const event = await em().findOneOrFail(LiveEvent, input.eventId);
       const recipients = await fanOut(
         async (after) =>
-          (await usersFollowing(em(), { category: event.category, market: event.market }, { afterUserId: after, limit: PAGE })).map(
+          (await usersFollowing(em(), { category: event.category, market: event.market, tags: event.tags }, { afterUserId: after, limit: PAGE })).map(
             (userId) => ({ key: userId, value: userId }),
           ),
         async (userId) => {

@@ -102,6 +102,7 @@ export function createNotificationActivities(deps: {
           startsAt: event.startsAt,
           signupOpensAt: event.signupOpensAt,
           venue: event.venue?.name,
+          url: eventPageUrl(deps.links, event.id),
         },
         tickets: attendees.map((attendee) => ({ firstName: attendee.firstName, code: attendee.ticketCode })),
         child: { firstName: attendees[0]?.firstName ?? '' },
@@ -160,7 +161,13 @@ export function createNotificationActivities(deps: {
         recipient: { userId: input.userId, locale },
         context: {
           timezone: event.timezone,
-          event: { title: text?.title ?? event.id, startsAt: event.startsAt, signupOpensAt: event.signupOpensAt ?? event.announceAt, venue: event.venue?.name },
+          event: {
+            title: text?.title ?? event.id,
+            startsAt: event.startsAt,
+            signupOpensAt: event.signupOpensAt ?? event.announceAt,
+            venue: event.venue?.name,
+            url: eventPageUrl(deps.links, event.id),
+          },
         },
         overrides: event.notificationTexts,
       }, input.deferFailures ?? false);
@@ -213,6 +220,11 @@ async function sendOnEach(
     throw new Error(`notification ${request.key} not sent on ${failures.join('; ')}`);
   }
   return results.some((result) => result.status === 'fulfilled' && result.value === 'sent') ? 'sent' : 'already-sent';
+}
+
+/** The event's public page (GET /v1/events/{id}), which also answers for a cancelled event. */
+function eventPageUrl(links: NotificationLinks, eventId: string): string {
+  return `${links.publicBaseUrl}/v1/events/${eventId}`;
 }
 
 function errorMessage(error: unknown): string {

@@ -28,7 +28,8 @@ export async function seedDemoEvent(config: Config, options: { capacity: number;
       endsAt: new Date(startsAt.getTime() + 3 * 3_600_000).toISOString(),
       cancellationDeadline: new Date(startsAt.getTime() - day).toISOString(),
       capacity: options.capacity,
-      ageRules: { minAge: 6, maxAge: 14, guardianConsentBelowAge: 13 },
+      // Children from 6, with their grown-ups (no upper age): the README signs up a child and an adult.
+      ageRules: { minAge: 6, guardianConsentBelowAge: 13 },
       publish: true,
     });
     const service = createEventAdminService({

@@ -5,6 +5,7 @@ import type { RouteContext } from '../http/context.js';
 import { Problem } from '../http/problem.js';
 import { parseRequestPart } from '../http/validate.js';
 import { signupStatuses } from '../signups/status.js';
+import { adminEventSorts } from './admin-service.js';
 import { eventStatuses } from './event.entity.js';
 import { newEventSchema } from './event-input.js';
 import { eventPatchSchema } from './event-patch.js';
@@ -41,6 +42,11 @@ export const listEventsQuerySchema = z.strictObject({
   ...pageQueryFields,
   status: z.enum(eventStatuses).optional(),
   market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO').optional(),
+  q: z.string().trim().min(1).max(200).optional().describe('Part of a title, in any of the event\'s languages (case-insensitive)'),
+  sort: z
+    .enum(adminEventSorts)
+    .default('startsAt')
+    .describe('startsAt (default), title (the default locale\'s, case-insensitive) or createdAt; a leading - reverses'),
 });
 
 export const cancelEventBodySchema = z.strictObject({

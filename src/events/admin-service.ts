@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CheckConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { CheckConstraintViolationException, ForeignKeyConstraintViolationException, raw } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/principal.js';
 import { Problem } from '../http/problem.js';
@@ -353,11 +353,30 @@ function constraintProblem(error: unknown): never {
   throw error;
 }
 
+export const adminEventSorts = ['startsAt', '-startsAt', 'title', '-title', 'createdAt', '-createdAt'] as const;
+export type AdminEventSort = (typeof adminEventSorts)[number];
+
 export interface ListEventsQuery {
   status?: EventStatus | undefined;
   market?: string | undefined;
+  /** Part of a title, in any of the event's languages (case-insensitive). */
+  q?: string | undefined;
+  sort?: AdminEventSort | undefined;
   page: number;
   limit: number;
+}
+
+/** The event's title in its default locale, for sorting (a correlated subquery: one primary-key probe per row). */
+const defaultTitle = (alias: string) =>
+  `(select t.title from event_translation t where t.event_id = ${alias}.id and t.locale = ${alias}.default_locale)`;
+
+/** ORDER BY of the admin list: the chosen key, then the id, so pages never overlap on ties. */
+function adminListOrder(sort: AdminEventSort = 'startsAt'): Record<string | symbol, 'asc' | 'desc'>[] {
+  const direction = sort.startsWith('-') ? 'desc' : 'asc';
+  const key = sort.replace(/^-/, '');
+  const first: Record<string | symbol, 'asc' | 'desc'> =
+    key === 'title' ? { [raw((alias) => `lower(${defaultTitle(alias)})`)]: direction } : { [key]: direction };
+  return [first, { id: direction }];
 }
 
 export interface WaitlistSettings {
@@ -496,8 +515,15 @@ export function createEventAdminService(deps: {
       } else if (query.market) {
         where.market = query.market;
       }
+      if (query.q) {
+        // Any language's title; the pattern is a bound value, its wildcards escaped.
+        const pattern = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        Object.assign(where, {
+          [raw((alias) => `exists (select 1 from event_translation t where t.event_id = ${alias}.id and t.title ilike ?)`, [pattern])]: [],
+        });
+      }
       const [events, total] = await em.findAndCount(LiveEvent, where, {
-        orderBy: { startsAt: 'asc', id: 'asc' },
+        orderBy: adminListOrder(query.sort),
         limit: query.limit,
         offset: (query.page - 1) * query.limit,
       });

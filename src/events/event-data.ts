@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeTemplateVariables } from '../notifications/template-variables.js';
 
 /**
  * Shapes of an event's structured fields, as zod schemas: they validate API input and type the
@@ -110,10 +111,9 @@ const notificationTextSchema = z.strictObject({
 });
 
 /** Per kind, per locale: replaces the default template's subject and/or body. */
-export const notificationTextsSchema = z.partialRecord(
-  z.enum(notificationKinds),
-  z.record(localeSchema, notificationTextSchema),
-);
+export const notificationTextsSchema = z
+  .partialRecord(z.enum(notificationKinds), z.record(localeSchema, notificationTextSchema))
+  .describe(describeTemplateVariables());
 export type NotificationTexts = z.infer<typeof notificationTextsSchema>;
 
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code, e.g. NOK');

@@ -43,12 +43,14 @@ export type PromoCodeInput = z.infer<typeof promoCodeInputSchema>;
 /** An event's category and market codes; interests (src/interests/) follow the same codes. */
 export const categoryCodeSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a lower-case slug, e.g. workshop');
 export const marketCodeSchema = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. NO');
+/** A free-form label (the catalog filters on it, interests follow it), compared as written. */
+export const tagSchema = z.string().trim().min(1).max(40);
 
 const eventFields = {
   defaultLocale: localeSchema,
   translations: z.record(localeSchema, translationSchema),
   category: categoryCodeSchema,
-  tags: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
+  tags: z.array(tagSchema).max(20).default([]),
   market: marketCodeSchema,
   timezone: z.string().refine(isValidTimeZone, 'an IANA time zone, e.g. Europe/Oslo'),
   venue: venueSchema.optional(),

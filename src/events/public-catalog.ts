@@ -95,6 +95,8 @@ export interface PublicEventDetail extends PublicEventSummary {
   maxAttendeesPerSignup: number;
   refundPolicy: RefundPolicy;
   ticketTypes: { code: string; name: string; prices: Price[] }[];
+  /** Set when the organizer cancelled the event: its page stays readable (the cancellation mail links to it). */
+  cancellation: { cancelledAt: string; reason: string | null } | null;
 }
 
 export interface CatalogQuery {
@@ -109,6 +111,10 @@ export interface CatalogQuery {
   /** Only events an attendee of this age may join. */
   age?: number;
   free?: boolean;
+  /** Only events carrying this tag. */
+  tag?: string;
+  /** Latest start first (keyset walked backwards). Keyword searches are in start order only. */
+  descending?: boolean;
   limit: number;
   after?: CatalogCursor;
 }
@@ -181,6 +187,8 @@ interface EventRow {
   price_currency: string | null;
   price_min: number | null;
   price_max: number | null;
+  cancelled_at?: string | null;
+  cancellation_reason?: string | null;
 }
 
 /** The columns apps may see; `internal`, `notification_texts`, `created_by`, `version` are not here. */
@@ -193,8 +201,8 @@ const publicColumns = `e.id, e.default_locale, e.category, e.tags, e.market, e.t
 export const visible = `e.status = 'published' and (e.announce_at is null or e.announce_at <= ?)`;
 
 /** The text in the requested locale, else the default locale's; and the price range over all ticket types. */
-function localizedSelect(textColumns: readonly string[]): string {
-  return `select ${publicColumns}, tr.*, pr.currency as price_currency, pr.min_amount as price_min, pr.max_amount as price_max
+function localizedSelect(textColumns: readonly string[], pageColumns = ''): string {
+  return `select ${publicColumns}, ${pageColumns} tr.*, pr.currency as price_currency, pr.min_amount as price_min, pr.max_amount as price_max
   from page e
   join lateral (
     select t.locale, ${textColumns.map((column) => `t.${column}`).join(', ')} from event_translation t
@@ -269,7 +277,7 @@ function keysetAndDates(
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (after) {
-    conditions.push(`(${startsAt}, ${id}) > (?::timestamptz, ?::uuid)`);
+    conditions.push(`(${startsAt}, ${id}) ${query.descending ? '<' : '>'} (?::timestamptz, ?::uuid)`);
     params.push(after.startsAt, after.id);
   }
   if (query.from) {
@@ -304,6 +312,10 @@ function filterSql(query: CatalogQuery, now: Date, after = query.after): { where
     conditions.push('(e.min_age is null or e.min_age <= ?) and (e.max_age is null or e.max_age >= ?)');
     params.push(query.age, query.age);
   }
+  if (query.tag !== undefined) {
+    conditions.push('e.tags @> array[?]::text[]');
+    params.push(query.tag);
+  }
   if (query.free !== undefined) {
     // Free means no ticket type carries a price (an event without ticket types is free too).
     conditions.push(
@@ -314,24 +326,47 @@ function filterSql(query: CatalogQuery, now: Date, after = query.after): { where
 }
 
 /**
+ * A websearch query split into what to find and what to exclude: `dinosaurs -concert -"rock show"`
+ * gives `dinosaurs` and `concert or "rock show"`. Exclusions apply to the whole query (websearch
+ * would bind `a -b or c` as (a and not b) or c; readers mean "never b").
+ */
+export function splitExclusions(q: string): { include: string; exclude: string } {
+  const include: string[] = [];
+  const exclude: string[] = [];
+  for (const [token] of q.matchAll(/-?"[^"]*"?|\S+/g)) {
+    if (token.startsWith('-') && token.length > 1) exclude.push(token.slice(1));
+    else include.push(token);
+  }
+  return { include: include.join(' '), exclude: exclude.join(' or ') };
+}
+
+/**
  * The query as tsqueries: `inLocale` stemmed by the requested locale's configuration (for text in
  * that locale, stemmed the same way); `anyConfig` stemmed by every configuration and OR-ed, for
  * fallback text, which is in another language than the query was typed in (so a name, or a word
  * both languages share such as "robot", still matches). `anyConfig` also matches everything
- * `inLocale` does, which makes it the one GIN probe for both. Computed once, deduplicated, and
- * passed back as literals so the planner sees real lexemes (twelve copies of one lexeme made it
- * guess twelve times the rows).
+ * `inLocale` does, which makes it the one GIN probe for both. Its exclusions are taken out of the
+ * OR and stemmed by every configuration too, then AND-NOT-ed: OR-ing whole queries let a branch
+ * whose stemmer spelled the excluded word differently from the text's ("concert" as 'conc') pass
+ * the text that has it, so `dinosaurs -concert` found "Concert with dinosaurs" in any other locale.
+ * Computed once, deduplicated, and passed back as literals so the planner sees real lexemes (twelve
+ * copies of one lexeme made it guess twelve times the rows).
  */
 async function keywordQueries(em: EntityManager, q: string, requested: string) {
-  const [row] = await em.getConnection('read').execute<{ in_locale: string; any_config: string[] }[]>(
+  const { include, exclude } = splitExclusions(q);
+  const configs = searchConfigs.map(() => '?').join(', ');
+  const [row] = await em.getConnection('read').execute<{ in_locale: string; any_config: string[]; excluded: string[] }[]>(
     `select websearch_to_tsquery(?::regconfig, ?)::text as in_locale,
-            array(select distinct websearch_to_tsquery(c::regconfig, ?)::text from unnest(array[${searchConfigs.map(() => '?').join(', ')}]) c) as any_config`,
-    [searchConfigFor(requested || 'simple'), q, q, ...searchConfigs],
+            array(select distinct websearch_to_tsquery(c::regconfig, ?)::text from unnest(array[${configs}]) c) as any_config,
+            array(select distinct websearch_to_tsquery(c::regconfig, ?)::text from unnest(array[${configs}]) c) as excluded`,
+    [searchConfigFor(requested || 'simple'), q, include, ...searchConfigs, exclude, ...searchConfigs],
   );
-  const anyConfig = (row?.any_config ?? []).filter((text) => text !== '');
+  const included = (row?.any_config ?? []).filter((text) => text !== '').map((text) => `(${text})`);
+  const excluded = (row?.excluded ?? []).filter((text) => text !== '').map((text) => `(${text})`);
+  const not = excluded.length ? `!(${excluded.join(' | ')})` : '';
   return {
     inLocale: row?.in_locale ?? '',
-    anyConfig: anyConfig.map((text) => `(${text})`).join(' | '),
+    anyConfig: included.length && not ? `(${included.join(' | ')}) & ${not}` : included.length ? included.join(' | ') : not,
   };
 }
 
@@ -524,7 +559,7 @@ interface WalkStep {
 
 /** Whether the query filters by dates only (besides visibility): what event_search can walk alone. */
 function datesOnly(query: CatalogQuery): boolean {
-  return query.category === undefined && query.market === undefined && query.platform === undefined && query.age === undefined && query.free === undefined;
+  return query.category === undefined && query.market === undefined && query.platform === undefined && query.age === undefined && query.free === undefined && query.tag === undefined;
 }
 
 /** Checks the next `budget` events in start order (after `after`): the hits, how many were walked, and the last one. */
@@ -620,17 +655,24 @@ export async function listPublicEvents(
 export function catalogPageSql(query: CatalogQuery, locale: string | undefined, now: Date): { sql: string; params: unknown[] } {
   const requested = locale ?? '';
   const { where, params } = filterSql(query, now);
+  const order = query.descending ? 'e.starts_at desc, e.id desc' : 'e.starts_at, e.id';
   return {
     // The page's keys first, then its rows: a filter the partial indexes cover (announce_at beside
     // market + category) is then checked in the index alone, without reading the events it skips.
     sql: `with keys as materialized (
-       select e.id from event e where ${where} order by e.starts_at, e.id limit ?),
+       select e.id from event e where ${where} order by ${order} limit ?),
      page as materialized (select ${publicColumns} from event e where e.id in (select id from keys))
      ${localizedSelect(['title', 'summary'])}
-     order by e.starts_at, e.id`,
+     order by ${order}`,
     params: [...params, query.limit + 1, requested, requested],
   };
 }
+
+/**
+ * By id the public also sees an event that was published and then cancelled (cancellation only
+ * comes from published, and never before its announcement): its page says so instead of vanishing.
+ */
+const visibleById = `(${visible} or (e.status = 'cancelled' and (e.announce_at is null or e.announce_at <= ?)))`;
 
 /** One public event by id, or undefined for anything the public may not see. */
 export async function findPublicEvent(
@@ -641,9 +683,12 @@ export async function findPublicEvent(
 ): Promise<PublicEventDetail | undefined> {
   const requested = locale ?? '';
   const [row] = await em.getConnection('read').execute<EventRow[]>(
-    `with page as (select ${publicColumns} from event e where e.id = ? and ${visible})
-     ${localizedSelect(['title', 'summary', 'description'])}`,
-    [eventId, now, requested, requested],
+    `with page as (
+       select ${publicColumns}, case when e.status = 'cancelled' then coalesce(e.cancelled_at, e.updated_at) end as cancelled_at,
+              e.cancellation_reason
+         from event e where e.id = ? and ${visibleById})
+     ${localizedSelect(['title', 'summary', 'description'], 'e.cancelled_at, e.cancellation_reason,')}`,
+    [eventId, now, now, requested, requested],
   );
   if (!row) return undefined;
   const tickets = await em.getConnection('read').execute<{ code: string; names: Record<string, string>; prices: Price[] }[]>(
@@ -651,8 +696,11 @@ export async function findPublicEvent(
     [eventId],
   );
   const summary = toSummary(row, now);
+  const cancelledAt = dateOrNull(row.cancelled_at ?? null);
   return {
     ...summary,
+    // Nothing to sign up for any more, whatever the dates say.
+    ...(cancelledAt ? { signupState: 'closed' as const, soldOut: false, waitlistOpen: false } : {}),
     description: row.description ?? '',
     venue: row.venue ? { ...row.venue, city: row.venue.address.city } : null,
     capacity: row.capacity,
@@ -665,6 +713,7 @@ export async function findPublicEvent(
       name: ticket.names[summary.locale] ?? ticket.names[row.default_locale] ?? Object.values(ticket.names)[0] ?? ticket.code,
       prices: ticket.prices,
     })),
+    cancellation: cancelledAt ? { cancelledAt: cancelledAt.toISOString(), reason: row.cancellation_reason ?? null } : null,
   };
 }
 
@@ -676,7 +725,7 @@ export function createPublicCatalog(deps: { orm: MikroORM }) {
       return listPublicEvents(deps.orm.em.fork(), query, locale);
     },
 
-    /** Drafts, cancelled and unannounced events answer 404 exactly like ids that do not exist. */
+    /** Drafts and unannounced events answer 404 exactly like ids that do not exist; cancelled ones say so. */
     async getPublicEvent(eventId: string, locale?: string): Promise<PublicEventDetail> {
       const event = await findPublicEvent(deps.orm.em.fork(), eventId, locale);
       if (!event) throw new Problem('not-found', 'no published event with this id');

@@ -5,6 +5,7 @@ import type { RouteContext } from '../http/context.js';
 import { Problem, type InvalidField } from '../http/problem.js';
 import { parseRequestPart } from '../http/validate.js';
 import { localeSchema, platforms } from './event-data.js';
+import { tagSchema } from './event-input.js';
 import { decodeCursor, type CatalogQuery } from './public-catalog.js';
 
 /** Request schemas of the public catalog, exported for the OpenAPI document (src/http/api-operations.ts). */
@@ -23,6 +24,8 @@ const integer = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 const instant = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time with offset, e.g. 2027-03-01T10:00:00Z' });
 
+export const publicSorts = ['startsAt', '-startsAt'] as const;
+
 /** Strict: an unknown parameter is a 400 naming it, so a client's typo (`categroy=`) is not silently ignored. */
 export const listPublicEventsQuerySchema = z
   .strictObject({
@@ -40,6 +43,11 @@ export const listPublicEventsQuerySchema = z
     platform: z.enum(platforms).optional().describe('Only events offered on this platform'),
     age: integer(0, 120).optional().describe('Only events an attendee of this age (0 to 120) may join'),
     free: z.enum(['true', 'false']).optional().describe('true: only free events; false: only paid ones'),
+    tag: tagSchema.optional().describe('Only events carrying this tag'),
+    sort: z
+      .enum(publicSorts)
+      .default('startsAt')
+      .describe('startsAt: soonest first (default); -startsAt: latest first. Keyword searches (`q`) are in start order only'),
     cursor: z.string().max(500).optional().describe('`nextCursor` of the previous page, with the same other parameters'),
     limit: integer(1, 100).default(20).describe('Events per page, 1 to 100 (default 20)'),
     locale: localeParam,
@@ -47,6 +55,9 @@ export const listPublicEventsQuerySchema = z
   .superRefine((query, context) => {
     if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) {
       context.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    }
+    if (query.q !== undefined && query.sort !== 'startsAt') {
+      context.addIssue({ code: 'custom', path: ['sort'], message: 'keyword searches are sorted by start (startsAt) only' });
     }
   });
 
@@ -103,6 +114,8 @@ export function publicEventRoutes({ catalog }: RouteContext): Router {
       platform: input.platform,
       age: input.age,
       free: input.free === undefined ? undefined : input.free === 'true',
+      tag: input.tag,
+      descending: input.sort === '-startsAt',
       limit: input.limit,
       after,
     };

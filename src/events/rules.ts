@@ -2,7 +2,8 @@
  * Rules about an event's own data. Pure: they take values and answer the violations found, each
  * naming the field at fault, so the API can report all of them at once (422).
  */
-import type { AgeRules, Price, RefundPolicy } from './event-data.js';
+import { checkNotificationTexts } from '../notifications/placeholders.js';
+import type { AgeRules, NotificationTexts, Price, RefundPolicy } from './event-data.js';
 
 export interface RuleViolation {
   field: string;
@@ -113,6 +114,7 @@ export interface EventRulesInput extends EventSchedule {
   market: string;
   defaultLocale: string;
   translations: Readonly<Record<string, unknown>>;
+  notificationTexts?: NotificationTexts;
   capacity: number;
   ageRules: AgeRules;
   refundPolicy: RefundPolicy;
@@ -135,6 +137,7 @@ export function checkEvent(event: EventRulesInput, seatsTaken = 0): RuleViolatio
     ...checkAgeRules(event.ageRules),
     ...checkMarket(event.market),
     ...checkRefundPolicy(event.refundPolicy, Boolean(event.cancellationDeadline)),
+    ...checkNotificationTexts(event.notificationTexts),
   ];
   if (!Object.hasOwn(event.translations, event.defaultLocale)) {
     violations.push({ field: 'translations', message: `must include the default locale ${event.defaultLocale}` });

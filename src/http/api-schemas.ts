@@ -118,6 +118,10 @@ export const publicEventDetailSchema = publicEventSummarySchema
     maxAttendeesPerSignup: z.number().int().min(1),
     refundPolicy: refundPolicySchema,
     ticketTypes: z.array(z.strictObject({ code: z.string(), name: z.string(), prices: z.array(priceSchema) })),
+    cancellation: z
+      .strictObject({ cancelledAt: instantSchema, reason: z.string().nullable() })
+      .nullable()
+      .describe('Set when the organizer cancelled the event (its page stays readable; signupState is then closed)'),
   })
   .meta({ id: 'PublicEvent', description: 'A published event with everything an app shows on its page' });
 const _publicDetailMatches: SameShape<z.output<typeof publicEventDetailSchema>, PublicEventDetail> = true;

@@ -19,7 +19,8 @@ function fromExpressLayers(error: unknown): Problem | undefined {
   const type = 'type' in error ? error.type : undefined;
   switch (type) {
     case 'entity.parse.failed':
-      return new Problem('malformed-json');
+      // JSON.parse's own words (where it stopped), so a client can find its mistake.
+      return new Problem('malformed-json', `the body is not valid JSON: ${'message' in error && typeof error.message === 'string' ? error.message : 'parse error'}`);
     case 'entity.too.large':
       return new Problem('payload-too-large');
     case 'encoding.unsupported':

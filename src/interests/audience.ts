@@ -23,7 +23,7 @@ function checkLimit(page: AudiencePage): void {
 }
 
 /**
- * Users following the event's category OR its market (and, with `eventId`, those following the
+ * Users following the event's category OR its market OR one of its tags (and, with `eventId`, those following the
  * event itself, who asked about it specifically), each once, ordered by user id. For announcements.
  *
  * One ordered, limited index range per followed thing, merged with `union` (which also makes each
@@ -32,13 +32,14 @@ function checkLimit(page: AudiencePage): void {
  */
 export async function usersFollowing(
   em: EntityManager,
-  target: { eventId?: string; category: string; market: string },
+  target: { eventId?: string; category: string; market: string; tags?: readonly string[] },
   page: AudiencePage,
 ): Promise<string[]> {
   checkLimit(page);
   const followed: [kind: string, value: string][] = [
     ['category', target.category],
     ['market', target.market],
+    ...[...new Set(target.tags ?? [])].map((tag) => ['tag', tag] as [string, string]),
     ...(target.eventId ? [['event', target.eventId] as [string, string]] : []),
   ];
   const branch = `(select user_id from interest where kind = ? and value = ? and user_id > ? order by user_id limit ?)`;

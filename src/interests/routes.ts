@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { categoryCodeSchema, marketCodeSchema } from '../events/event-input.js';
+import { categoryCodeSchema, marketCodeSchema, tagSchema } from '../events/event-input.js';
 import type { SameShape } from '../http/api-schemas.js';
 import { principalOf } from '../http/auth.js';
 import type { RouteContext } from '../http/context.js';
@@ -14,18 +14,20 @@ export const notifyMePathSchema = z.object({ eventId: z.uuid() });
 export const followBodySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('category'), value: categoryCodeSchema.describe('A category slug, e.g. workshop') }),
   z.strictObject({ kind: z.literal('market'), value: marketCodeSchema.describe('An ISO 3166-1 alpha-2 market, e.g. NO') }),
+  z.strictObject({ kind: z.literal('tag'), value: tagSchema.describe('A tag as events carry it, e.g. lego') }),
 ]);
 
-const followableKinds = ['category', 'market'] as const;
+const followableKinds = ['category', 'market', 'tag'] as const;
+const valueFormats = { category: categoryCodeSchema, market: marketCodeSchema, tag: tagSchema };
 
 /** The same code formats as the body, checked per kind, so a malformed DELETE is a 400 rather than a silent 204. */
 export const interestPathSchema = z
   .object({
     kind: z.enum(followableKinds),
-    value: z.string().min(1).max(64).describe('The category slug or market code'),
+    value: z.string().min(1).max(64).describe('The category slug, market code or tag'),
   })
   .superRefine((path, ctx) => {
-    const format = path.kind === 'category' ? categoryCodeSchema : marketCodeSchema;
+    const format = valueFormats[path.kind];
     const checked = format.safeParse(path.value);
     if (!checked.success) ctx.addIssue({ code: 'custom', path: ['value'], message: checked.error.issues[0]?.message ?? 'malformed' });
   });
@@ -33,7 +35,7 @@ export const interestPathSchema = z
 export const interestViewSchema = z
   .strictObject({
     kind: z.enum(interestKinds),
-    value: z.string().describe('The event id, category slug or market code'),
+    value: z.string().describe('The event id, category slug, market code or tag'),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Interest', description: 'Something you follow, and so agreed to hear about' });

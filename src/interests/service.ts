@@ -90,11 +90,11 @@ export function createInterestService(deps: { orm: MikroORM }) {
       return unfollow(principal, 'event', eventId);
     },
 
-    follow(principal: Principal, kind: 'category' | 'market', value: string) {
+    follow(principal: Principal, kind: 'category' | 'market' | 'tag', value: string) {
       return follow(principal, kind, value);
     },
 
-    unfollow(principal: Principal, kind: 'category' | 'market', value: string): Promise<void> {
+    unfollow(principal: Principal, kind: 'category' | 'market' | 'tag', value: string): Promise<void> {
       return unfollow(principal, kind, value);
     },
 

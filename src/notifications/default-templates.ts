@@ -59,8 +59,8 @@ export const defaultTemplates: Record<NotificationKind, Record<(typeof supported
     nb: { subject: 'Endret: {{event.title}}', body: '{{event.title}} er endret. Det starter nå {{date event.startsAt}}{{#if event.venue}} på {{event.venue}}{{/if}}.' },
   },
   'event-cancelled': {
-    en: { subject: 'Cancelled: {{event.title}}', body: 'We are sorry: {{event.title}} on {{date event.startsAt}} is cancelled. {{reason}}{{#if refund}}\n\nWe refund {{money refund}}.{{/if}}' },
-    nb: { subject: 'Avlyst: {{event.title}}', body: 'Beklager: {{event.title}} {{date event.startsAt}} er avlyst. {{reason}}{{#if refund}}\n\nVi refunderer {{money refund}}.{{/if}}' },
+    en: { subject: 'Cancelled: {{event.title}}', body: 'We are sorry: {{event.title}} on {{date event.startsAt}} is cancelled. {{reason}}{{#if refund}}\n\nWe refund {{money refund}}.{{/if}}\n\n{{event.url}}' },
+    nb: { subject: 'Avlyst: {{event.title}}', body: 'Beklager: {{event.title}} {{date event.startsAt}} er avlyst. {{reason}}{{#if refund}}\n\nVi refunderer {{money refund}}.{{/if}}\n\n{{event.url}}' },
   },
   reminder: {
     en: { subject: 'Soon: {{event.title}}', body: 'A reminder: {{event.title}} starts {{date event.startsAt}}{{#if event.venue}} at {{event.venue}}{{/if}}.' },

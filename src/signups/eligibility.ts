@@ -34,7 +34,13 @@ export type RefusalCode =
 
 export interface Refusal {
   code: RefusalCode;
-  field?: string;
+  /**
+   * The request value at fault, for the problem's `errors` (never empty: clients key their forms on
+   * it). Refusals about the event itself (not open, outside its signup window) name the path's event id.
+   */
+  field: string;
+  /** Where that value is; the body unless said. */
+  in?: 'body' | 'path';
   message: string;
 }
 
@@ -45,14 +51,14 @@ export function signupWindow(event: EligibilityEvent): { opensAt: Date | null; c
 
 export function checkEligibility(event: EligibilityEvent, facts: SignupFacts): Refusal[] {
   const visible = event.status === 'published' && (!event.announceAt || event.announceAt <= facts.now);
-  if (!visible) return [{ code: 'event-not-open', message: 'the event does not take signups' }];
+  if (!visible) return [{ code: 'event-not-open', in: 'path', field: 'eventId', message: 'the event does not take signups' }];
 
   const refusals: Refusal[] = [];
   const { opensAt, closesAt } = signupWindow(event);
   if (opensAt && facts.now < opensAt) {
-    refusals.push({ code: 'signup-not-open-yet', message: `signups open at ${opensAt.toISOString()}` });
+    refusals.push({ code: 'signup-not-open-yet', in: 'path', field: 'eventId', message: `signups open at ${opensAt.toISOString()}` });
   } else if (facts.now >= closesAt) {
-    refusals.push({ code: 'signup-closed', message: 'signups are closed' });
+    refusals.push({ code: 'signup-closed', in: 'path', field: 'eventId', message: 'signups are closed' });
   }
   if (!event.platforms.includes(facts.platform)) {
     refusals.push({ code: 'platform-not-offered', field: 'platform', message: `not offered on ${facts.platform}` });

@@ -144,17 +144,19 @@ export function createSignupService(deps: SignupServiceDeps) {
       const refusals = checkEligibility(event, { now: at, platform: request.platform, attendeeAges: ages });
       if (refusals.length > 0) {
         throw new Problem('signup-not-eligible', refusals.map((refusal) => refusal.message).join('; '), {
-          errors: refusals.map((refusal) => ({ in: 'body', field: refusal.field ?? '', message: `${refusal.code}: ${refusal.message}` })),
+          errors: refusals.map((refusal) => ({ in: refusal.in ?? 'body', field: refusal.field, message: `${refusal.code}: ${refusal.message}` })),
         });
       }
       const requesterAge = principal.profile?.birthDate ? ageOn(principal.profile.birthDate, at) : undefined;
       const needsConsent = needsGuardianConsent(event.guardianConsentBelowAge, requesterAge, deps.settings.unknownAgeConsent);
       if (needsConsent && !principal.profile?.guardianEmail) {
+        // The guardian's address comes from the token's profile claims, not from the body.
         throw ruleBroken(
-          '',
+          'authorization.guardian_email',
           requesterAge === undefined
             ? 'your age is not known, so a guardian must consent, and your profile names no guardian to ask'
             : 'a guardian must consent, and your profile names no guardian to ask',
+          'header',
         );
       }
 
@@ -381,8 +383,8 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-function ruleBroken(field: string, message: string): Problem {
-  const errors: InvalidField[] = [{ in: 'body', field, message }];
+function ruleBroken(field: string, message: string, location: InvalidField['in'] = 'body'): Problem {
+  const errors: InvalidField[] = [{ in: location, field, message }];
   return new Problem('signup-not-eligible', message, { errors });
 }
 

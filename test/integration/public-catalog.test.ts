@@ -135,17 +135,18 @@ describe('GET /v1/events', () => {
     });
   });
 
-  it('keeps drafts, cancelled and unannounced events out of reads by id too', async () => {
+  it('keeps drafts and unannounced events out of reads by id too; a cancelled one says it is cancelled', async () => {
     const category = uniqueCategory();
-    for (const hidden of [
-      await seed({ category, status: 'draft' }),
-      await seed({ category, status: 'cancelled' }),
-      await seed({ category, announceAt: inDays(1) }),
-    ]) {
+    for (const hidden of [await seed({ category, status: 'draft' }), await seed({ category, announceAt: inDays(1) })]) {
       const response = await request(api.baseUrl, 'GET', `/v1/events/${hidden.id}`);
       expect(response.status).toBe(404);
       expect(response.headers.get('cache-control')).toBeNull();
     }
+    const cancelled = await seed({ category, status: 'cancelled' });
+    const page = await request(api.baseUrl, 'GET', `/v1/events/${cancelled.id}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ id: cancelled.id, signupState: 'closed', cancellation: { reason: null } });
+    expect(JSON.stringify(page.body)).not.toContain('secret');
     const shown = await seed({ category, announceAt: inDays(-1), tickets: [[{ currency: 'NOK', amountMinor: 15000 }]] });
     const response = await request(api.baseUrl, 'GET', `/v1/events/${shown.id}`);
     expect(response.status).toBe(200);
