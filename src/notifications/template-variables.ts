@@ -27,6 +27,7 @@ export const templateVariables: Record<NotificationKind, readonly string[]> = {
   'signup-opened': eventVariables,
   'signup-received': signupVariables,
   'consent-request': [...signupVariables, 'consentUrl'],
+  'consent-receipt': [...signupVariables, 'approved', 'answeredAt'],
   'payment-receipt': signupVariables,
   confirmation: signupVariables,
   'waitlist-offer': signupVariables,
