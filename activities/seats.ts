@@ -35,7 +35,7 @@ export function createSeatActivities(orm: MikroORM) {
   const em = () => orm.em.fork();
   const keyed = <T extends object>(input: T) => ({ ...input, moveId: moveIdOfThisActivity() });
   return {
-    holdSeats: async (input: { signupId: string; holdSeconds: number; allowWaitlist: boolean }) =>
+    holdSeats: async (input: { signupId: string; holdSeconds: number; allowWaitlist: boolean; offerSeconds?: number }) =>
       countSeatMove('holdSeats', await holdSeats(em(), keyed(input))),
     confirmSeats: async (input: { signupId: string; paid: boolean }) => {
       const moved = countSeatMove('confirmSeats', await confirmSeats(em(), keyed(input)));
@@ -50,7 +50,7 @@ export function createSeatActivities(orm: MikroORM) {
     readGuardianDecision: (input: { signupId: string }) => readGuardianDecision(em(), input.signupId),
     readSeatState: (input: { signupId: string }) => readSeatState(em(), input.signupId),
     // The reinstated hold only bridges the step to confirmation, which follows at once.
-    reinstateAfterLatePayment: async (input: { signupId: string }) =>
+    reinstateAfterLatePayment: async (input: { signupId: string; offerSeconds?: number }) =>
       countSeatMove('reinstateAfterLatePayment', await reinstateAfterLatePayment(em(), { ...keyed(input), holdSeconds: 300 })),
   };
 }

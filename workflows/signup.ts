@@ -240,11 +240,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     // 2. Seats, or a place on the waitlist.
     // Released change, behind a patch: histories recorded before it still replay the hold step.
     // Seats the API already holds need no hold step (one activity less per signup: measured by
-    // bench/signup-burst.ts). Nothing but this workflow moves a held signup, so it is still held.
+    // bench/signup-burst.ts). Only this workflow moves a held signup before its deadline, so it is
+    // still held (after the deadline a seat claim may have released it: see confirmSeats below).
     const hold: SeatMove =
       input.heldByApi && patched('seats-held-by-api')
-        ? { status: 'held', offers: [] }
-        : await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true });
+        ? { status: 'held', offers: [], ...(input.holdExpiresAt ? { holdExpiresAt: input.holdExpiresAt } : {}) }
+        : await seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true, offerSeconds: input.offerTimeoutSeconds });
     // The API may have put the signup on the waiting list and freed seats been offered to it before
     // this workflow got going: that is an offer to take, not a plain hold.
     const offeredBeforeStart = hold.status === 'held' && hold.offeredAt !== undefined;
@@ -277,10 +278,17 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     }
 
     // 3. Held seats become confirmed: at once when free, when the offer is taken, or when paid.
+    // Released change, behind a patch: the window ends at the deadline stored with the seats (the
+    // holdExpiresAt the app was shown), not a full window after this workflow got going or after the
+    // intent was created. Histories recorded before it still wait the whole window.
     const windowSeconds = offer ? input.offerTimeoutSeconds : input.holdTimeoutSeconds;
+    const deadline = offer ? offer.holdExpiresAt : hold.holdExpiresAt;
+    const exactDeadline = deadline !== undefined && deadline !== '' && patched('hold-until-stored-deadline') ? deadline : undefined;
+    const whileHeld = (done: () => boolean): Promise<boolean> =>
+      exactDeadline ? untilTime(done, exactDeadline) : condition(done, `${windowSeconds} seconds`);
     if (input.paid) {
       await payments.createPaymentIntent({ signupId });
-      await condition(() => paymentSucceeded || cancelRequest !== undefined, `${windowSeconds} seconds`);
+      await whileHeld(() => paymentSucceeded || cancelRequest !== undefined);
       if (cancelRequest && !paymentSucceeded) {
         await cancel(cancelRequest);
         return 'ended';
@@ -299,7 +307,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       }
       progress.paymentState = 'succeeded';
     } else if (offer) {
-      const taken = await condition(() => offerAccepted || cancelRequest !== undefined, `${windowSeconds} seconds`);
+      const taken = await whileHeld(() => offerAccepted || cancelRequest !== undefined);
       if (cancelRequest) {
         await cancel(cancelRequest);
         return 'ended';
@@ -309,7 +317,15 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
         return 'ended';
       }
     }
-    moveTo((await seats.confirmSeats({ signupId, paid: input.paid })).status);
+    const confirmed = await seats.confirmSeats({ signupId, paid: input.paid });
+    moveTo(confirmed.status);
+    if (confirmed.status === 'released') {
+      // The deadline passed and a seat claim released the hold before this step (the ledger treats
+      // an expired hold as free): the hold ran out, and a payment that came is a late one.
+      await expire();
+      if (input.paid) await settleLatePayment();
+      return 'ended';
+    }
     if (input.paid) await notify('payment-receipt', 'payment-receipt');
     await notify('confirmation', 'confirmation');
     return 'confirmed';
@@ -350,7 +366,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   async function settleLatePayment(): Promise<void> {
     const paidLate = await condition(() => paymentSucceeded, `${input.latePaymentGraceSeconds} seconds`);
     if (!paidLate) return;
-    const reinstated = await seats.reinstateAfterLatePayment({ signupId });
+    const reinstated = await seats.reinstateAfterLatePayment({ signupId, offerSeconds: input.offerTimeoutSeconds });
     if (reinstated.status === 'held') {
       moveTo((await seats.confirmSeats({ signupId, paid: true })).status);
       progress.paymentState = 'succeeded';
@@ -388,6 +404,17 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       log.error('notification not sent', { signupId, kind, step, error: error.message });
     }
   }
+}
+
+/**
+ * Waits until `done` or the moment `at` (ISO), whichever comes first; true if `done`. The SDK's Date
+ * inside a workflow is deterministic (the time of the current workflow task, replayed from history),
+ * and this is its one use: turning a deadline stored in the database into a timer's duration.
+ */
+async function untilTime(done: () => boolean, at: string): Promise<boolean> {
+  // eslint-disable-next-line no-restricted-properties -- workflow task time, deterministic on replay (see above)
+  const remainingMs = Date.parse(at) - Date.now();
+  return remainingMs > 0 ? condition(done, remainingMs) : done();
 }
 
 /** The activities, each call run through `untilDone` under the activity's own name as the step. */

@@ -33,6 +33,13 @@ export const holdsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Holds a seat claim found past their deadline and released itself (src/signups/seats.ts, releaseExpiredHolds). */
+export const holdsReleasedByLedgerTotal = new Counter({
+  name: 'eventbook_holds_released_at_deadline_total',
+  help: 'Holds past their deadline that a seat claim released (before their workflow did)',
+  registers: [metricsRegistry],
+});
+
 export const confirmationsTotal = new Counter({
   name: 'eventbook_confirmations_total',
   help: 'Signups confirmed, by free or paid: free ones at the door by the API, the rest by the confirmSeats activity',

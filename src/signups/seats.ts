@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LockMode, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
-import { confirmationsTotal, holdsTotal } from '../observability/metrics.js';
+import { confirmationsTotal, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
 import { SeatMoveRecord } from './seat-move.entity.js';
 import { Signup } from './signup.entity.js';
@@ -29,6 +29,22 @@ export interface MoveKey {
   moveId?: string;
 }
 
+/**
+ * The capacity rule, defined once: `n` more seats fit a row (event or ticket type) when
+ * held + confirmed + n <= capacity; a ticket type without a capacity of its own always has room.
+ * `seatsFit` judges loaded counters (refusals only: seats are only ever taken by `fitsSql` in a
+ * conditional UPDATE, where PostgreSQL re-checks it on the locked row).
+ */
+export function seatsFit(row: { capacity?: number | null; heldCount: number; confirmedCount: number }, n: number): boolean {
+  return row.capacity == null || row.heldCount + row.confirmedCount + n <= row.capacity;
+}
+
+/** The same rule as SQL, for the row `alias` (or the UPDATE's own), with `n` a parameter (`?`) or a column. */
+function fitsSql(alias = '', n = '?'): string {
+  const col = (name: string) => (alias ? `${alias}.${name}` : name);
+  return `(${col('capacity')} is null or ${col('held_count')} + ${col('confirmed_count')} + ${n} <= ${col('capacity')})`;
+}
+
 /** A waitlisted signup that was just given freed seats; its workflow must be told. */
 export interface WaitlistOffer {
   signupId: string;
@@ -48,14 +64,14 @@ export interface SeatMove {
 
 export async function holdSeats(
   em: EntityManager,
-  input: MoveKey & { holdSeconds: number; allowWaitlist: boolean; now?: Date },
+  input: MoveKey & { holdSeconds: number; allowWaitlist: boolean; offerSeconds?: number; now?: Date },
 ): Promise<SeatMove> {
   return oneMove(em, input, 'holdSeats', async (tx, signup) => {
     if (signup.status !== 'requested' && signup.status !== 'awaiting_consent') return moveOf(signup);
     const now = input.now ?? new Date();
     const event = await tx.findOneOrFail(LiveEvent, signup.event.id);
 
-    if (event.status === 'published' && (await takeSeats(tx, signup))) {
+    if (event.status === 'published' && (await claimSeats(tx, signup, 'held', input.offerSeconds ?? input.holdSeconds, now))) {
       signup.status = transition(signup, 'hold');
       signup.holdExpiresAt = new Date(now.getTime() + input.holdSeconds * 1000);
     } else if (event.status === 'published' && input.allowWaitlist && event.waitlistEnabled) {
@@ -82,10 +98,10 @@ export async function placeNewSignup(
   tx: EntityManager,
   signup: Signup,
   attendees: readonly Attendee[],
-  input: { holdSeconds: number; waitlistEnabled: boolean; confirmAtOnce: boolean; now: Date },
+  input: { holdSeconds: number; offerSeconds: number; waitlistEnabled: boolean; confirmAtOnce: boolean; now: Date },
 ): Promise<'held' | 'confirmed' | 'waitlisted' | 'full'> {
   const placement = seatedAtDoor(signup, attendees, input);
-  if (await takeSeats(tx, signup, placement.status)) {
+  if (await claimSeats(tx, signup, placement.status, input.offerSeconds, input.now)) {
     applyPlacement(signup, attendees, placement);
     return placement.status;
   }
@@ -121,17 +137,26 @@ export async function placeAtOnce(
   em: EntityManager,
   signup: Signup,
   attendees: readonly Attendee[],
-  input: { holdSeconds: number; confirmAtOnce: boolean; now: Date; start: (status: SignupStatus) => WorkflowStartValues },
+  input: {
+    holdSeconds: number;
+    confirmAtOnce: boolean;
+    now: Date;
+    start: (status: SignupStatus, holdExpiresAt: Date | null) => WorkflowStartValues;
+  },
 ): Promise<boolean> {
+  // Its own preconditions, whoever calls: a ticket type with a capacity of its own needs a second
+  // conditional UPDATE after the event's (see takeSeats), and a promo code its use counted in the
+  // same transaction; both go the transactional way (placeNewSignup).
+  if (signup.ticketType?.capacity != null || signup.promoCode) return false;
   const placement = seatedAtDoor(signup, attendees, input);
   const { status, holdExpiresAt, confirmedAt, ticketCodes } = placement;
   const counter = status === 'confirmed' ? 'confirmed_count' : 'held_count';
-  const start = input.start(status);
+  const start = input.start(status, holdExpiresAt);
   const ticketTypeId = signup.ticketType?.id ?? null;
   const rows = await em.getConnection().execute<{ placed: number }[]>(
     `with seat as (
        update "event" set ${counter} = ${counter} + ?, updated_at = now()
-        where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity
+        where id = ? and status = 'published' and ${fitsSql()}
        returning id),
      typed as (
        update ticket_type set ${counter} = ${counter} + ? where id = ? and exists (select 1 from seat) returning id),
@@ -234,6 +259,12 @@ export async function releaseHold(
   input: MoveKey & { offerSeconds: number; now?: Date },
 ): Promise<SeatMove> {
   return oneMove(em, input, 'releaseHold', async (tx, signup) => {
+    if (signup.status === 'released') {
+      // Released already by a claim that found its deadline passed (releaseExpiredHolds): the offers
+      // that release made are this workflow's to tell.
+      const byLedger = await tx.findOne(SeatMoveRecord, ledgerReleaseKey(signup.id));
+      if (byLedger) return byLedger.outcome as unknown as SeatMove;
+    }
     if (signup.status !== 'held') return moveOf(signup);
     const now = input.now ?? new Date();
     await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
@@ -297,7 +328,7 @@ export async function rejectSignup(
  */
 export async function reinstateAfterLatePayment(
   em: EntityManager,
-  input: MoveKey & { holdSeconds: number; now?: Date },
+  input: MoveKey & { holdSeconds: number; offerSeconds?: number; now?: Date },
 ): Promise<SeatMove> {
   return oneMove(em, input, 'reinstateAfterLatePayment', async (tx, signup) => {
     if (signup.status !== 'released') return moveOf(signup);
@@ -306,10 +337,11 @@ export async function reinstateAfterLatePayment(
       userId: signup.userId,
       status: { $in: [...activeSignupStatuses] },
     });
-    if (otherActive > 0 || !(await takeSeats(tx, signup))) return moveOf(signup);
+    const now = input.now ?? new Date();
+    if (otherActive > 0 || !(await claimSeats(tx, signup, 'held', input.offerSeconds ?? input.holdSeconds, now))) return moveOf(signup);
     signup.status = transition(signup, 'reinstate');
     signup.releasedAt = null;
-    signup.holdExpiresAt = new Date((input.now ?? new Date()).getTime() + input.holdSeconds * 1000);
+    signup.holdExpiresAt = new Date(now.getTime() + input.holdSeconds * 1000);
     if (signup.promoCode) {
       // The participant has paid already: the code counts again where its limit allows.
       await tx.execute(
@@ -369,7 +401,7 @@ async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds:
   // No deadlock: a transaction holding a waitlisted signup's lock never goes on to update the event.
   const queue = await tx.execute<{ id: string }[]>(
     `select s.id from signup s join event e on e.id = s.event_id
-      where s.event_id = ? and s.status = 'waitlisted' and s.seats <= e.capacity - e.held_count - e.confirmed_count
+      where s.event_id = ? and s.status = 'waitlisted' and ${fitsSql('e', 's.seats')}
       order by s.waitlisted_at, s.id limit 200 for update of s`,
     [eventId],
   );
@@ -385,6 +417,81 @@ async function offerFreedSeats(tx: EntityManager, eventId: string, offerSeconds:
 }
 
 /**
+ * The ledger's claim: takes the seats if they are free; if not, a hold past its deadline
+ * (`holdExpiresAt` is the truth, whatever its workflow is doing) does not count as taken: such holds
+ * of the event are released here, their seats offered to the waiting list first (a newcomer never
+ * takes a seat someone queues for), and the claim is tried once more, all in the caller's
+ * transaction. Only on a refusal: the common claim costs no more than before.
+ */
+async function claimSeats(
+  tx: EntityManager,
+  signup: Signup,
+  as: 'held' | 'confirmed',
+  offerSeconds: number,
+  now: Date,
+): Promise<boolean> {
+  if (await takeSeats(tx, signup, as)) return true;
+  if ((await releaseExpiredHolds(tx, signup.event.id, offerSeconds, now)) === 0) return false;
+  return takeSeats(tx, signup, as);
+}
+
+/** Where the ledger leaves what its release of an expired hold did, for that signup's workflow. */
+const ledgerReleaseKey = (signupId: string) => `ledger-release/${signupId}`;
+
+/**
+ * Releases the event's holds past their deadline, in one statement (signups, event, ticket type and
+ * promo counters together), then offers the freed seats to the waiting list. Holds locked by another
+ * transaction (their own workflow releasing or confirming them right now) are skipped rather than
+ * waited for, so this never waits on a signup row while others wait on the event. The offers are
+ * recorded for the first released signup: its workflow, whose deadline timer fires about now, gets
+ * them from its releaseHold (a no-op otherwise) and tells the offered workflows. Answers the number
+ * of holds released.
+ */
+export async function releaseExpiredHolds(tx: EntityManager, eventId: string, offerSeconds: number, now: Date): Promise<number> {
+  // Raw SQL: a conditional multi-row write whose counters move in the same statement as the rows.
+  const released = await tx.execute<{ id: string }[]>(
+    `with expired as (
+       select id from signup where event_id = ? and status = 'held' and hold_expires_at <= ?
+        order by hold_expires_at limit 500 for update skip locked),
+     released as (
+       update signup s set status = 'released', released_at = ?, hold_expires_at = null, payment_client_secret = null, updated_at = ?
+         from expired where s.id = expired.id
+       returning s.id, s.seats, s.ticket_type_id, s.promo_code),
+     ev as (
+       update "event" set held_count = held_count - (select sum(seats) from released), updated_at = now()
+        where id = ? and exists (select 1 from released)),
+     typed as (
+       update ticket_type t set held_count = t.held_count - r.seats
+         from (select ticket_type_id, sum(seats)::int as seats from released where ticket_type_id is not null group by ticket_type_id) r
+        where t.id = r.ticket_type_id),
+     promo as (
+       update promo_code p set used_count = greatest(p.used_count - r.uses, 0)
+         from (select promo_code, count(*)::int as uses from released where promo_code is not null group by promo_code) r
+        where p.event_id = ? and p.code = r.promo_code)
+     select id from released order by id`,
+    [eventId, now, now, now, eventId, eventId],
+  );
+  const first = released[0];
+  if (!first) return 0;
+  holdsReleasedByLedgerTotal.inc(released.length);
+  const offers = await offerFreedSeats(tx, eventId, offerSeconds, now);
+  const outcome: SeatMove = { status: 'released', offers };
+  tx.create(SeatMoveRecord, { moveId: ledgerReleaseKey(first.id), signup: first.id, move: 'releaseExpiredHolds', outcome: { ...outcome } });
+  await tx.flush();
+  return released.length;
+}
+
+/** Whether the event (or one ticket type of it) has holds past their deadline: seats a claim may still have. */
+export async function hasExpiredHolds(em: EntityManager, eventId: string, ticketTypeId: string | null, now: Date): Promise<boolean> {
+  const [row] = await em.getConnection().execute<{ any: boolean }[]>(
+    `select exists (select 1 from signup where event_id = ? and status = 'held' and hold_expires_at <= ?
+                      and (?::uuid is null or ticket_type_id = ?::uuid)) as any`,
+    [eventId, now, ticketTypeId, ticketTypeId],
+  );
+  return row?.any === true;
+}
+
+/**
  * Holds seats for the signup if they are free: the capacity check and the increment are one
  * statement per counter, so two concurrent holds cannot both see the last seat free. A ticket type
  * with its own capacity must have room too; if it has none, the event's increment is undone within
@@ -396,7 +503,7 @@ async function takeSeats(tx: EntityManager, signup: Signup, as: 'held' | 'confir
   const counter = as === 'held' ? 'held_count' : 'confirmed_count';
   const reserved = await tx.execute<QueryResult>(
     `update "event" set ${counter} = ${counter} + ?, updated_at = now()
-      where id = ? and status = 'published' and held_count + confirmed_count + ? <= capacity`,
+      where id = ? and status = 'published' and ${fitsSql()}`,
     [signup.seats, signup.event.id, signup.seats],
     'run',
   );
@@ -405,7 +512,7 @@ async function takeSeats(tx: EntityManager, signup: Signup, as: 'held' | 'confir
   if (ticketTypeId) {
     const typeReserved = await tx.execute<QueryResult>(
       `update ticket_type set ${counter} = ${counter} + ?
-        where id = ? and (capacity is null or held_count + confirmed_count + ? <= capacity)`,
+        where id = ? and ${fitsSql()}`,
       [signup.seats, ticketTypeId, signup.seats],
       'run',
     );

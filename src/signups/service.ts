@@ -13,7 +13,7 @@ import { checkPromo, PricingError, quoteSignup } from '../payments/pricing.js';
 import { workflowIds, type SignupWorkflowInput } from '../temporal/contract.js';
 import { Attendee } from './attendee.entity.js';
 import { ageOn, checkEligibility, needsGuardianConsent, type UnknownAgeConsent } from './eligibility.js';
-import { placeAtOnce, placeNewSignup } from './seats.js';
+import { hasExpiredHolds, placeAtOnce, placeNewSignup, seatsFit } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
 import { recordWorkflowStart, workflowStartValues, type SignupWorkflowStarter } from './workflow-starts.js';
@@ -99,10 +99,10 @@ export function createSignupService(deps: SignupServiceDeps) {
       );
       waitlistPosition = (row?.ahead ?? 0) + 1;
     }
-    return toSignupView(signup, attendees, waitlistPosition);
+    return toSignupView(signup, attendees, waitlistPosition, now());
   }
 
-  function workflowInput(signup: Signup, status: SignupStatus, needsConsent: boolean): SignupWorkflowInput {
+  function workflowInput(signup: Signup, status: SignupStatus, holdExpiresAt: Date | null, needsConsent: boolean): SignupWorkflowInput {
     return {
       signupId: signup.id,
       eventId: signup.event.id,
@@ -114,6 +114,7 @@ export function createSignupService(deps: SignupServiceDeps) {
       needsGuardianConsent: needsConsent,
       paid: signup.amountMinor > 0,
       heldByApi: status === 'held',
+      ...(status === 'held' && holdExpiresAt ? { holdExpiresAt: holdExpiresAt.toISOString() } : {}),
       confirmedByApi: status === 'confirmed',
     };
   }
@@ -163,7 +164,12 @@ export function createSignupService(deps: SignupServiceDeps) {
       // Full with no waiting list: refused before anything more is read (a sold-out burst is mostly
       // these). Only refusals are decided from the counters; seats only by the conditional UPDATE.
       const seatsWanted = request.attendees.length;
-      if (!event.waitlistEnabled && event.capacity - event.heldCount - event.confirmedCount < seatsWanted) {
+      // Holds past their deadline do not count (the claim releases them): looked at only when full.
+      if (
+        !event.waitlistEnabled &&
+        !seatsFit(event, seatsWanted) &&
+        !(await hasExpiredHolds(em, event.id, null, at))
+      ) {
         throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
       }
 
@@ -188,9 +194,8 @@ export function createSignupService(deps: SignupServiceDeps) {
       }
 
       // A ticket type with a capacity of its own is full the same way.
-      const typeFull =
-        ticketType?.capacity != null && ticketType.capacity - ticketType.heldCount - ticketType.confirmedCount < seatsWanted;
-      if (!event.waitlistEnabled && typeFull) {
+      const typeFull = ticketType !== null && !seatsFit(ticketType, seatsWanted);
+      if (!event.waitlistEnabled && typeFull && !(await hasExpiredHolds(em, event.id, ticketType.id, at))) {
         throw new Problem('sold-out', `no ${ticketType.code} tickets are left and the event has no waiting list`);
       }
 
@@ -232,11 +237,11 @@ export function createSignupService(deps: SignupServiceDeps) {
       );
       const price = quote.free ? ', free' : `, ${quote.totalMinor} ${quote.currency} (minor units)`;
       const summary = `${seatsWanted} seat(s) at "${defaultTitle ?? event.id}"${price}`;
-      const startValues = (status: SignupStatus) =>
+      const startValues = (status: SignupStatus, holdExpiresAt: Date | null = signup.holdExpiresAt ?? null) =>
         workflowStartValues({
           workflowId,
           taskQueue: deps.taskQueue,
-          input: workflowInput(signup, status, needsConsent),
+          input: workflowInput(signup, status, holdExpiresAt, needsConsent),
           market: event.market,
           summary,
           now: at,
@@ -245,16 +250,15 @@ export function createSignupService(deps: SignupServiceDeps) {
       const confirmAtOnce = quote.totalMinor === 0;
       try {
         await rememberContact(em, { userId: principal.userId, ...principal.profile });
+        // placeAtOnce refuses (false, nothing written) what it cannot place in one statement itself.
         const placedAtOnce =
           !needsConsent &&
-          !promo &&
-          ticketType?.capacity == null &&
           (await placeAtOnce(em, signup, attendees, { holdSeconds: deps.settings.holdSeconds, confirmAtOnce, now: at, start: startValues }));
         if (placedAtOnce) {
           deps.starter.startSoon(signupId, signup.status, startValues(signup.status));
           // In the order viewOf reads them (first name, then id), so this answer and a later GET agree.
           const inViewOrder = [...attendees].sort((a, b) => (a.firstName === b.firstName ? (a.id < b.id ? -1 : 1) : a.firstName < b.firstName ? -1 : 1));
-          return { signup: toSignupView(signup, inViewOrder, null), replayed: false };
+          return { signup: toSignupView(signup, inViewOrder, null, at), replayed: false };
         }
         await em.transactional(async (tx) => {
           tx.persist([signup, ...attendees]);
@@ -264,6 +268,7 @@ export function createSignupService(deps: SignupServiceDeps) {
           if (!needsConsent) {
             const placed = await placeNewSignup(tx, signup, attendees, {
               holdSeconds: deps.settings.holdSeconds,
+              offerSeconds: deps.settings.offerSeconds,
               waitlistEnabled: event.waitlistEnabled,
               confirmAtOnce,
               now: at,
@@ -343,8 +348,13 @@ export function toSignupView(
   signup: Signup,
   attendees: readonly Attendee[],
   waitlistPosition: number | null,
+  now: Date = new Date(),
 ): SignupView {
-  const awaitingPayment = signup.status === 'held' && signup.paymentIntentId && signup.paymentClientSecret;
+  // Never shown past the hold's deadline: the app must not be told to pay for a hold that has ended
+  // (the intent is cancelled by the workflow at that deadline, and a payment that lands anyway is
+  // settled by the late-payment rule).
+  const holdLasts = signup.holdExpiresAt !== undefined && signup.holdExpiresAt !== null && signup.holdExpiresAt.getTime() > now.getTime();
+  const awaitingPayment = signup.status === 'held' && holdLasts && signup.paymentIntentId && signup.paymentClientSecret;
   return {
     id: signup.id,
     eventId: signup.event.id,

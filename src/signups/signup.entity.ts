@@ -16,6 +16,8 @@ export const SignupSchema = defineEntity({
     { properties: ['userId', 'createdAt'] },
     // The waitlist in order: the head is the earliest waitlisted signup of the event.
     { name: 'signup_waitlist_order_idx', properties: ['event', 'waitlistedAt', 'id'], where: `status = 'waitlisted'` },
+    // Holds by deadline: a claim that finds no room releases the event's expired ones (seats.ts).
+    { name: 'signup_hold_deadline_idx', properties: ['event', 'holdExpiresAt'], where: `status = 'held'` },
   ],
   uniques: [
     // The same Idempotency-Key from the same user always means the same signup.

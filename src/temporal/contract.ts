@@ -58,6 +58,8 @@ export interface SignupWorkflowInput {
   paid: boolean;
   /** The API already holds the seats (taken in the request's transaction): no hold step needed. */
   heldByApi?: boolean;
+  /** With heldByApi: the hold's deadline as stored (ISO), which the flow's hold timer counts down to. */
+  holdExpiresAt?: string;
   /**
    * The API confirmed the seats (a free signup, taken and confirmed in the request's transaction,
    * ticket codes given): the flow only sends the confirmation and waits for the event or a cancel.

@@ -16,6 +16,7 @@ import { Migration20261201100557_event_lifecycle_outbox } from './Migration20261
 import { Migration20261201100915_seat_move_outcomes } from './Migration20261201100915_seat_move_outcomes.js';
 import { Migration20261201101637_notification_delivery_failures } from './Migration20261201101637_notification_delivery_failures.js';
 import { Migration20261201101926_interest_follow_tags } from './Migration20261201101926_interest_follow_tags.js';
+import { Migration20261201102350_signup_hold_deadline_index } from './Migration20261201102350_signup_hold_deadline_index.js';
 import { Migration20261201102411_consent_record } from './Migration20261201102411_consent_record.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
@@ -37,5 +38,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201100915_seat_move_outcomes', class: Migration20261201100915_seat_move_outcomes },
   { name: 'Migration20261201101637_notification_delivery_failures', class: Migration20261201101637_notification_delivery_failures },
   { name: 'Migration20261201101926_interest_follow_tags', class: Migration20261201101926_interest_follow_tags },
+  { name: 'Migration20261201102350_signup_hold_deadline_index', class: Migration20261201102350_signup_hold_deadline_index },
   { name: 'Migration20261201102411_consent_record', class: Migration20261201102411_consent_record },
 ];
