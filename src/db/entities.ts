@@ -8,6 +8,7 @@ import { TicketTypeSchema } from '../events/ticket-type.entity.js';
 import { InterestSchema } from '../interests/interest.entity.js';
 import { NotificationLogSchema } from '../notifications/notification-log.entity.js';
 import { OpsAuditSchema } from '../ops/audit.entity.js';
+import { UnhonouredPaymentSchema } from '../payments/unhonoured-payment.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 import { SignupWorkflowStartSchema } from '../signups/workflow-start.entity.js';
@@ -27,4 +28,5 @@ export const entities = [
   InterestSchema,
   OpsAuditSchema,
   SignupWorkflowStartSchema,
+  UnhonouredPaymentSchema,
 ];
