@@ -28,7 +28,7 @@ export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps);
   return {
     ...createSeatActivities(deps.orm),
-    ...createPaymentActivities(deps.orm, deps.payments),
+    ...createPaymentActivities(deps.orm, deps.payments, deps.temporal),
     ...notifications,
     ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications, notificationRetry: deps.notificationRetry }),
   };

@@ -108,7 +108,8 @@ export function createNotificationActivities(deps: {
         child: { firstName: attendees[0]?.firstName ?? '' },
         amount: money(signup.amountMinor),
         refund: money(input.details.refundMinor),
-        paymentReference: signup.paymentIntentId,
+        // A refunded payment names its own intent (it may not be the signup's).
+        paymentReference: typeof input.details.paymentReference === 'string' ? input.details.paymentReference : signup.paymentIntentId,
         reason: typeof input.details.reason === 'string' ? reasonText(input.details.reason, locale) : undefined,
         expiresAt: input.details.expiresAt,
         waitlisted: input.details.waitlisted === true,

@@ -10,6 +10,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/t
 import { freePort } from '../scripts/lib/ports.js';
 import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
 import { testEnvKeys } from './support/environment.js';
+import { startStripeProxy } from './support/stripe-proxy.js';
 
 /**
  * Starts the real peers once per `npm test`: a throwaway PostgreSQL database with every migration
@@ -22,6 +23,7 @@ declare global {
         temporal: TemporalDevServer;
         databaseUrl: string;
         stripeMock: { stop(): Promise<void> };
+        stripeProxy: { stop(): Promise<void> };
         mailSink: { stop(): Promise<void> };
       }
     | undefined;
@@ -66,7 +68,9 @@ export async function startTestStack(): Promise<void> {
   const stripeMockBinary = findOrBuildStripeMock((line) => process.stderr.write(`${line}\n`));
   if (!stripeMockBinary) throw new Error('stripe-mock is needed for the tests: install Go, or set STRIPE_MOCK');
   const stripeMock = await startQuietStripeMock(stripeMockBinary);
-  process.env.STRIPE_API_BASE = stripeMock.url;
+  // Through a proxy that remembers intents (amounts, statuses) and refunds: stripe-mock keeps no state.
+  const stripeProxy = await startStripeProxy(stripeMock.url);
+  process.env.STRIPE_API_BASE = stripeProxy.url;
 
   // A real SMTP server; tests read what arrived through its REST API (test/support/mailbox.ts).
   const mailSink = await startQuietMailSink(process.cwd());
@@ -74,9 +78,9 @@ export async function startTestStack(): Promise<void> {
   process.env.SMTP_PORT = String(mailSink.smtpPort);
   process.env[testEnvKeys.mailApi] = mailSink.webUrl;
 
-  globalThis.eventbookTestStack = { temporal, databaseUrl, stripeMock, mailSink };
+  globalThis.eventbookTestStack = { temporal, databaseUrl, stripeMock, stripeProxy, mailSink };
   process.stderr.write(
-    `\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: database ${databaseUrl}, Temporal ${temporal.address}, stripe-mock ${stripeMock.url}\n`,
+    `\ntest stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: database ${databaseUrl}, Temporal ${temporal.address}, stripe-mock ${stripeMock.url} (proxy ${stripeProxy.url})\n`,
   );
 }
 
@@ -84,6 +88,6 @@ export async function stopTestStack(): Promise<void> {
   const stack = globalThis.eventbookTestStack;
   if (!stack) return;
   globalThis.eventbookTestStack = undefined;
-  await Promise.all([stack.temporal.stop(), stack.stripeMock.stop(), stack.mailSink.stop()]);
+  await Promise.all([stack.temporal.stop(), stack.stripeProxy.stop(), stack.stripeMock.stop(), stack.mailSink.stop()]);
   if (!process.env.KEEP_TEST_DATABASE) await dropDatabase(stack.databaseUrl);
 }

@@ -2,3 +2,4 @@
 export { signupWorkflow } from './signup.js';
 export { eventLifecycleWorkflow } from './event-lifecycle.js';
 export { notificationRetryWorkflow } from './notification-retry.js';
+export { paymentRefundWorkflow } from './payment-refund.js';

@@ -55,6 +55,12 @@ const mail = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
 });
 
+/**
+ * Released change: a succeeded payment this flow cannot honour (cancelled while paying, a late
+ * payment with no seat left) is handed to its refund flow instead of being refunded here.
+ */
+const unhonouredPaymentsPatch = 'unhonoured-payments-handed-over';
+
 // The same, run inside the workflow task (a local activity): for the one step of a free signup the
 // API confirmed, so the server handles no activity task for it (a burst of free signups is the
 // heaviest load the workflow engine sees: bench/signup-burst.ts). Longer retries than a minute
@@ -337,7 +343,16 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     await tellOffered(result.offers);
     if (result.status !== 'cancelled') return;
     let refundMinor = 0;
-    if (input.paid && (paymentSucceeded || result.previousStatus === 'confirmed')) {
+    if (input.paid && result.previousStatus === 'held' && patched(unhonouredPaymentsPatch)) {
+      // Cancelled while paying: stop the intent. A payment that got through anyway (or was seen
+      // before the cancel) never became a ticket: the payment's refund flow refunds all of it and
+      // says so, the one refund path for such payments (workflows/payment-refund.ts).
+      const state = await payments.cancelPaymentIntent({ signupId });
+      if (state === 'succeeded' || paymentSucceeded) {
+        await payments.handOverPayment({ signupId, reason: request.eventCancelled ? 'event_cancelled' : 'signup_cancelled' });
+        progress.paymentState = 'refunded';
+      }
+    } else if (input.paid && (paymentSucceeded || result.previousStatus === 'confirmed')) {
       refundMinor = (await payments.refundSignup({ signupId, purpose: 'cancellation' })).refundMinor;
       if (refundMinor > 0) progress.paymentState = 'refunded';
     } else if (input.paid && result.previousStatus === 'held') {
@@ -361,7 +376,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   /**
    * The documented late-payment rule: a payment that lands after the hold ran out is never kept
    * without a ticket. If seats are free the signup is confirmed after all; otherwise it is refunded
-   * in full, and the participant is told either way.
+   * in full (by the payment's refund flow), and the participant is told either way.
    */
   async function settleLatePayment(): Promise<void> {
     const paidLate = await condition(() => paymentSucceeded, `${input.latePaymentGraceSeconds} seconds`);
@@ -375,6 +390,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       // Confirmed after all: from here on like any confirmed signup.
       await condition(() => cancelRequest !== undefined || eventFinished);
       if (cancelRequest) await cancel(cancelRequest);
+      return;
+    }
+    if (patched(unhonouredPaymentsPatch)) {
+      // No seat for it: handed to the payment's refund flow, which refunds it in full and tells the participant.
+      await payments.handOverPayment({ signupId, reason: 'paid_after_hold_expired' });
+      progress.paymentState = 'refunded';
       return;
     }
     const refund = await payments.refundSignup({ signupId, purpose: 'late-payment', full: true });

@@ -10,6 +10,7 @@ import { TicketTypeSchema } from '../events/ticket-type.entity.js';
 import { InterestSchema } from '../interests/interest.entity.js';
 import { NotificationLogSchema } from '../notifications/notification-log.entity.js';
 import { OpsAuditSchema } from '../ops/audit.entity.js';
+import { UnhonouredPaymentSchema } from '../payments/unhonoured-payment.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SeatMoveRecordSchema } from '../signups/seat-move.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
@@ -33,4 +34,5 @@ export const entities = [
   SeatMoveRecordSchema,
   LifecycleCommandSchema,
   ConsentRecordSchema,
+  UnhonouredPaymentSchema,
 ];

@@ -98,6 +98,7 @@ export const notificationKinds = [
   'waitlist-offer',
   'rejection',
   'cancellation-receipt',
+  'payment-refunded',
   'event-changed',
   'event-cancelled',
   'reminder',

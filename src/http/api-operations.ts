@@ -379,8 +379,12 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'stripeWebhook',
     summary: "Stripe's payment events",
     description:
-      'For Stripe only: the Stripe-Signature header is verified over the raw body. payment_intent.succeeded, ' +
-      '.payment_failed and .canceled go to the signup they belong to; other types are acknowledged and ignored.',
+      'For Stripe only: the Stripe-Signature header is verified over the raw body. payment_intent.payment_failed ' +
+      'and .canceled go to the signup they belong to. payment_intent.succeeded is read back from Stripe: a payment ' +
+      'of the amount and currency the signup was quoted goes to its signup; any other succeeded payment naming a ' +
+      'signup of ours (cancelled, ended, event cancelled, not as quoted) goes to its refund flow, which refunds it ' +
+      'in full. Other types are acknowledged and ignored. 503 (Retry-After) while Stripe or the workflow service ' +
+      'cannot be reached: deliver the event again.',
     tags: ['payments'],
     auth: 'public',
     headers: z.object({ 'Stripe-Signature': z.string().describe("Stripe's signature header") }),
@@ -388,6 +392,7 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'Received', schema: stripeWebhookResultSchema },
       400: problem('webhook-signature-invalid'),
+      503: problem('service-unavailable', 'Stripe or the workflow service is not reachable; deliver the event again'),
     },
   },
   {

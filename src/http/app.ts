@@ -177,6 +177,8 @@ export function createApp(deps: AppDependencies): Express {
       temporal: deps.temporal,
       gateway: createPaymentGateway(createStripeClient(deps.config.stripe), deps.config.stripe.webhookSecret),
       logger: deps.logger,
+      taskQueue: deps.taskQueue,
+      starter,
     }),
     // Connects only when the first client subscribes.
     statusFeed: deps.databaseUrl ? createSignupStatusFeed({ databaseUrl: deps.databaseUrl, logger: deps.logger }) : undefined,

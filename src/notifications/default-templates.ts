@@ -54,6 +54,10 @@ export const defaultTemplates: Record<NotificationKind, Record<(typeof supported
     en: { subject: 'Cancelled: {{event.title}}', body: 'Your signup for {{event.title}} is cancelled.{{#if refund}} We refund {{money refund}}.{{/if}}' },
     nb: { subject: 'Avmeldt: {{event.title}}', body: 'Påmeldingen din til {{event.title}} er avmeldt.{{#if refund}} Vi refunderer {{money refund}}.{{/if}}' },
   },
+  'payment-refunded': {
+    en: { subject: 'Refund: {{event.title}}', body: 'We have refunded {{money refund}} for {{event.title}}: {{reason}}. You have no ticket for it.\n\nPayment reference: {{paymentReference}}.' },
+    nb: { subject: 'Refusjon: {{event.title}}', body: 'Vi har refundert {{money refund}} for {{event.title}}: {{reason}}. Du har ikke billett for den.\n\nBetalingsreferanse: {{paymentReference}}.' },
+  },
   'event-changed': {
     en: { subject: 'Changed: {{event.title}}', body: '{{event.title}} has changed. It now starts {{date event.startsAt}}{{#if event.venue}} at {{event.venue}}{{/if}}.' },
     nb: { subject: 'Endret: {{event.title}}', body: '{{event.title}} er endret. Det starter nå {{date event.startsAt}}{{#if event.venue}} på {{event.venue}}{{/if}}.' },

@@ -17,6 +17,23 @@ const reasons: Record<string, Record<string, string>> = {
     en: 'your payment arrived after the reservation ran out and no place was left, so it is refunded in full',
     nb: 'betalingen kom etter at reservasjonen gikk ut og det var ingen plass igjen, så den refunderes i sin helhet',
   },
+  signup_cancelled: {
+    en: 'the signup was cancelled before the payment arrived',
+    nb: 'påmeldingen ble avmeldt før betalingen kom',
+  },
+  event_cancelled: { en: 'the event is cancelled', nb: 'arrangementet er avlyst' },
+  signup_ended: {
+    en: 'the payment arrived after the signup had ended',
+    nb: 'betalingen kom etter at påmeldingen var avsluttet',
+  },
+  signup_unknown: {
+    en: 'the payment does not belong to a signup we have',
+    nb: 'betalingen hører ikke til en påmelding vi har',
+  },
+  payment_not_as_quoted: {
+    en: 'the payment did not match the price we quoted',
+    nb: 'betalingen stemte ikke med prisen vi oppga',
+  },
 };
 
 export function reasonText(code: string, locale: string): string {

@@ -13,8 +13,12 @@ export interface PaymentIntentSummary {
   id: string;
   state: PaymentIntentState;
   amountMinor: number;
+  /** What Stripe actually took (equals amountMinor once succeeded). */
+  amountReceivedMinor: number;
   currency: string;
   clientSecret: string | null;
+  /** `metadata.signupId`: intents we create name their signup. */
+  signupId: string | undefined;
 }
 
 export interface PaymentWebhookEvent {
@@ -59,8 +63,10 @@ function summarize(intent: Stripe.PaymentIntent): PaymentIntentSummary {
     id: intent.id,
     state: paymentIntentState(intent.status),
     amountMinor: intent.amount,
+    amountReceivedMinor: intent.amount_received,
     currency: intent.currency.toUpperCase(),
     clientSecret: intent.client_secret,
+    signupId: intent.metadata?.signupId,
   };
 }
 
@@ -104,6 +110,29 @@ export function createPaymentGateway(stripe: Stripe, webhookSecret: string) {
       const refund = await stripe.refunds.create(
         { payment_intent: input.paymentIntentId, amount: input.amountMinor, metadata: { signupId: input.signupId } },
         { idempotencyKey: `signup-${input.signupId}-refund-${input.purpose}` },
+      );
+      return { id: refund.id, status: refund.status ?? 'pending', amountMinor: refund.amount };
+    },
+
+    /**
+     * Refunds everything Stripe took for an intent nobody got a ticket for (a payment the system
+     * could not honour). Keyed by the intent alone, so every path that hands the same payment over
+     * (the webhook, the signup's workflow, an activity retry) makes one refund. Stripe keeps the
+     * answer to a key, refusals included, so after an operator's retry (`operatorRetries` > 0: the
+     * cause of a refusal fixed) the key changes; a refusal made no refund, and a second full refund
+     * of one payment is refused by Stripe, so money cannot go back twice.
+     */
+    async refundPayment(input: { paymentIntentId: string; amountMinor: number; signupId: string | null; reason: string; operatorRetries: number }) {
+      const refund = await stripe.refunds.create(
+        {
+          payment_intent: input.paymentIntentId,
+          amount: input.amountMinor,
+          reason: 'requested_by_customer',
+          metadata: { ...(input.signupId ? { signupId: input.signupId } : {}), eventbookReason: input.reason },
+        },
+        {
+          idempotencyKey: `payment-${input.paymentIntentId}-refund${input.operatorRetries > 0 ? `-retry-${input.operatorRetries}` : ''}`,
+        },
       );
       return { id: refund.id, status: refund.status ?? 'pending', amountMinor: refund.amount };
     },

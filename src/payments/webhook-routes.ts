@@ -3,7 +3,12 @@ import { z } from 'zod';
 import type { RouteContext } from '../http/context.js';
 
 export const stripeWebhookResultSchema = z
-  .strictObject({ received: z.literal(true), delivered: z.boolean().describe('Whether a signup flow took it') })
+  .strictObject({
+    received: z.literal(true),
+    delivered: z
+      .boolean()
+      .describe("Whether a flow took it: the signup's own, or the refund flow of a succeeded payment that cannot become a ticket"),
+  })
   .meta({ id: 'StripeWebhookResult' });
 
 /**

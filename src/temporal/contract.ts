@@ -13,6 +13,7 @@ export const workflowTypes = {
   signup: 'signupWorkflow',
   eventLifecycle: 'eventLifecycleWorkflow',
   notificationRetry: 'notificationRetryWorkflow',
+  paymentRefund: 'paymentRefundWorkflow',
 } as const;
 
 export const workflowIds = {
@@ -20,6 +21,8 @@ export const workflowIds = {
   eventLifecycle: (eventId: string) => `event-${eventId}`,
   /** One per notification (its once-only key) that a fan-out could not deliver on some channel. */
   notificationRetry: (notificationKey: string) => `notification-${notificationKey}`,
+  /** One per PaymentIntent: whoever hands the same payment over reaches the same flow. */
+  paymentRefund: (paymentIntentId: string) => `payment-${paymentIntentId}`,
 } as const;
 
 export const searchAttributes = {
@@ -37,7 +40,12 @@ export const searchAttributes = {
 /** Every custom search attribute, for registering them on a server. */
 export const allSearchAttributeKeys = Object.values(searchAttributes);
 
-export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle', notificationRetry: 'notification-retry' } as const;
+export const flowKinds = {
+  signup: 'signup',
+  eventLifecycle: 'event-lifecycle',
+  notificationRetry: 'notification-retry',
+  paymentRefund: 'payment-refund',
+} as const;
 
 export interface SignupWorkflowInput {
   signupId: string;
@@ -152,3 +160,54 @@ export const cancelEventSignal = defineSignal<[{ reason: string }]>('cancelEvent
 /** The event went back to draft before its announcement: nothing more to do. */
 export const eventWithdrawnSignal = defineSignal('eventWithdrawn');
 export const eventLifecycleQuery = defineQuery<EventLifecycleState>('eventLifecycle');
+
+/**
+ * Why a succeeded payment cannot become a ticket (the participant's mail says it in words:
+ * src/notifications/reasons.ts).
+ */
+export const unhonouredPaymentReasons = [
+  /** Paid after the hold ran out, and no seat was free any more. */
+  'paid_after_hold_expired',
+  /** The signup was cancelled (by the participant or an organizer) before or while it was paid. */
+  'signup_cancelled',
+  /** The event was cancelled. */
+  'event_cancelled',
+  /** The signup had ended (released past the late-payment grace, rejected): its flow is gone. */
+  'signup_ended',
+  /** The intent names a signup of ours that does not exist, or whose payment is another intent. */
+  'signup_unknown',
+  /** Stripe took another amount or currency than the signup was quoted. */
+  'payment_not_as_quoted',
+] as const;
+export type UnhonouredPaymentReason = (typeof unhonouredPaymentReasons)[number];
+
+export interface PaymentRefundInput {
+  paymentIntentId: string;
+}
+
+/** A succeeded payment handed over to be refunded: by the webhook, or by the signup's workflow. */
+export interface UnhonouredPayment {
+  reason: UnhonouredPaymentReason;
+  /** The signup the intent was made for, when known (its participant is told). */
+  signupId: string | null;
+  from: 'webhook' | 'signup-workflow';
+  stripeEventId?: string;
+}
+
+export interface PaymentRefundResult {
+  paymentIntentId: string;
+  outcome: 'refunded' | 'already-refunded' | 'nothing-paid';
+  refundMinor: number;
+}
+
+export interface PaymentRefundProgress {
+  reason?: UnhonouredPaymentReason;
+  state: 'waiting' | 'refunding' | 'refunded' | 'already-refunded' | 'nothing-paid';
+  /** Hand-overs received: the first decides, the others (redeliveries, both paths at once) change nothing. */
+  handedOver: number;
+  attention?: { step: string; error: string };
+}
+
+/** Starts (signal-with-start) or reaches the payment's refund flow; only the first one counts. */
+export const unhonouredPaymentSignal = defineSignal<[UnhonouredPayment]>('unhonouredPayment');
+export const paymentRefundProgressQuery = defineQuery<PaymentRefundProgress>('paymentRefundProgress');

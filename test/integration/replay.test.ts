@@ -11,6 +11,7 @@ import { mintDevToken } from '../../src/auth/tokens.js';
 import { createConsentToken } from '../../src/consents/consent-token.js';
 import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
 import { requireEnv } from '../support/environment.js';
+import { payAtStripe } from '../support/stripe-control.js';
 import { startSignupWorkflow } from '../support/signup-flows.js';
 import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -132,6 +133,10 @@ const execFileAsync = promisify(execFile);
       await handle.result();
       return handle;
     }],
+    // A held paid signup, paid at Stripe and then cancelled: the signup flow hands the payment to its
+    // refund flow (the `unhonoured-payments-handed-over` patch), which refunds it and mails once.
+    ['signup-cancelled-while-paying', async () => (await cancelledWhilePaying()).signup],
+    ['payment-refund-cancelled-while-paying', async () => (await cancelledWhilePaying()).refund],
     ['signup-consent-denied', async (eventId) => {
       await stack.orm.em.getConnection().execute('update "event" set guardian_consent_below_age = 16 where id = ?', [eventId]);
       const token = await mintDevToken(stack.api.config.jwt, {
@@ -186,6 +191,24 @@ const execFileAsync = promisify(execFile);
   ];
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
 
+  async function cancelledWhilePaying() {
+    const paidEvent = await insertEvent(stack.orm, { capacity: 5, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
+    const token = await stack.api.token(`replay-cancel-paying-${paidEvent.id}`);
+    const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
+      token,
+      body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'web' },
+    });
+    const signupId = accepted.body.id as string;
+    const intentId = await paymentIntentOf(stack.orm, signupId);
+    await payAtStripe(intentId);
+    await request(stack.api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
+    const signup = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+    await signup.result();
+    const refund = stack.client.workflow.getHandle(workflowIds.paymentRefund(intentId));
+    await refund.result();
+    return { signup, refund };
+  }
+
   it.each(scenarios)('%s', async (name, runScenario) => {
     const event = await insertEvent(stack.orm, { capacity: 5 });
     const { workflowId } = await runScenario(event.id);
@@ -218,6 +241,8 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
   it('has a recorded history of every scenario', () => {
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
       'event-lifecycle-rescheduled.json',
+      'payment-refund-cancelled-while-paying.json',
+      'signup-cancelled-while-paying.json',
       'signup-cancelled.json',
       'signup-confirmed-by-api.json',
       'signup-confirmed.json',
@@ -234,14 +259,14 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(10);
+    expect(result.lines).toHaveLength(12);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(10);
-    // The fixture reorders the signup workflow's steps (and has no lifecycle workflow at all).
+    expect(result.lines).toHaveLength(12);
+    // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);
   });

@@ -6,6 +6,7 @@ import {
   WebhookSignatureError,
 } from '../../src/payments/stripe-gateway.js';
 import { testConfig } from '../support/stack.js';
+import { payAtStripe, refundsAtStripe } from '../support/stripe-control.js';
 
 // Against stripe-mock, which the global setup starts: real HTTP, Stripe's own API definitions.
 const config = testConfig();
@@ -32,10 +33,24 @@ describe('payment gateway against stripe-mock', () => {
   it('retrieves, cancels and refunds', async () => {
     const signupId = randomUUID();
     const intent = await gateway.createPaymentIntent({ signupId, eventId: randomUUID(), amountMinor: 1000, currency: 'NOK', description: 'x' });
-    expect((await gateway.getPaymentIntent(intent.id)).id).toBe(intent.id);
+    expect(await gateway.getPaymentIntent(intent.id)).toMatchObject({ id: intent.id, amountMinor: 1000, currency: 'NOK', signupId, state: 'awaiting-payment' });
     expect((await gateway.cancelPaymentIntent(intent.id, signupId)).id).toBe(intent.id);
-    const refund = await gateway.refund({ paymentIntentId: intent.id, signupId, amountMinor: 1000, purpose: 'cancellation' });
+
+    // Stripe refunds only what was paid (the test stack's proxy says so as Stripe would).
+    const paid = await gateway.createPaymentIntent({ signupId, eventId: randomUUID(), amountMinor: 1000, currency: 'NOK', description: 'x' });
+    await payAtStripe(paid.id);
+    expect(await gateway.getPaymentIntent(paid.id)).toMatchObject({ state: 'succeeded', amountReceivedMinor: 1000 });
+    const refund = await gateway.refund({ paymentIntentId: paid.id, signupId, amountMinor: 1000, purpose: 'cancellation' });
     expect(refund.id).toMatch(/^re_/);
+  });
+
+  it('refunds an unhonoured payment once per intent, however often it is asked', async () => {
+    const intent = await gateway.createPaymentIntent({ signupId: randomUUID(), eventId: randomUUID(), amountMinor: 2500, currency: 'NOK', description: 'x' });
+    await payAtStripe(intent.id);
+    const ask = () => gateway.refundPayment({ paymentIntentId: intent.id, amountMinor: 2500, signupId: null, reason: 'signup_ended', operatorRetries: 0 });
+    const [first, second] = [await ask(), await ask()];
+    expect(second.id).toBe(first.id);
+    expect(await refundsAtStripe(intent.id)).toEqual([expect.objectContaining({ amount: 2500, idempotencyKey: `payment-${intent.id}-refund` })]);
   });
 });
 

@@ -9,6 +9,7 @@ import { Signup } from '../../src/signups/signup.entity.js';
 import { request, type JsonResponse } from './http.js';
 import { mailTo, type ReceivedMail } from './mailbox.js';
 import { eventually, type RunningApi } from './stack.js';
+import { intentAtStripe, payAtStripe } from './stripe-control.js';
 
 /**
  * Steps of the signup flow as a client (and Stripe) would take them, over the real REST API, for
@@ -130,6 +131,7 @@ export const subjects = {
   waitlistOffer: /^A place opened up:/,
   rejection: /^Your signup for/,
   cancellation: /^Cancelled:/,
+  refund: /^Refund:/,
 };
 
 const stripe = () => createStripeClient({ secretKey: 'sk_test_123', webhookSecret: 'unused' });
@@ -146,7 +148,18 @@ export function stripeEvent(type: PaymentEventType, signupId: string, paymentInt
   };
 }
 
-export async function deliverWebhook(api: RunningApi, event: object): Promise<JsonResponse> {
+/**
+ * Signs and POSTs a Stripe event. A `payment_intent.succeeded` is first made true at Stripe (the
+ * test stack's proxy marks the intent paid), as a real payment is before Stripe reports it; pass
+ * `paidAtStripe: false` for an event that lies about it.
+ */
+export async function deliverWebhook(api: RunningApi, event: object, options: { paidAtStripe?: boolean } = {}): Promise<JsonResponse> {
+  const sent = event as { type?: string; data?: { object?: { id?: string } } };
+  const intentId = sent.data?.object?.id;
+  if (sent.type === 'payment_intent.succeeded' && intentId && options.paidAtStripe !== false) {
+    const intent = await intentAtStripe(intentId);
+    if (intent.status !== 'succeeded') await payAtStripe(intentId);
+  }
   const body = JSON.stringify(event);
   const header = stripe().webhooks.generateTestHeaderString({ payload: body, secret: api.config.stripe.webhookSecret });
   return request(api.baseUrl, 'POST', '/v1/webhooks/stripe', {

@@ -14,6 +14,7 @@ import { Migration20261122014900_public_search_week_terms } from './Migration202
 import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
 import { Migration20261201100557_event_lifecycle_outbox } from './Migration20261201100557_event_lifecycle_outbox.js';
 import { Migration20261201100915_seat_move_outcomes } from './Migration20261201100915_seat_move_outcomes.js';
+import { Migration20261201100915_unhonoured_payments } from './Migration20261201100915_unhonoured_payments.js';
 import { Migration20261201101637_notification_delivery_failures } from './Migration20261201101637_notification_delivery_failures.js';
 import { Migration20261201101926_interest_follow_tags } from './Migration20261201101926_interest_follow_tags.js';
 import { Migration20261201102350_signup_hold_deadline_index } from './Migration20261201102350_signup_hold_deadline_index.js';
@@ -36,6 +37,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
   { name: 'Migration20261201100557_event_lifecycle_outbox', class: Migration20261201100557_event_lifecycle_outbox },
   { name: 'Migration20261201100915_seat_move_outcomes', class: Migration20261201100915_seat_move_outcomes },
+  { name: 'Migration20261201100915_unhonoured_payments', class: Migration20261201100915_unhonoured_payments },
   { name: 'Migration20261201101637_notification_delivery_failures', class: Migration20261201101637_notification_delivery_failures },
   { name: 'Migration20261201101926_interest_follow_tags', class: Migration20261201101926_interest_follow_tags },
   { name: 'Migration20261201102350_signup_hold_deadline_index', class: Migration20261201102350_signup_hold_deadline_index },
