@@ -29,6 +29,7 @@ export const templateVariables: Record<NotificationKind, readonly string[]> = {
   'consent-request': [...signupVariables, 'consentUrl'],
   'consent-receipt': [...signupVariables, 'approved', 'answeredAt'],
   'payment-receipt': signupVariables,
+  'payment-refunded': signupVariables,
   confirmation: signupVariables,
   'waitlist-offer': signupVariables,
   rejection: signupVariables,
