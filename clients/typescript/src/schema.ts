@@ -165,6 +165,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/signups/{signupId}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signup's consent record
+         * @description Which guardian address was asked, when the link was sent and answered, the decision, the version of the text shown, and the answering user agent and truncated address. Admins only: organizers never see guardian addresses.
+         *
+         *     Access: a bearer token with one of the roles admin.
+         */
+        get: operations["getConsentRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consent/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The guardian's consent page (HTML)
+         * @description The link in the consent e-mail opens this server-rendered page (en, nb; `lang` or Accept-Language picks): what is asked, a privacy notice and an approve/decline form. Not JSON: a bad link is a 404 page, an expired one a 410 page, a used one shows what was decided.
+         *
+         *     Access: anyone, no token needed.
+         */
+        get: operations["showConsentPage"];
+        put?: never;
+        /**
+         * The consent page's form: approve or decline (HTML)
+         * @description Posted by the page itself (url-encoded), with its per-page form token (CSRF). Answers the confirmation page; single use like POST /v1/consents/{token}.
+         *
+         *     Access: anyone, no token needed.
+         */
+        post: operations["answerConsentPage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -176,7 +226,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's payment events
-         * @description For Stripe only: the Stripe-Signature header is verified over the raw body. payment_intent.succeeded, .payment_failed and .canceled go to the signup they belong to; other types are acknowledged and ignored.
+         * @description For Stripe only: the Stripe-Signature header is verified over the raw body. payment_intent.payment_failed and .canceled go to the signup they belong to. payment_intent.succeeded is read back from Stripe: a payment of the amount and currency the signup was quoted goes to its signup; any other succeeded payment naming a signup of ours (cancelled, ended, event cancelled, not as quoted) goes to its refund flow, which refunds it in full. Other types are acknowledged and ignored. 503 (Retry-After) while Stripe or the workflow service cannot be reached: deliver the event again.
          *
          *     Access: anyone, no token needed.
          */
@@ -671,6 +721,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ops/notifications/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notifications that could not be delivered
+         * @description A recipient a fan-out could not reach (a webhook that is down, an address the mail server refuses) is retried on its own schedule (NOTIFICATION_RETRY_ATTEMPTS, NOTIFICATION_RETRY_INITIAL_SECONDS) while the event goes on; when the tries run out it is listed here, per recipient and channel, newest first.
+         *
+         *     Access: a bearer token with one of the roles ops.
+         */
+        get: operations["listFailedDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -872,8 +944,24 @@ export interface components {
             eventTitle: string;
             /** Format: date-time */
             eventStartsAt: string;
+            /** @description The event's IANA time zone */
+            timezone: string;
+            /** @description Where: venue name, street, city */
+            venue: string | null;
             /** @description First names of the children signed up */
             attendees: string[];
+            /** @description The children signed up, with their ages */
+            children: {
+                firstName: string;
+                age: number;
+            }[];
+            /** @description What the signup costs; null when free */
+            price: {
+                amountMinor: number;
+                currency: string;
+            } | null;
+            /** @description Who organizes the event */
+            organizer: string;
             /** Format: date-time */
             expiresAt: string;
             decision: ("approved" | "denied") | null;
@@ -881,16 +969,53 @@ export interface components {
         ConsentDecisionRequest: {
             /** @enum {string} */
             decision: "approved" | "denied";
+            /** @description Which version of its consent text the app showed; recorded with the answer */
+            textVersion?: string;
         };
         /** @description The recorded decision */
         ConsentDecision: {
             /** @enum {string} */
             decision: "approved" | "denied";
         };
+        /** @description The trail of a guardian's consent: who was asked, when, what was shown, the answer */
+        ConsentRecord: {
+            /** Format: uuid */
+            signupId: string;
+            /** Format: uuid */
+            eventId: string;
+            /** @description The address the request went to; null once anonymized */
+            guardianEmail: string | null;
+            linkSentAt: string | null;
+            linkExpiresAt: string | null;
+            decision: ("approved" | "denied") | null;
+            answeredAt: string | null;
+            answeredVia: ("page" | "api") | null;
+            /** @description The version of the text the guardian was shown */
+            textVersion: string | null;
+            userAgent: string | null;
+            /** @description The answering address, truncated to its /24 (IPv4) or /48 (IPv6) */
+            clientNetwork: string | null;
+            anonymizedAt: string | null;
+        };
+        /** @description A server-rendered HTML page for people */
+        ConsentPageHtml: string;
+        ConsentPageForm: {
+            /** @enum {string} */
+            decision: "approved" | "denied";
+            /**
+             * @description The "I am the parent or guardian" box, ticked
+             * @constant
+             */
+            guardian: "yes";
+            /** @description The per-page form token (CSRF) */
+            formToken: string;
+            /** @enum {string} */
+            lang?: "en" | "nb";
+        };
         StripeWebhookResult: {
             /** @constant */
             received: true;
-            /** @description Whether a signup flow took it */
+            /** @description Whether a flow took it: the signup's own, or the refund flow of a succeeded payment that cannot become a ticket */
             delivered: boolean;
         };
         NewEvent: {
@@ -1032,7 +1157,9 @@ export interface components {
              *     - signup-opened: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url
              *     - signup-received: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - consent-request: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, consentUrl
+             *     - consent-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, approved, answeredAt
              *     - payment-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
+             *     - payment-refunded: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - confirmation: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - waitlist-offer: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - rejection: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
@@ -1169,7 +1296,9 @@ export interface components {
              *     - signup-opened: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url
              *     - signup-received: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - consent-request: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, consentUrl
+             *     - consent-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, approved, answeredAt
              *     - payment-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
+             *     - payment-refunded: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - confirmation: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - waitlist-offer: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - rejection: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
@@ -1331,7 +1460,9 @@ export interface components {
              *     - signup-opened: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url
              *     - signup-received: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - consent-request: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, consentUrl
+             *     - consent-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted, approved, answeredAt
              *     - payment-receipt: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
+             *     - payment-refunded: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - confirmation: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - waitlist-offer: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
              *     - rejection: event.title, event.startsAt, event.signupOpensAt, event.venue, event.url, tickets, child.firstName, amount, refund, paymentReference, reason, expiresAt, waitlisted
@@ -1757,6 +1888,25 @@ export interface components {
                 message: string | null;
             }[];
             nextCursor: string | null;
+        };
+        /** @description Notifications given up on per recipient and channel, newest first */
+        OpsFailedDeliveries: {
+            items: {
+                /** @description The notification's once-only key (step, event or signup, recipient) */
+                key: string;
+                kind: string;
+                /** @description email or webhook */
+                channel: string;
+                eventId: string | null;
+                signupId: string | null;
+                recipientUserId: string;
+                attempts: number;
+                /** @description What the channel answered the last time */
+                lastError: string | null;
+                /** Format: date-time */
+                failedAt: string;
+            }[];
+            truncated: boolean;
         };
         Health: {
             /** @constant */
@@ -2738,6 +2888,298 @@ export interface operations {
             };
         };
     };
+    getConsentRecord: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                signupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecord"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Needs one of the roles: admin (type: /problems/forbidden) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    };
+                };
+            };
+            /** @description No consent was asked for this signup (type: /problems/not-found) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+        };
+    };
+    showConsentPage: {
+        parameters: {
+            query?: {
+                /** @description The page language */
+                lang?: "en" | "nb";
+            };
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The token from the link in the e-mail */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The question, or what was decided with a used link */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The "link not valid" page */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The "link expired" page */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+        };
+    };
+    answerConsentPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The token from the link in the e-mail */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["ConsentPageForm"];
+            };
+        };
+        responses: {
+            /** @description The confirmation page */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The form again, asking to tick the guardian box */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The form again: the form token was missing, old or not ours */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The "link not valid" page */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The "link used" page */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The "link expired" page */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": components["schemas"]["ConsentPageHtml"];
+                };
+            };
+            /** @description The request body is too large (type: /problems/payload-too-large) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description Send the request body as application/json (type: /problems/unsupported-media-type) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+        };
+    };
     stripeWebhook: {
         parameters: {
             query?: never;
@@ -2789,6 +3231,21 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description Stripe or the workflow service is not reachable; deliver the event again (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5387,7 +5844,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The workflow has ended: reset it instead (type: /problems/flow-not-running) */
+            /** @description The workflow has ended (reset it instead), or it ended while this ran (another reset or retry) (type: /problems/flow-not-running, /problems/flow-changed) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -5396,7 +5853,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDocument"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/flow-not-running";
+                        type?: "/problems/flow-not-running" | "/problems/flow-changed";
                         /** @constant */
                         status?: 409;
                     };
@@ -5541,6 +5998,21 @@ export interface operations {
                         type?: "/problems/not-found";
                         /** @constant */
                         status?: 404;
+                    };
+                };
+            };
+            /** @description Another reset or retry changed the workflow while this ran: read it again (type: /problems/flow-changed) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/flow-changed";
+                        /** @constant */
+                        status?: 409;
                     };
                 };
             };
@@ -5757,6 +6229,94 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpsAuditPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Needs one of the roles: ops (type: /problems/forbidden) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/forbidden";
+                        /** @constant */
+                        status?: 403;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+        };
+    };
+    listFailedDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Only notifications about this event */
+                eventId?: string;
+            };
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Failed deliveries */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsFailedDeliveries"];
                 };
             };
             /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error) */
