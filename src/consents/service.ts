@@ -5,6 +5,7 @@ import { EventTranslation } from '../events/event-translation.entity.js';
 import { Problem } from '../http/problem.js';
 import { Attendee } from '../signups/attendee.entity.js';
 import { Signup } from '../signups/signup.entity.js';
+import { withRequestDeadline } from '../temporal/client.js';
 import { guardianDecisionSignal } from '../temporal/contract.js';
 import { InvalidConsentTokenError, verifyConsentToken } from './consent-token.js';
 
@@ -57,21 +58,29 @@ export function createConsentService(deps: { orm: MikroORM; temporal: Client; se
 
     async decide(token: string, decision: GuardianDecision): Promise<{ decision: GuardianDecision }> {
       const claim = claimOf(token);
-      const em = deps.orm.em.fork();
-      const recorded = await em.execute<QueryResult>(
-        `update signup set guardian_decision = ?, guardian_decided_at = ?, updated_at = now()
-          where id = ? and status = 'awaiting_consent' and guardian_decision is null`,
-        [decision, now(), claim.signupId],
-        'run',
-      );
-      if (recorded.affectedRows !== 1) {
-        const signup = await em.findOne(Signup, claim.signupId);
-        if (!signup) throw new Problem('consent-link-invalid');
-        throw new Problem('consent-already-given', signup.guardianDecision ? `the answer was: ${signup.guardianDecision}` : `the signup is ${signup.status}`);
-      }
-      const signup = await em.findOneOrFail(Signup, claim.signupId);
-      // If this signal is lost, the workflow still reads the recorded decision when its wait ends.
-      await deps.temporal.workflow.getHandle(signup.workflowId).signal(guardianDecisionSignal, decision);
+      // Temporal down: refused before anything is locked or written.
+      await withRequestDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}));
+      // The decision is recorded and signalled in one transaction: if Temporal cannot be reached
+      // (503, within the request deadline) the record is rolled back, so the link still works when
+      // the guardian tries again, instead of answering "already given" for a decision the workflow
+      // never heard of. The row lock is held for the signal only (at most the request deadline).
+      await deps.orm.em.fork().transactional(async (em) => {
+        const recorded = await em.execute<QueryResult>(
+          `update signup set guardian_decision = ?, guardian_decided_at = ?, updated_at = now()
+            where id = ? and status = 'awaiting_consent' and guardian_decision is null`,
+          [decision, now(), claim.signupId],
+          'run',
+        );
+        if (recorded.affectedRows !== 1) {
+          const signup = await em.findOne(Signup, claim.signupId);
+          if (!signup) throw new Problem('consent-link-invalid');
+          throw new Problem('consent-already-given', signup.guardianDecision ? `the answer was: ${signup.guardianDecision}` : `the signup is ${signup.status}`);
+        }
+        const signup = await em.findOneOrFail(Signup, claim.signupId);
+        // Should the commit fail after the signal, the workflow has the decision and the link answers
+        // by the signup's status from then on.
+        await withRequestDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(signup.workflowId).signal(guardianDecisionSignal, decision));
+      });
       return { decision };
     },
   };

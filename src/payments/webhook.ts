@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from '../logger.js';
 import { Problem } from '../http/problem.js';
 import { Signup } from '../signups/signup.entity.js';
+import { withRequestDeadline } from '../temporal/client.js';
 import { paymentEventSignal } from '../temporal/contract.js';
 import { WebhookSignatureError, type PaymentGateway } from './stripe-gateway.js';
 
@@ -32,11 +33,14 @@ export function createStripeWebhookHandler(deps: { orm: MikroORM; temporal: Clie
       return { received: true, delivered: false };
     }
     try {
-      await deps.temporal.workflow.getHandle(signup.workflowId).signal(paymentEventSignal, {
-        stripeEventId: event.eventId,
-        kind: event.kind,
-        paymentIntentId: event.paymentIntentId,
-      });
+      // Temporal down: 503, and Stripe sends the event again later.
+      await withRequestDeadline(deps.temporal, () =>
+        deps.temporal.workflow.getHandle(signup.workflowId).signal(paymentEventSignal, {
+          stripeEventId: event.eventId,
+          kind: event.kind,
+          paymentIntentId: event.paymentIntentId,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       // The flow ended long ago (past the late-payment grace): ops must look at this payment.
