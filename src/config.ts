@@ -55,6 +55,8 @@ export const configSchema = z
 
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/eventbook'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+    /** How long a query waits for a pool connection (also to open one) before it fails: a database that is down is a fast 503, not a hang. */
+    DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
     /** Read replicas (comma-separated URLs) for the public catalog's reads; writes and signups use the primary. */
     DATABASE_READ_REPLICA_URLS: z
       .string()
@@ -192,7 +194,7 @@ export interface Config {
   port: number;
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: RawConfig['LOG_FORMAT'];
-  database: { url: string; poolMax: number; readReplicaUrls: string[] };
+  database: { url: string; poolMax: number; acquireTimeoutMs: number; readReplicaUrls: string[] };
   temporal: { address: string; namespace: string; taskQueue: string };
   signup: {
     holdSeconds: number;
@@ -255,7 +257,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, readReplicaUrls: e.DATABASE_READ_REPLICA_URLS },
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+      readReplicaUrls: e.DATABASE_READ_REPLICA_URLS,
+    },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     signup: {
       holdSeconds: e.SIGNUP_HOLD_SECONDS,

@@ -5,6 +5,7 @@ import { EventTranslation } from '../events/event-translation.entity.js';
 import { Problem } from '../http/problem.js';
 import { Attendee } from '../signups/attendee.entity.js';
 import { Signup } from '../signups/signup.entity.js';
+import { withRequestDeadline } from '../temporal/client.js';
 import { guardianDecisionSignal } from '../temporal/contract.js';
 import { ConsentRecord } from './consent-record.entity.js';
 import { truncatedNetwork } from './client-address.js';
@@ -160,18 +161,27 @@ export function createConsentService(deps: {
 
     async decide(token: string, decision: GuardianDecision, answer: ConsentAnswerMeta): Promise<{ decision: GuardianDecision }> {
       const claim = claimOf(token);
-      const em = deps.orm.em.fork();
+      // Temporal down: refused before anything is locked or written.
+      await withRequestDeadline(deps.temporal, () => deps.temporal.workflowService.getSystemInfo({}));
       const at = now();
-      const recorded = await em.transactional(async (tx) => {
+      // The decision, its consent record and the signal in one transaction: if Temporal cannot be
+      // reached (503, within the request deadline) both are rolled back, so the link still works when
+      // the guardian tries again, instead of answering "already given" for a decision the workflow
+      // never heard of. The row lock is held for the signal only (at most the request deadline).
+      await deps.orm.em.fork().transactional(async (tx) => {
         const updated = await tx.execute<QueryResult>(
           `update signup set guardian_decision = ?, guardian_decided_at = ?, updated_at = now()
             where id = ? and status = 'awaiting_consent' and guardian_decision is null`,
           [decision, at, claim.signupId],
           'run',
         );
-        if (updated.affectedRows !== 1) return false;
-        // The trail of the answer, in the same transaction as the decision: one without the other
-        // never exists. Upsert: the request's row is normally there (written when the mail went out).
+        if (updated.affectedRows !== 1) {
+          const signup = await tx.findOne(Signup, claim.signupId);
+          if (!signup) throw new Problem('consent-link-invalid');
+          throw new Problem('consent-already-given', signup.guardianDecision ? `the answer was: ${signup.guardianDecision}` : `the signup is ${signup.status}`);
+        }
+        // The trail of the answer, with the decision: one without the other never exists. Upsert: the
+        // request's row is normally there (written when the mail went out).
         await tx.execute(
           `insert into consent_record (id, signup_id, event_id, user_id, guardian_email, decision, answered_at, answered_via,
                                        text_version, user_agent, client_network, created_at)
@@ -182,16 +192,11 @@ export function createConsentService(deps: {
              client_network = excluded.client_network`,
           [decision, at, answer.via, answer.textVersion.slice(0, 64), answer.userAgent?.slice(0, 500) ?? null, truncatedNetwork(answer.clientAddress), claim.signupId],
         );
-        return true;
+        const signup = await tx.findOneOrFail(Signup, claim.signupId);
+        // Should the commit fail after the signal, the workflow has the decision and the link answers
+        // by the signup's status from then on.
+        await withRequestDeadline(deps.temporal, () => deps.temporal.workflow.getHandle(signup.workflowId).signal(guardianDecisionSignal, decision));
       });
-      if (!recorded) {
-        const signup = await em.findOne(Signup, claim.signupId);
-        if (!signup) throw new Problem('consent-link-invalid');
-        throw new Problem('consent-already-given', signup.guardianDecision ? `the answer was: ${signup.guardianDecision}` : `the signup is ${signup.status}`);
-      }
-      const signup = await em.findOneOrFail(Signup, claim.signupId);
-      // If this signal is lost, the workflow still reads the recorded decision when its wait ends.
-      await deps.temporal.workflow.getHandle(signup.workflowId).signal(guardianDecisionSignal, decision);
       return { decision };
     },
   };

@@ -7,6 +7,8 @@ import { migrations } from './migrations/index.js';
 export interface OrmSettings {
   url: string;
   poolMax: number;
+  /** How long a query waits for a pool connection, opening one included (node-postgres' connectionTimeoutMillis). */
+  acquireTimeoutMs?: number;
   /** Read replicas: used only where code asks for a read connection (the public catalog). */
   readReplicaUrls?: string[];
   debug?: boolean;
@@ -39,7 +41,9 @@ export function ormOptions(settings: OrmSettings): Options {
     preferReadReplicas: false,
     // JIT compiles expressions for statements the planner guesses to be costly; for the catalog's
     // short index-driven reads that guess is wrong and compiling cost about 22 ms per statement.
-    driverOptions: { options: '-c jit=off' },
+    // connectionTimeoutMillis: a query waits this long for a connection (the pool's or a new one),
+    // then fails, so a database that is down answers 503 at once instead of hanging the request.
+    driverOptions: { options: '-c jit=off', connectionTimeoutMillis: settings.acquireTimeoutMs ?? 1500 },
     debug: settings.debug ?? false,
     extensions: [Migrator],
     // Entities are handed over as objects; nothing needs to be discovered from files.

@@ -13,7 +13,8 @@ export const readinessSchema = z
   })
   .meta({ id: 'Readiness', description: 'Whether the database and Temporal answer' });
 
-const READINESS_TIMEOUT_MS = 2000;
+/** Under 2 s: a load balancer's probe gets its answer (503 while a peer is down) in time. */
+const READINESS_TIMEOUT_MS = 1500;
 
 async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof checkResult>> {
   let timer: NodeJS.Timeout | undefined;

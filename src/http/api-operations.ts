@@ -224,7 +224,8 @@ export const apiOperations: ApiOperation[] = [
     summary: 'Take seats offered from the waiting list',
     description:
       'Only the owner, for a free signup whose seats were offered from the waiting list (`offeredAt`), before ' +
-      '`holdExpiresAt`. Paid signups are confirmed by their payment. Confirming a confirmed signup changes nothing.',
+      '`holdExpiresAt`. Paid signups are confirmed by their payment. Confirming a confirmed signup changes nothing.' +
+      ' While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.',
     tags: ['signups'],
     auth: 'signed-in',
     params: signupPath,
@@ -242,7 +243,8 @@ export const apiOperations: ApiOperation[] = [
     description:
       "Only the owner, until the event's cancellation deadline (its start when it has none). Seats go to the " +
       "waiting list; what was paid is refunded as the event's refund policy says, and a receipt is mailed. " +
-      'Cancelling a cancelled signup changes nothing.',
+      'Cancelling a cancelled signup changes nothing.' +
+      ' While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.',
     tags: ['signups'],
     auth: 'signed-in',
     params: signupPath,
@@ -271,7 +273,8 @@ export const apiOperations: ApiOperation[] = [
     summary: 'Remove a participant',
     description:
       'Cancels the signup through its workflow (seats to the waiting list, a full refund of what was paid) and ' +
-      'tells the participant, with the reason. Organizers in scope and admins; no deadline applies.',
+      'tells the participant, with the reason. Organizers in scope and admins; no deadline applies.' +
+      ' While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.',
     tags: ['admin'],
     auth: ['organizer', 'admin'],
     params: removeParticipantPath,
@@ -302,7 +305,9 @@ export const apiOperations: ApiOperation[] = [
     path: '/v1/consents/{token}',
     operationId: 'decideConsent',
     summary: 'Approve or decline a signup as its guardian',
-    description: 'Single use: the first decision counts; the signup goes on (seats) or is rejected.',
+    description:
+      'Single use: the first decision counts; the signup goes on (seats) or is rejected.' +
+      ' While Temporal is unreachable this is refused at once (503 with Retry-After) and not recorded, so the link still works: send it again.',
     tags: ['consents'],
     auth: 'public',
     params: consentPathSchema,

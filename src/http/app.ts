@@ -25,6 +25,7 @@ import { createPaymentGateway, createStripeClient } from '../payments/stripe-gat
 import { createStripeWebhookHandler } from '../payments/webhook.js';
 import { stripeWebhookRoutes } from '../payments/webhook-routes.js';
 import type { Config } from '../config.js';
+import { withRequestDeadline } from '../temporal/client.js';
 import { waitlistOfferSignal } from '../temporal/contract.js';
 import { createSignupStatusFeed, type SignupStatusFeed } from '../signups/status-feed.js';
 import { createSignupService } from '../signups/service.js';
@@ -150,9 +151,11 @@ export function createApp(deps: AppDependencies): Express {
           // The offers are committed: a signal that fails here (a workflow not started yet, Temporal
           // unreachable, this process dying) is made up for by the waiting workflow, which finds the
           // offer in its row when it starts and looks at its row hourly while it waits.
-          const sent = await Promise.allSettled(
-            offers.map((offer) =>
-              deps.temporal.workflow.getHandle(offer.workflowId).signal(waitlistOfferSignal, { holdExpiresAt: offer.holdExpiresAt }),
+          const sent = await withRequestDeadline(deps.temporal, () =>
+            Promise.allSettled(
+              offers.map((offer) =>
+                deps.temporal.workflow.getHandle(offer.workflowId).signal(waitlistOfferSignal, { holdExpiresAt: offer.holdExpiresAt }),
+              ),
             ),
           );
           for (const [index, result] of sent.entries()) {

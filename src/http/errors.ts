@@ -1,3 +1,5 @@
+import { ConnectionException } from '@mikro-orm/core';
+import { isGrpcServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { Problem, problemCatalog, problemTypeUri, type ProblemSlug } from './problem.js';
@@ -46,11 +48,50 @@ function fromExpressLayers(error: unknown): Problem | undefined {
   return undefined;
 }
 
+/** Seconds a client is told to wait (Retry-After) when a dependency is down. */
+export const RETRY_AFTER_SECONDS = 5;
+
+// gRPC status codes (https://grpc.io/docs/guides/status-codes/) that mean "Temporal did not answer".
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+/** Node socket errors, and PostgreSQL's SQLSTATEs for a server going away or refusing connections (class 08, 57P01-03, 53300). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/** What node-postgres says when a connection drops or the pool cannot get one in time (DATABASE_ACQUIRE_TIMEOUT_MS). */
+const PG_UNREACHABLE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
+
+/** Which dependency the error says is down, looking through its causes (the SDK and MikroORM wrap them). */
+export function unavailableDependency(error: unknown): 'Temporal' | 'the database' | undefined {
+  const seen = new Set<unknown>();
+  for (let current = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'Temporal';
+    if (isGrpcServiceError(current) && [GRPC_CANCELLED, GRPC_DEADLINE_EXCEEDED, GRPC_UNAVAILABLE].includes(current.code)) return 'Temporal';
+    if (current instanceof ConnectionException) return 'the database';
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return 'the database';
+    if (current instanceof Error && PG_UNREACHABLE.test(current.message)) return 'the database';
+  }
+  return undefined;
+}
+
+/** A dependency that is down: 503 with Retry-After, so clients can tell an outage from a bug. */
+function fromOutage(error: unknown): Problem | undefined {
+  const dependency = unavailableDependency(error);
+  if (!dependency) return undefined;
+  return new Problem('service-unavailable', `${dependency} is not reachable right now; try again in a few seconds`, {
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    cause: error,
+  });
+}
+
 /** Last in the chain: every error leaves as problem+json; details of unexpected ones stay in the log. */
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const problem = error instanceof Problem ? error : (fromExpressLayers(error) ?? new Problem('internal-error'));
-    if (problem.status >= 500) {
+    const problem = error instanceof Problem ? error : (fromExpressLayers(error) ?? fromOutage(error) ?? new Problem('internal-error'));
+    if (problem.status === 503) {
+      (req.log ?? logger).warn({ err: error }, problem.message);
+    } else if (problem.status >= 500) {
       (req.log ?? logger).error({ err: error }, problem.message);
     }
     if (res.headersSent) return;

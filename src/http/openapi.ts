@@ -171,6 +171,11 @@ function standardResponses(op: ApiOperation): Record<number, ResponseSpec> {
     responses[415] = problem('unsupported-media-type');
   }
   responses[500] = problem('internal-error');
+  // Any endpoint, while PostgreSQL or Temporal is down (src/http/errors.ts): never a 500, never a hang.
+  responses[503] = {
+    ...problem('service-unavailable', 'PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After'),
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: z.string().regex(/^\d+$/) } },
+  };
   return responses;
 }
 

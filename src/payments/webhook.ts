@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { Problem } from '../http/problem.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { Signup } from '../signups/signup.entity.js';
+import { withRequestDeadline } from '../temporal/client.js';
 import { toSignupWorkflow, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { paymentEventSignal, type UnhonouredPaymentReason } from '../temporal/contract.js';
 import { handOverUnhonouredPayment } from './hand-over.js';
@@ -45,8 +46,11 @@ export function createStripeWebhookHandler(deps: {
 }) {
   const signalSignup = async (signup: Signup, event: PaymentWebhookEvent) => {
     const handle = deps.temporal.workflow.getHandle(signup.workflowId);
+    // Temporal down: a fast 503, and Stripe sends the event again later.
     await toSignupWorkflow(deps.starter, signup.id, () =>
-      handle.signal(paymentEventSignal, { stripeEventId: event.eventId, kind: event.kind, paymentIntentId: event.paymentIntentId }),
+      withRequestDeadline(deps.temporal, () =>
+        handle.signal(paymentEventSignal, { stripeEventId: event.eventId, kind: event.kind, paymentIntentId: event.paymentIntentId }),
+      ),
     );
   };
 

@@ -8,10 +8,16 @@ import type { SignupService, SignupView } from './service.js';
 import { Signup } from './signup.entity.js';
 import { nextSignupStatus } from './status.js';
 import { toSignupWorkflow, type SignupWorkflowStarter } from './workflow-starts.js';
+import { whenTemporalAnswers } from '../temporal/client.js';
 
 /**
  * What participants and organizers ask a running signup to do. The workflow alone decides and
  * moves seats; these check who may ask and when, then send it an update and answer the result.
+ *
+ * While Temporal is unreachable these are refused fast (503 with Retry-After, within the request
+ * deadline), not accepted for later: nothing is written before the update, the answer is the
+ * workflow's result (refund, status), and each is safe to send again (a cancelled or confirmed
+ * signup answers its view).
  */
 export function createSignupCommands(deps: {
   orm: MikroORM;
@@ -27,7 +33,9 @@ export function createSignupCommands(deps: {
     if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
     try {
       const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
-      await toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }));
+      await whenTemporalAnswers(deps.temporal, () =>
+        toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] })),
+      );
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
         throw new Problem('signup-not-active', 'the signup has already ended');
@@ -58,7 +66,7 @@ export function createSignupCommands(deps: {
       if (signup.status !== 'held') throw new Problem('signup-not-held', `the signup is ${signup.status}`);
       try {
         const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
-        await toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(confirmSignupUpdate));
+        await whenTemporalAnswers(deps.temporal, () => toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(confirmSignupUpdate)));
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
           throw new Problem('signup-not-held', `the signup is ${signup.status}`);

@@ -37,6 +37,12 @@ const OWN_ATTEMPT_SECONDS = 60;
  * accept p99 of bench/signup-burst.ts (about 500 ms against 280 ms with 4).
  */
 const MAX_IN_FLIGHT = 4;
+/**
+ * A background start's Temporal calls get this long. Set on each one, because a start queued by a
+ * request would otherwise inherit that request's short deadline (withRequestDeadline) and fail
+ * when it waited its turn in the queue.
+ */
+const START_DEADLINE_MS = 10_000;
 
 /** The outbox row's values for a signup accepted `now`; placeAtOnce (seats.ts) writes the same in SQL. */
 export function workflowStartValues(start: {
@@ -134,8 +140,8 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   function drain(): void {
     while (inFlight.size < MAX_IN_FLIGHT && queue.length > 0) {
       const job = queue.shift() as (typeof queue)[number];
-      const run: Promise<void> = job
-        .run()
+      const run: Promise<void> = deps.temporal.connection
+        .withDeadline(Date.now() + START_DEADLINE_MS, job.run)
         .catch((error: unknown) => deps.logger?.warn({ ...job.about, err: error }, 'workflow not started or told yet; a sweep retries it'))
         .finally(() => {
           inFlight.delete(run);

@@ -25,7 +25,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 export async function openTestOrm(): Promise<MikroORM> {
-  return openOrm({ url: requireEnv('DATABASE_URL'), poolMax: 20 });
+  // A generous wait for a pool connection: tests share one pool between the API and a worker on a busy machine.
+  return openOrm({ url: requireEnv('DATABASE_URL'), poolMax: 20, acquireTimeoutMs: 10_000 });
 }
 
 export async function connectTestClient(): Promise<Client> {

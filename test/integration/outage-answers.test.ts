@@ -1,0 +1,169 @@
+/**
+ * Honest answers while a dependency is down: the API talks to PostgreSQL and Temporal through TCP
+ * proxies this file cuts (the shared database and dev server keep running for everyone else; the
+ * worker uses them directly). Every answer is then problem+json 503 with Retry-After, within 2 s,
+ * and nothing is half-written; once the proxy is restored the same request works.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from '@temporalio/client';
+import { createConsentToken } from '../../src/consents/consent-token.js';
+import { openOrm, type MikroORM } from '../../src/db/orm.js';
+import { Signup } from '../../src/signups/signup.entity.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import { requireEnv } from '../support/environment.js';
+import { request, type JsonResponse } from '../support/http.js';
+import { adult, child, newUser, signUp, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import { eventually, insertEvent, openTestOrm, startTestApi, startTestWorker, type RunningApi, type RunningWorker } from '../support/stack.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+
+let orm: MikroORM;
+let apiOrm: MikroORM;
+let temporalProxy: TcpProxy;
+let databaseProxy: TcpProxy;
+let apiClient: Client;
+let worker: RunningWorker;
+let api: RunningApi;
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  const databaseUrl = new URL(requireEnv('DATABASE_URL'));
+  databaseProxy = await startTcpProxy(`${databaseUrl.hostname}:${databaseUrl.port || '5432'}`);
+  const proxiedUrl = new URL(databaseUrl);
+  proxiedUrl.host = databaseProxy.address;
+  // The API's pool as production has it: a short wait for a connection (DATABASE_ACQUIRE_TIMEOUT_MS).
+  apiOrm = await openOrm({ url: proxiedUrl.toString(), poolMax: 10, acquireTimeoutMs: 1500 });
+  temporalProxy = await startTcpProxy(requireEnv('TEMPORAL_ADDRESS'));
+  // Connected as src/api-main.ts connects (its retry settings), through the proxy.
+  apiClient = await connectTemporalClient({ address: temporalProxy.address, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  worker = await startTestWorker(orm);
+  api = await startTestApi({ orm: apiOrm, temporal: apiClient, taskQueue: worker.taskQueue });
+});
+
+afterAll(async () => {
+  temporalProxy?.restore();
+  databaseProxy?.restore();
+  await api?.close();
+  await worker?.stop();
+  await apiClient?.connection.close();
+  await apiOrm?.close(true);
+  await temporalProxy?.close();
+  await databaseProxy?.close();
+  await orm?.close(true);
+});
+
+const ANSWER_BOUND_MS = 3_000;
+
+/** The request, timed. */
+async function timed(run: () => Promise<JsonResponse>): Promise<JsonResponse & { ms: number }> {
+  const started = Date.now();
+  const response = await run();
+  return { ...response, ms: Date.now() - started };
+}
+
+function expectOutageAnswer(response: JsonResponse & { ms: number }, what: string) {
+  expect({ what, status: response.status, type: response.body.type, retryAfter: response.headers.get('retry-after') }).toEqual({
+    what,
+    status: 503,
+    type: '/problems/service-unavailable',
+    retryAfter: '5',
+  });
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  // The design answers in about 1 s (a 1 s Temporal deadline, a 1.5 s pool wait); the bound has
+  // room for a loaded test machine, and still fails the 20 s hangs this replaced.
+  expect({ what, ms: response.ms, fast: response.ms < ANSWER_BOUND_MS }).toEqual({ what, ms: response.ms, fast: true });
+}
+
+async function workflowRunning(signupId: string): Promise<void> {
+  await eventually('the signup workflow start', async () => {
+    const [row] = await orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from signup_workflow_start where signup_id = ?', [signupId]);
+    return row?.n === 0 ? true : undefined;
+  });
+}
+
+function bornYearsAgo(years: number): string {
+  const day = new Date();
+  day.setUTCFullYear(day.getUTCFullYear() - years, day.getUTCMonth(), 1);
+  return day.toISOString().slice(0, 10);
+}
+
+describe('while Temporal is unreachable', () => {
+  it('refuses commands that need a workflow with a fast 503, writing nothing, and takes them once it is back', async () => {
+    const event = await insertEvent(orm, { capacity: 10, guardianConsentBelowAge: 16 });
+    const participant = await newUser(api, { name: 'cancel' });
+    const removed = await newUser(api, { name: 'removed' });
+    const minor: TestUser = await newUser(api, { birthdate: bornYearsAgo(12), guardian: true, name: 'minor' });
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const signupId = await signUp(api, participant, event.id, { attendees: [adult()] });
+    const removedId = await signUp(api, removed, event.id, { attendees: [adult('Rem')] });
+    const minorId = await signUp(api, minor, event.id, { attendees: [child('Kim', 12)] });
+    await waitForStatus(api, participant, signupId, 'confirmed');
+    await waitForStatus(api, minor, minorId, 'awaiting_consent');
+    for (const id of [signupId, removedId, minorId]) await workflowRunning(id);
+    const consentToken = createConsentToken({ signupId: minorId, expiresAt: new Date(Date.now() + 3_600_000) }, api.config.signup.consentTokenSecret);
+
+    temporalProxy.cut();
+    const cancel = () => request(api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token: participant.token, body: { reason: 'ill' } });
+    expectOutageAnswer(await timed(cancel), 'cancel');
+    expectOutageAnswer(
+      await timed(() =>
+        request(api.baseUrl, 'DELETE', `/v1/admin/events/${event.id}/participants/${removedId}`, { token: organizer.token, body: { reason: 'double booking' } }),
+      ),
+      'admin removal',
+    );
+    const consent = () => request(api.baseUrl, 'POST', `/v1/consents/${consentToken}`, { body: { decision: 'approved' } });
+    expectOutageAnswer(await timed(consent), 'consent answer');
+    const ready = await timed(() => request(api.baseUrl, 'GET', '/readyz'));
+    expect({ status: ready.status, checks: ready.body.checks }).toEqual({ status: 503, checks: { database: 'ok', temporal: 'unreachable' } });
+    expect(ready.ms).toBeLessThan(ANSWER_BOUND_MS);
+
+    // Nothing half-written: no cancellation, no removal, no recorded consent.
+    const em = orm.em.fork();
+    expect((await em.findOneOrFail(Signup, signupId)).status).toBe('confirmed');
+    expect((await em.findOneOrFail(Signup, removedId)).status).toBe('confirmed');
+    const waiting = await em.findOneOrFail(Signup, minorId);
+    expect({ status: waiting.status, decision: waiting.guardianDecision ?? null }).toEqual({ status: 'awaiting_consent', decision: null });
+
+    temporalProxy.restore();
+    // The same requests, sent again, now go through (the client's connection reconnects first).
+    const cancelled = await eventually('the cancel to go through', async () => {
+      const answer = await cancel();
+      return answer.status === 503 ? undefined : answer;
+    }, 30_000, 500);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect((await consent()).status).toBe(200);
+  });
+});
+
+describe('while PostgreSQL is unreachable', () => {
+  it('answers 503 with Retry-After within 2 s, and records nothing', async () => {
+    const event = await insertEvent(orm, { capacity: 10 });
+    const user = await newUser(api, { name: 'pg' });
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const signupId = await signUp(api, user, event.id, { attendees: [adult()] });
+    await waitForStatus(api, user, signupId, 'confirmed');
+
+    databaseProxy.cut();
+    const other = await newUser(api, { name: 'pg-other' });
+    const answers = {
+      'GET signup': await timed(() => request(api.baseUrl, 'GET', `/v1/signups/${signupId}`, { token: user.token })),
+      'GET my signups': await timed(() => request(api.baseUrl, 'GET', '/v1/me/signups', { token: user.token })),
+      'POST signup': await timed(() => request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token: other.token, body: { attendees: [adult('Cy')], platform: 'web' } })),
+      'POST cancel': await timed(() => request(api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token: user.token, body: {} })),
+      'GET admin events': await timed(() => request(api.baseUrl, 'GET', '/v1/admin/events', { token: organizer.token })),
+    };
+    for (const [what, answer] of Object.entries(answers)) expectOutageAnswer(answer, what);
+    const ready = await timed(() => request(api.baseUrl, 'GET', '/readyz'));
+    expect({ status: ready.status, database: (ready.body.checks as Record<string, string>).database }).toEqual({ status: 503, database: 'unreachable' });
+    expect(ready.ms).toBeLessThan(ANSWER_BOUND_MS);
+
+    databaseProxy.restore();
+    const [row] = await orm.em.getConnection().execute<{ n: number }[]>('select count(*)::int as n from signup where event_id = ?', [event.id]);
+    expect(row?.n).toBe(1);
+    const back = await eventually('the API to read again', async () => {
+      const answer = await request(api.baseUrl, 'GET', `/v1/signups/${signupId}`, { token: user.token });
+      return answer.status === 503 ? undefined : answer;
+    }, 30_000, 500);
+    expect(back.status).toBe(200);
+  });
+});
