@@ -72,12 +72,14 @@ export function createStripeWebhookHandler(deps: {
     }
     const refund = async (reason: UnhonouredPaymentReason) => {
       deps.logger.warn({ ...log, signupId: signup?.id ?? named, reason }, 'succeeded payment that cannot become a ticket: handed to its refund flow');
-      await handOverUnhonouredPayment(deps.temporal, deps.taskQueue, intent.id, {
-        reason,
-        signupId: signup?.id ?? null,
-        from: 'webhook',
-        stripeEventId: event.eventId,
-      });
+      await withRequestDeadline(deps.temporal, () =>
+        handOverUnhonouredPayment(deps.temporal, deps.taskQueue, intent.id, {
+          reason,
+          signupId: signup?.id ?? null,
+          from: 'webhook',
+          stripeEventId: event.eventId,
+        }),
+      );
       return { received: true as const, delivered: true };
     };
 
