@@ -11,6 +11,7 @@ import { OpsAuditSchema } from '../ops/audit.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 import { SignupWorkflowStartSchema } from '../signups/workflow-start.entity.js';
+import { IntegrationEventSchema, WebhookDeliverySchema, WebhookEndpointSchema } from '../webhooks/webhook.entities.js';
 
 /** Every entity the ORM knows; listed explicitly so no folder scanning happens at start. */
 export const entities = [
@@ -27,4 +28,7 @@ export const entities = [
   InterestSchema,
   OpsAuditSchema,
   SignupWorkflowStartSchema,
+  IntegrationEventSchema,
+  WebhookEndpointSchema,
+  WebhookDeliverySchema,
 ];

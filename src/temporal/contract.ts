@@ -132,3 +132,16 @@ export const cancelEventSignal = defineSignal<[{ reason: string }]>('cancelEvent
 /** The event went back to draft before its announcement: nothing more to do. */
 export const eventWithdrawnSignal = defineSignal('eventWithdrawn');
 export const eventLifecycleQuery = defineQuery<EventLifecycleState>('eventLifecycle');
+
+/** Outbound webhooks (src/webhooks/): one workflow per delivery (endpoint and message) and round. */
+export const webhookDeliveryWorkflowType = 'webhookDeliveryWorkflow';
+export const webhookDeliveryWorkflowId = (deliveryId: string, round: number) => `webhook-delivery-${deliveryId}-${round}`;
+
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  /** Retry policy of the HTTP attempts (Temporal's backoff): first wait, and attempts in all. */
+  retryInitialSeconds: number;
+  maxAttempts: number;
+  /** Messages in a row that failed every attempt before the endpoint is disabled (and its owner told). */
+  disableAfterFailures: number;
+}

@@ -13,6 +13,7 @@ import { Migration20261122014222_signup_workflow_outbox } from './Migration20261
 import { Migration20261122014900_public_search_week_terms } from './Migration20261122014900_public_search_week_terms.js';
 import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
 import { Migration20261201101926_interest_follow_tags } from './Migration20261201101926_interest_follow_tags.js';
+import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122014900_public_search_week_terms', class: Migration20261122014900_public_search_week_terms },
   { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
   { name: 'Migration20261201101926_interest_follow_tags', class: Migration20261201101926_interest_follow_tags },
+  { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
 ];
