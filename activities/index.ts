@@ -8,6 +8,7 @@ import { createLifecycleActivities } from './lifecycle.js';
 import { createNotificationActivities, type NotificationLinks } from './notifications.js';
 import { createPaymentActivities } from './payments.js';
 import { createSeatActivities } from './seats.js';
+import { createWebhookActivities } from './webhooks.js';
 
 export interface ActivityDependencies {
   orm: MikroORM;
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPaymentActivities(deps.orm, deps.payments, deps.temporal),
     ...notifications,
     ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications, notificationRetry: deps.notificationRetry }),
+    ...createWebhookActivities({ orm: deps.orm, mailer: deps.mailer }),
   };
 }
 

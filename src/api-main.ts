@@ -6,6 +6,7 @@ import { createApiServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
 import { connectTemporalClient } from './temporal/client.js';
+import { createWebhookRelay } from './webhooks/relay.js';
 import { collectProcessMetrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 
@@ -28,6 +29,10 @@ const app = createApp({
   sweepWorkflowStartsEverySeconds: 5,
 });
 
+// Outbound webhooks: fans integration events out to endpoints and starts their delivery workflows.
+const webhookRelay = createWebhookRelay({ orm, temporal, taskQueue: config.temporal.taskQueue, logger });
+webhookRelay.start();
+
 const server = createApiServer(app).listen(config.port);
 await once(server, 'listening');
 logger.info({ port: config.port }, `API listening on http://127.0.0.1:${config.port}`);
@@ -41,6 +46,7 @@ onShutdownSignal(async (signal) => {
   await closed;
   // Starts still queued stay in the outbox: another API process (or this one, restarted) sweeps them.
   await workflowStarterOf(app)?.stop();
+  await webhookRelay.stop();
   await orm.close();
   await temporal.connection.close();
   await tracing?.shutdown();

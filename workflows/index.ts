@@ -3,3 +3,4 @@ export { signupWorkflow } from './signup.js';
 export { eventLifecycleWorkflow } from './event-lifecycle.js';
 export { notificationRetryWorkflow } from './notification-retry.js';
 export { paymentRefundWorkflow } from './payment-refund.js';
+export { webhookDeliveryWorkflow } from './webhook-delivery.js';

@@ -15,6 +15,7 @@ import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SeatMoveRecordSchema } from '../signups/seat-move.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 import { SignupWorkflowStartSchema } from '../signups/workflow-start.entity.js';
+import { IntegrationEventSchema, WebhookDeliverySchema, WebhookEndpointSchema } from '../webhooks/webhook.entities.js';
 
 /** Every entity the ORM knows; listed explicitly so no folder scanning happens at start. */
 export const entities = [
@@ -35,4 +36,7 @@ export const entities = [
   LifecycleCommandSchema,
   ConsentRecordSchema,
   UnhonouredPaymentSchema,
+  IntegrationEventSchema,
+  WebhookEndpointSchema,
+  WebhookDeliverySchema,
 ];

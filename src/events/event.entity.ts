@@ -30,6 +30,23 @@ export const LiveEventSchema = defineEntity({
       when: '((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status) OR (old.announce_at IS DISTINCT FROM new.announce_at) OR ((old.default_locale)::text IS DISTINCT FROM (new.default_locale)::text))',
       body: 'update event_search set starts_at = new.starts_at, status = new.status, announce_at = new.announce_at, is_default = (locale = new.default_locale) where event_id = new.id; return null;',
     },
+    // Outbound webhooks' outbox (src/webhooks/), in the transaction of the change: published,
+    // cancelled, and changed (an admin write bumps the version; seat moves do not, and skip it).
+    {
+      name: 'event_integration_event_insert',
+      timing: 'after',
+      events: ['insert'],
+      forEach: 'row',
+      body: `if new.status = 'published' then insert into integration_event (id, type, event_id, signup_id, market, category, payload, occurred_at) select gen_random_uuid(), k.type, new.id, null, new.market, new.category, jsonb_build_object('eventId', new.id, 'status', new.status, 'version', new.version, 'startsAt', new.starts_at, 'endsAt', new.ends_at), clock_timestamp() from (select 'event.published'::text as type) k; end if; return null;`,
+    },
+    {
+      name: 'event_integration_event_update',
+      timing: 'after',
+      events: ['update'],
+      forEach: 'row',
+      when: '((old.status IS DISTINCT FROM new.status) OR (old.version IS DISTINCT FROM new.version))',
+      body: `insert into integration_event (id, type, event_id, signup_id, market, category, payload, occurred_at) select gen_random_uuid(), k.type, new.id, null, new.market, new.category, jsonb_build_object('eventId', new.id, 'status', new.status, 'version', new.version, 'startsAt', new.starts_at, 'endsAt', new.ends_at), clock_timestamp() from (select case when new.status = 'published' and old.status <> 'published' then 'event.published' when new.status = 'cancelled' and old.status <> 'cancelled' then 'event.cancelled' when new.status = 'published' and old.status = 'published' then 'event.changed' end as type) k where k.type is not null; return null;`,
+    },
   ],
   indexes: [
     { name: 'event_public_listing_idx', properties: ['status', 'startsAt'] },

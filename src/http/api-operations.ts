@@ -88,6 +88,18 @@ import {
   publicEventDetailSchema,
   publicEventPageSchema,
 } from './api-schemas.js';
+import {
+  createdWebhookEndpointSchema,
+  createWebhookEndpointBodySchema,
+  deliveriesQuerySchema,
+  patchWebhookEndpointBodySchema,
+  redeliveryResultSchema,
+  webhookDeliveryListSchema,
+  webhookDeliveryPathSchema,
+  webhookEndpointListSchema,
+  webhookEndpointPathSchema,
+  webhookEndpointViewSchema,
+} from '../webhooks/routes.js';
 import { publicReadCache } from './caching.js';
 import { problem, type ApiInfo, type ApiOperation, type TagInfo } from './openapi.js';
 
@@ -106,6 +118,7 @@ export const apiTags: TagInfo[] = [
   { name: 'events', description: 'The public event catalog' },
   { name: 'interests', description: 'What you follow: events, categories and markets you agreed to hear about' },
   { name: 'admin', description: 'Organizers and admins managing their events' },
+  { name: 'webhooks', description: 'Outbound webhooks for integrators: endpoints, delivery log, redelivery (Standard Webhooks signatures)' },
   { name: 'operations', description: 'Health, readiness and problem types' },
   { name: 'ops', description: 'Operators finding and repairing failed or stuck workflows (role ops; every call is audited)' },
 ];
@@ -903,6 +916,94 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'What the problem type means', schema: problemTypeSchema },
       404: problem('not-found', 'No such problem type'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/webhook-endpoints',
+    operationId: 'createWebhookEndpoint',
+    summary: 'Register an outbound webhook endpoint',
+    description:
+      'Messages of the chosen types (`signup.confirmed`, `signup.cancelled`, `signup.waitlisted`, `event.published`, ' +
+      '`event.changed`, `event.cancelled`) about events in the endpoint\'s market (and category) are POSTed to its URL as ' +
+      '`{ type, timestamp, data }`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 ' +
+      'HMAC-SHA256>` with the secret in this answer, shown only here). Retried with exponential backoff for about a day; after ' +
+      'a run of messages that failed every attempt the endpoint is disabled and its owner mailed. Organizers: one of their markets.',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    body: createWebhookEndpointBodySchema,
+    bodyExample: { url: 'https://tools.example.com/eventbook', eventTypes: ['signup.confirmed', 'signup.cancelled'], market: 'NO' },
+    responses: {
+      201: { description: 'Registered; keep the secret', schema: createdWebhookEndpointSchema, headers: { Location: { description: 'The endpoint', schema: z.string() } } },
+      422: problem('rule-violation', 'A market or category outside your scope'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/webhook-endpoints',
+    operationId: 'listWebhookEndpoints',
+    summary: 'Webhook endpoints in your scope',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    responses: { 200: { description: 'Oldest first', schema: webhookEndpointListSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/webhook-endpoints/{endpointId}',
+    operationId: 'getWebhookEndpoint',
+    summary: 'One webhook endpoint (without its secret)',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    params: webhookEndpointPathSchema,
+    responses: { 200: { description: 'The endpoint', schema: webhookEndpointViewSchema }, 404: problem('not-found') },
+  },
+  {
+    method: 'patch',
+    path: '/v1/admin/webhook-endpoints/{endpointId}',
+    operationId: 'updateWebhookEndpoint',
+    summary: 'Change, pause or re-enable a webhook endpoint',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    params: webhookEndpointPathSchema,
+    body: patchWebhookEndpointBodySchema,
+    bodyExample: { enabled: true },
+    responses: { 200: { description: 'The endpoint', schema: webhookEndpointViewSchema }, 404: problem('not-found') },
+  },
+  {
+    method: 'delete',
+    path: '/v1/admin/webhook-endpoints/{endpointId}',
+    operationId: 'deleteWebhookEndpoint',
+    summary: 'Remove a webhook endpoint and its delivery log',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    params: webhookEndpointPathSchema,
+    responses: { 204: { description: 'Removed' }, 404: problem('not-found') },
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/webhook-endpoints/{endpointId}/deliveries',
+    operationId: 'listWebhookDeliveries',
+    summary: "An endpoint's delivery log",
+    description: 'One row per message: status (pending, delivered, failed, skipped), attempts, the last answer or error. Newest first.',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    params: webhookEndpointPathSchema,
+    query: deliveriesQuerySchema,
+    responses: { 200: { description: 'Newest first', schema: webhookDeliveryListSchema }, 404: problem('not-found') },
+  },
+  {
+    method: 'post',
+    path: '/v1/admin/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/redeliver',
+    operationId: 'redeliverWebhook',
+    summary: 'Send one message again',
+    description: 'A new round of the delivery with the same `webhook-id` (receivers that saw it can drop it), started within a second.',
+    tags: ['webhooks'],
+    auth: ['organizer', 'admin'],
+    params: webhookDeliveryPathSchema,
+    responses: {
+      202: { description: 'Queued', schema: redeliveryResultSchema },
+      404: problem('not-found'),
+      409: problem('event-state-conflict', 'The delivery is still running, or the endpoint is disabled'),
     },
   },
 ];

@@ -14,6 +14,8 @@ import { interestRoutes } from '../interests/routes.js';
 import { opsRoutes } from '../ops/routes.js';
 import { createOpsService } from '../ops/service.js';
 import { createInterestService } from '../interests/service.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import { createWebhookService } from '../webhooks/service.js';
 import type { Logger } from '../logger.js';
 import { signupFeedRoutes } from '../signups/feed-routes.js';
 import { signupRoutes } from '../signups/routes.js';
@@ -166,6 +168,7 @@ export function createApp(deps: AppDependencies): Express {
     }),
     catalog: createPublicCatalog({ orm: deps.orm }),
     interests: createInterestService({ orm: deps.orm }),
+    webhooks: createWebhookService({ orm: deps.orm }),
     ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups, starter }),
@@ -207,6 +210,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(signupFeedRoutes(context));
   app.use(interestRoutes(context));
   app.use(opsRoutes(context));
+  app.use(webhookRoutes(context));
   app.get('/problems/:slug', describeProblem);
   app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs

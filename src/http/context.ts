@@ -10,6 +10,7 @@ import type { OpsService } from '../ops/service.js';
 import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
 import type { SignupStatusFeed } from '../signups/status-feed.js';
+import type { WebhookService } from '../webhooks/service.js';
 
 /** What route modules get: the domain services and the auth guard, nothing they could misuse. */
 export interface RouteContext {
@@ -27,6 +28,8 @@ export interface RouteContext {
   temporal: Client;
   /** Finding and repairing failed or stuck workflows, audited (/v1/ops, role ops). */
   ops: OpsService;
+  /** Outbound webhook endpoints of integrators, their delivery log and redelivery. */
+  webhooks: WebhookService;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
   statusFeed?: SignupStatusFeed;
 }

@@ -40,6 +40,14 @@ export const SignupSchema = defineEntity({
       forEach: 'row',
       body: `if tg_op = 'INSERT' or old.status is distinct from new.status then perform pg_notify('signup_status', json_build_object('signupId', new.id, 'status', new.status)::text); end if; return null;`,
     },
+    {
+      // Outbound webhooks' outbox (src/webhooks/): in the transaction of the change, whoever makes it.
+      name: 'signup_integration_event',
+      timing: 'after',
+      events: ['insert', 'update'],
+      forEach: 'row',
+      body: `if (tg_op = 'INSERT' or old.status is distinct from new.status) and new.status in ('confirmed', 'cancelled', 'waitlisted') then insert into integration_event (id, type, event_id, signup_id, market, category, payload, occurred_at) select gen_random_uuid(), 'signup.' || new.status, new.event_id, new.id, e.market, e.category, jsonb_build_object('signupId', new.id, 'eventId', new.event_id, 'status', new.status, 'seats', new.seats, 'platform', new.platform), clock_timestamp() from event e where e.id = new.event_id; end if; return null;`,
+    },
   ],
   properties: {
     id: p.uuid().primary(),

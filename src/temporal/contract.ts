@@ -211,3 +211,15 @@ export interface PaymentRefundProgress {
 /** Starts (signal-with-start) or reaches the payment's refund flow; only the first one counts. */
 export const unhonouredPaymentSignal = defineSignal<[UnhonouredPayment]>('unhonouredPayment');
 export const paymentRefundProgressQuery = defineQuery<PaymentRefundProgress>('paymentRefundProgress');
+/** Outbound webhooks (src/webhooks/): one workflow per delivery (endpoint and message) and round. */
+export const webhookDeliveryWorkflowType = 'webhookDeliveryWorkflow';
+export const webhookDeliveryWorkflowId = (deliveryId: string, round: number) => `webhook-delivery-${deliveryId}-${round}`;
+
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  /** Retry policy of the HTTP attempts (Temporal's backoff): first wait, and attempts in all. */
+  retryInitialSeconds: number;
+  maxAttempts: number;
+  /** Messages in a row that failed every attempt before the endpoint is disabled (and its owner told). */
+  disableAfterFailures: number;
+}

@@ -20,6 +20,7 @@ import { LiveEvent } from '../../src/events/event.entity.js';
 import { createApp } from '../../src/http/app.js';
 import type { OpenApiDocument } from '../../src/http/openapi.js';
 import { createLogger } from '../../src/logger.js';
+import { createWebhookRelay } from '../../src/webhooks/relay.js';
 import {
   connectTestClient,
   eventually,
@@ -679,6 +680,36 @@ describe('real answers match the document', () => {
       expect(created.headers.get('etag')).toBe('"v1"');
       return field(created, 'id') as string;
     }
+
+    it('the webhook endpoints: create, list, read, change, deliveries, redeliver, delete', async () => {
+      const token = await adminToken();
+      const category = `contract-wh-${randomUUID().slice(0, 8)}`;
+      const path = '/v1/admin/webhook-endpoints';
+      const created = await call('post', path, { token, body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['event.published'], market: 'NO', category } });
+      expectStatus(created, 201);
+      const endpointId = field(created, 'id') as string;
+      expect((await call('post', path, { token, body: { url: 'ftp://x', eventTypes: [] } })).status).toBe(400);
+      const organizer = await api.token('contract-org-wh', ['organizer'], { markets: ['NO'] });
+      expect((await call('post', path, { token: organizer, body: { url: 'http://127.0.0.1:9/x', eventTypes: ['event.changed'] } })).status).toBe(422);
+      expectStatus(await call('get', path, { token }), 200);
+      expectStatus(await call('get', `${path}/{endpointId}`, { token, params: { endpointId } }), 200);
+      expect((await call('get', `${path}/{endpointId}`, { token, params: { endpointId: randomUUID() } })).status).toBe(404);
+      expectStatus(await call('patch', `${path}/{endpointId}`, { token, params: { endpointId }, body: { description: 'contract' } }), 200);
+
+      // A message for it: an event published in its scope, fanned out by the relay (no worker on that queue).
+      await createdEvent(token, { category, publish: true });
+      const relay = createWebhookRelay({ orm, temporal: client, taskQueue: `no-worker-${randomUUID()}`, logger: createLogger('silent', 'relay') });
+      await relay.runOnce();
+      const deliveries = await call('get', `${path}/{endpointId}/deliveries`, { token, params: { endpointId } });
+      expectStatus(deliveries, 200);
+      const [delivery] = field(deliveries, 'items') as { id: string }[];
+      if (!delivery) throw new Error('no delivery fanned out');
+      const redeliver = `${path}/{endpointId}/deliveries/{deliveryId}/redeliver`;
+      expect((await call('post', redeliver, { token, params: { endpointId, deliveryId: delivery.id } })).status).toBe(409); // still running
+      await orm.em.fork().getConnection().execute(`update webhook_delivery set status = 'failed' where id = ?`, [delivery.id]);
+      expectStatus(await call('post', redeliver, { token, params: { endpointId, deliveryId: delivery.id } }), 202);
+      expectStatus(await call('delete', `${path}/{endpointId}`, { token, params: { endpointId } }), 204);
+    });
 
     it('GET /v1/admin/events', async () => {
       const token = await adminToken();
