@@ -61,6 +61,7 @@ import {
   consentRecordSchema,
   consentRequestSchema,
 } from '../consents/routes.js';
+import { personalDataExportSchema } from '../privacy/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
   cancelSignupBodySchema,
@@ -105,6 +106,7 @@ export const apiTags: TagInfo[] = [
   { name: 'interests', description: 'What you follow: events, categories and markets you agreed to hear about' },
   { name: 'admin', description: 'Organizers and admins managing their events' },
   { name: 'operations', description: 'Health, readiness and problem types' },
+  { name: 'privacy', description: 'Your own data: export and erasure' },
   { name: 'ops', description: 'Operators finding and repairing failed or stuck workflows (role ops; every call is audited)' },
 ];
 
@@ -327,6 +329,18 @@ export const apiOperations: ApiOperation[] = [
       200: { description: 'The record', schema: consentRecordSchema },
       404: problem('not-found', 'No consent was asked for this signup'),
     },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/data',
+    operationId: 'exportMyData',
+    summary: 'Everything stored about you',
+    description:
+      'Your contact details, interests, signups with their attendees, payment references, consent records and the ' +
+      'notifications sent to you, as one JSON document (GDPR art. 15 and 20). docs/privacy.md says what each field is.',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    responses: { 200: { description: 'The export', schema: personalDataExportSchema } },
   },
   {
     method: 'get',

@@ -7,6 +7,7 @@ import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
 import type { InterestService } from '../interests/service.js';
 import type { OpsService } from '../ops/service.js';
+import type { PrivacyService } from '../privacy/service.js';
 import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
 import type { SignupStatusFeed } from '../signups/status-feed.js';
@@ -27,6 +28,8 @@ export interface RouteContext {
   temporal: Client;
   /** Finding and repairing failed or stuck workflows, audited (/v1/ops, role ops). */
   ops: OpsService;
+  /** The caller's own data: export, erasure (src/privacy). */
+  privacy: PrivacyService;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
   statusFeed?: SignupStatusFeed;
 }
