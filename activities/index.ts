@@ -4,6 +4,7 @@ import type { ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationChannel } from '../src/notifications/channels.js';
 import type { Mailer } from '../src/notifications/mailer.js';
 import type { PaymentGateway } from '../src/payments/stripe-gateway.js';
+import { createErasureActivities } from './erasure.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotificationActivities, type NotificationLinks } from './notifications.js';
 import { createPaymentActivities } from './payments.js';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPaymentActivities(deps.orm, deps.payments),
     ...notifications,
     ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications }),
+    ...createErasureActivities({ orm: deps.orm, temporal: deps.temporal }),
   };
 }
 

@@ -4,6 +4,8 @@ import { principalOf } from '../http/auth.js';
 import type { SameShape } from '../http/api-schemas.js';
 import type { RouteContext } from '../http/context.js';
 import type { PersonalDataExport } from './export.js';
+import type { ErasureView } from './service.js';
+import { parseRequestPart } from '../http/validate.js';
 
 const time = z.iso.datetime();
 const nullableTime = time.nullable();
@@ -86,13 +88,46 @@ export const personalDataExportSchema = z
   .meta({ id: 'PersonalDataExport', description: 'Everything stored about the caller (GDPR art. 15 and 20); fields in docs/privacy.md' });
 const _exportMatches: SameShape<z.output<typeof personalDataExportSchema>, PersonalDataExport> = true;
 
-/** The caller's own data: export (and, in erasure.ts, erasure). */
+export const erasurePathSchema = z.object({ erasureId: z.uuid() });
+const count = z.number().int();
+export const erasureViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    status: z.enum(['running', 'done']),
+    requestedAt: time,
+    completedAt: nullableTime,
+    counts: z
+      .strictObject({
+        signupsCancelled: count,
+        signupsAnonymized: count,
+        attendeesAnonymized: count,
+        contactsDeleted: count,
+        interestsDeleted: count,
+        notificationLinksDeleted: count,
+        consentRecordsAnonymized: count,
+      })
+      .nullable()
+      .describe('What was done, in counts; null while running'),
+  })
+  .meta({ id: 'Erasure', description: 'An erasure of your data and where it stands' });
+const _erasureMatches: SameShape<z.output<typeof erasureViewSchema>, ErasureView> = true;
+
+/** The caller's own data: export and erasure. */
 export function privacyRoutes({ authenticate, privacy }: RouteContext): Router {
   const router = Router();
   router.get('/v1/me/data', authenticate(), async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Disposition', 'attachment; filename="eventbook-data.json"');
     res.json(await privacy.exportFor(principalOf(req).userId));
+  });
+  router.delete('/v1/me', authenticate(), async (req, res) => {
+    const erasure = await privacy.requestErasure(principalOf(req).userId);
+    res.status(202).location(`/v1/me/erasures/${erasure.id}`).json(erasure);
+  });
+  router.get('/v1/me/erasures/:erasureId', authenticate(), async (req, res) => {
+    const { erasureId } = parseRequestPart(erasurePathSchema, req.params, 'path');
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await privacy.erasureStatus(principalOf(req).userId, erasureId));
   });
   return router;
 }

@@ -11,11 +11,14 @@ import type { SignupStatus } from '../signups/status.js';
 export const workflowTypes = {
   signup: 'signupWorkflow',
   eventLifecycle: 'eventLifecycleWorkflow',
+  erasure: 'erasureWorkflow',
 } as const;
 
 export const workflowIds = {
   signup: (signupId: string) => `signup-${signupId}`,
   eventLifecycle: (eventId: string) => `event-${eventId}`,
+  /** By the erasure request's id, never the user's: no personal data in Temporal. */
+  erasure: (erasureId: string) => `erasure-${erasureId}`,
 } as const;
 
 export const searchAttributes = {
@@ -33,7 +36,12 @@ export const searchAttributes = {
 /** Every custom search attribute, for registering them on a server. */
 export const allSearchAttributeKeys = Object.values(searchAttributes);
 
-export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle' } as const;
+export const flowKinds = { signup: 'signup', eventLifecycle: 'event-lifecycle', erasure: 'erasure' } as const;
+
+/** The erasure workflow's input: only the request's id (the user id is read from its row while it runs). */
+export interface ErasureWorkflowInput {
+  erasureId: string;
+}
 
 export interface SignupWorkflowInput {
   signupId: string;

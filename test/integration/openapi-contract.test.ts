@@ -592,6 +592,15 @@ describe('real answers match the document', () => {
     expectStatus(exported, 200);
     expect(field(exported, 'interests')).toEqual([expect.objectContaining({ kind: 'market', value: 'NO' })]);
     expect((await call('get', '/v1/me/data')).status).toBe(401);
+
+    const erased = await call('delete', '/v1/me', { token });
+    expectStatus(erased, 202);
+    const erasureId = field(erased, 'id') as string;
+    expect(erased.headers.get('location')).toBe(`/v1/me/erasures/${erasureId}`);
+    expectStatus(await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId }, token }), 200);
+    expect((await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId: randomUUID() }, token })).status).toBe(404);
+    expect((await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId: 'nope' }, token })).status).toBe(400);
+    expect((await call('delete', '/v1/me')).status).toBe(401);
   });
 
   it('POST /v1/webhooks/stripe', async () => {

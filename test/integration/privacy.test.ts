@@ -11,7 +11,9 @@ import {
   waitForStatus,
   type TestUser,
 } from '../support/signup-steps.js';
-import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { ErasureRequest } from '../../src/privacy/erasure.entity.js';
+import { Signup } from '../../src/signups/signup.entity.js';
 
 // The caller's own data over the real stack: export, erasure, and what the retention purge leaves.
 let stack: TestStack;
@@ -96,4 +98,73 @@ describe('GET /v1/me/data', () => {
     expect(nothing.body).toMatchObject({ userId: other.sub, contact: null, interests: [], signups: [], payments: [], consentRecords: [], notifications: [] });
     expect((await request(stack.api.baseUrl, 'GET', '/v1/me/data')).status).toBe(401);
   }, 90_000);
+});
+
+/**
+ * Every text-like column of every table (information_schema), searched for each needle: where a
+ * person's id, addresses or names still are. Identifiers come from the catalog; values are bound.
+ */
+async function whereFound(needles: string[]): Promise<string[]> {
+  const connection = stack.orm.em.fork().getConnection();
+  const columns = await connection.execute<{ table_name: string; column_name: string }[]>(
+    `select c.table_name, c.column_name from information_schema.columns c
+       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+      where c.table_schema = 'public' and t.table_type = 'BASE TABLE'
+        and (c.data_type in ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY', 'USER-DEFINED'))
+        and c.table_name <> 'mikro_orm_migrations'
+      order by 1, 2`,
+  );
+  expect(columns.length).toBeGreaterThan(20);
+  const found: string[] = [];
+  for (const { table_name: table, column_name: column } of columns) {
+    const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+    for (const needle of needles) {
+      const [row] = await connection.execute<{ n: number }[]>(
+        `select count(*)::int as n from ${quoted(table)} where position(lower(?) in lower(${quoted(column)}::text)) > 0`,
+        [needle],
+      );
+      if ((row?.n ?? 0) > 0) found.push(`${table}.${column} has ${needle}`);
+    }
+  }
+  return found;
+}
+
+const needlesOf = (person: Person) => [person.user.sub, person.user.email, person.user.guardianEmail ?? '', person.firstName];
+
+describe('DELETE /v1/me', () => {
+  it('cancels active signups, erases or anonymizes everything personal, keeps the books, and is idempotent', async () => {
+    const person = await personWithEverything('Ingeborg');
+    expect((await whereFound(needlesOf(person))).length).toBeGreaterThan(5); // the scan does find what is there
+
+    const asked = await request(stack.api.baseUrl, 'DELETE', '/v1/me', { token: person.user.token });
+    expect(asked.status).toBe(202);
+    const location = asked.headers.get('location') ?? '';
+    expect(location).toBe(`/v1/me/erasures/${asked.body.id as string}`);
+    const again = await request(stack.api.baseUrl, 'DELETE', '/v1/me', { token: person.user.token });
+    expect([again.body.id, again.status]).toEqual([asked.body.id, 202]);
+
+    const done = await eventually(
+      'the erasure to finish',
+      async () => {
+        const status = await request(stack.api.baseUrl, 'GET', location, { token: person.user.token });
+        return status.body.status === 'done' ? status.body : undefined;
+      },
+      60_000,
+    );
+    expect(done.counts).toMatchObject({ signupsCancelled: 2, contactsDeleted: 1, interestsDeleted: 1, consentRecordsAnonymized: 1, attendeesAnonymized: 2 });
+    expect((done.counts as { notificationLinksDeleted: number }).notificationLinksDeleted).toBeGreaterThan(3);
+
+    expect(await whereFound(needlesOf(person))).toEqual([]);
+    // The books: the paid signup keeps its amount and Stripe reference, with nobody attached.
+    const paid = await stack.orm.em.fork().findOneOrFail(Signup, person.paidSignupId);
+    expect(paid).toMatchObject({ status: 'cancelled', amountMinor: 25_000, currency: 'NOK', paymentIntentId: person.paymentIntentId, userId: `erased:${paid.id}` });
+    // The audit keeps no id, only a digest and counts; the export now has nothing.
+    const audit = await stack.orm.em.fork().findOneOrFail(ErasureRequest, asked.body.id as string);
+    expect(audit).toMatchObject({ pendingUserId: null, status: 'done' });
+    const exported = await request(stack.api.baseUrl, 'GET', '/v1/me/data', { token: person.user.token });
+    expect(exported.body).toMatchObject({ contact: null, signups: [], interests: [], consentRecords: [], notifications: [] });
+    // Somebody else cannot read it.
+    const other = await newUser(stack.api, { name: 'privacy-stranger' });
+    expect((await request(stack.api.baseUrl, 'GET', location, { token: other.token })).status).toBe(404);
+  }, 120_000);
 });

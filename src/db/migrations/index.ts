@@ -13,6 +13,7 @@ import { Migration20261122014222_signup_workflow_outbox } from './Migration20261
 import { Migration20261122014900_public_search_week_terms } from './Migration20261122014900_public_search_week_terms.js';
 import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
 import { Migration20261201102411_consent_record } from './Migration20261201102411_consent_record.js';
+import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122014900_public_search_week_terms', class: Migration20261122014900_public_search_week_terms },
   { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
   { name: 'Migration20261201102411_consent_record', class: Migration20261201102411_consent_record },
+  { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
 ];
