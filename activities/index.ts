@@ -4,6 +4,7 @@ import type { ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationChannel } from '../src/notifications/channels.js';
 import type { Mailer } from '../src/notifications/mailer.js';
 import type { PaymentGateway } from '../src/payments/stripe-gateway.js';
+import { createErasureActivities } from './erasure.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotificationActivities, type NotificationLinks } from './notifications.js';
 import { createPaymentActivities } from './payments.js';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...notifications,
     ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications, notificationRetry: deps.notificationRetry }),
     ...createWebhookActivities({ orm: deps.orm, mailer: deps.mailer }),
+    ...createErasureActivities({ orm: deps.orm, temporal: deps.temporal }),
   };
 }
 

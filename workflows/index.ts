@@ -4,3 +4,4 @@ export { eventLifecycleWorkflow } from './event-lifecycle.js';
 export { notificationRetryWorkflow } from './notification-retry.js';
 export { paymentRefundWorkflow } from './payment-refund.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
+export { erasureWorkflow } from './erasure.js';

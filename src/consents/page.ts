@@ -71,8 +71,8 @@ const texts: Record<PageLocale, PageTexts> = {
     expires: 'Answer by',
     privacyHeading: 'Your privacy',
     privacy: [
-      'We store only what the signup needs: first names, ages and any note you give about needs. Organizers see first names, age groups and needs notes, never your e-mail address.',
-      'We keep a record of your answer (when, which address we asked, the browser you used and a shortened network address) to show that consent was given. It is removed or anonymized when the event data is purged or when the account is erased.',
+      'We store only what the signup needs: first names, ages and any note you give about needs. Organizers see first names and age groups, never your e-mail address.',
+      'We keep a record of your answer (when, which address we asked, the browser you used and a shortened network address) to show that consent was given. It is anonymized when the account is erased.',
     ],
     guardianCheck: "I am this child's parent or guardian",
     guardianMissing: "Please confirm that you are the child's parent or guardian.",
@@ -112,8 +112,8 @@ const texts: Record<PageLocale, PageTexts> = {
     expires: 'Svar innen',
     privacyHeading: 'Personvern',
     privacy: [
-      'Vi lagrer bare det påmeldingen trenger: fornavn, alder og eventuelle merknader om behov. Arrangøren ser fornavn, aldersgruppe og merknader om behov, aldri e-postadressen din.',
-      'Vi tar vare på svaret ditt (når, hvilken adresse vi spurte, nettleseren du brukte og en forkortet nettverksadresse) for å kunne vise at samtykke ble gitt. Det slettes eller anonymiseres når dataene for arrangementet slettes, eller når kontoen slettes.',
+      'Vi lagrer bare det påmeldingen trenger: fornavn, alder og eventuelle merknader om behov. Arrangøren ser fornavn og aldersgruppe, aldri e-postadressen din.',
+      'Vi tar vare på svaret ditt (når, hvilken adresse vi spurte, nettleseren du brukte og en forkortet nettverksadresse) for å kunne vise at samtykke ble gitt. Det anonymiseres når kontoen slettes.',
     ],
     guardianCheck: 'Jeg er barnets forelder eller foresatte',
     guardianMissing: 'Bekreft at du er barnets forelder eller foresatte.',

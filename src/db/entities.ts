@@ -1,4 +1,5 @@
 import { ConsentRecordSchema } from '../consents/consent-record.entity.js';
+import { ErasureRequestSchema } from '../privacy/erasure.entity.js';
 import { UserContactSchema } from '../contacts/contact.entity.js';
 import { EventChangeSchema } from '../events/event-change.entity.js';
 import { EventSearchSchema } from '../events/event-search.entity.js';
@@ -39,4 +40,5 @@ export const entities = [
   IntegrationEventSchema,
   WebhookEndpointSchema,
   WebhookDeliverySchema,
+  ErasureRequestSchema,
 ];

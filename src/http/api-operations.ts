@@ -63,6 +63,7 @@ import {
   consentRecordSchema,
   consentRequestSchema,
 } from '../consents/routes.js';
+import { erasurePathSchema, erasureViewSchema, personalDataExportSchema } from '../privacy/routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
   cancelSignupBodySchema,
@@ -120,6 +121,7 @@ export const apiTags: TagInfo[] = [
   { name: 'admin', description: 'Organizers and admins managing their events' },
   { name: 'webhooks', description: 'Outbound webhooks for integrators: endpoints, delivery log, redelivery (Standard Webhooks signatures)' },
   { name: 'operations', description: 'Health, readiness and problem types' },
+  { name: 'privacy', description: 'Your own data: export and erasure' },
   { name: 'ops', description: 'Operators finding and repairing failed or stuck workflows (role ops; every call is audited)' },
 ];
 
@@ -346,6 +348,52 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'The record', schema: consentRecordSchema },
       404: problem('not-found', 'No consent was asked for this signup'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/data',
+    operationId: 'exportMyData',
+    summary: 'Everything stored about you',
+    description:
+      'Your contact details, interests, signups with their attendees, payment references, consent records and the ' +
+      'notifications sent to you, as one JSON document (GDPR art. 15 and 20). docs/privacy.md says what each field is.',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    responses: { 200: { description: 'The export', schema: personalDataExportSchema } },
+  },
+  {
+    method: 'delete',
+    path: '/v1/me',
+    operationId: 'eraseMe',
+    summary: 'Erase your data',
+    description:
+      'Starts a durable erasure: your active signups are cancelled (refunds by the event\'s policy, as when you cancel), ' +
+      'then your contact details, interests and notification log are deleted and your signups, attendees and consent ' +
+      'records anonymized; amounts and Stripe references stay for the books without anything that points at you. ' +
+      'Idempotent while it runs. Follow it at the Location.',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    responses: {
+      202: {
+        description: 'The erasure, started',
+        schema: erasureViewSchema,
+        headers: { Location: { description: 'Its status URL', schema: z.string() } },
+      },
+      503: problem('service-unavailable', 'The workflow could not be started; send the request again (Retry-After)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/erasures/{erasureId}',
+    operationId: 'getMyErasure',
+    summary: 'Where your erasure stands',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    params: erasurePathSchema,
+    responses: {
+      200: { description: 'The erasure', schema: erasureViewSchema },
+      404: problem('not-found', 'No erasure of yours with this id'),
     },
   },
   {

@@ -12,6 +12,8 @@ import { publicEventRoutes } from '../events/public-routes.js';
 import { healthRoutes } from '../health/routes.js';
 import { interestRoutes } from '../interests/routes.js';
 import { opsRoutes } from '../ops/routes.js';
+import { privacyRoutes } from '../privacy/routes.js';
+import { createPrivacyService } from '../privacy/service.js';
 import { createOpsService } from '../ops/service.js';
 import { createInterestService } from '../interests/service.js';
 import { webhookRoutes } from '../webhooks/routes.js';
@@ -170,6 +172,7 @@ export function createApp(deps: AppDependencies): Express {
     interests: createInterestService({ orm: deps.orm }),
     webhooks: createWebhookService({ orm: deps.orm }),
     ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
+    privacy: createPrivacyService({ orm: deps.orm, temporal: deps.temporal, taskQueue: deps.taskQueue }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups, starter }),
     consents: createConsentService({
@@ -211,6 +214,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(interestRoutes(context));
   app.use(opsRoutes(context));
   app.use(webhookRoutes(context));
+  app.use(privacyRoutes(context));
   app.get('/problems/:slug', describeProblem);
   app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs

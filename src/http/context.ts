@@ -7,6 +7,7 @@ import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
 import type { InterestService } from '../interests/service.js';
 import type { OpsService } from '../ops/service.js';
+import type { PrivacyService } from '../privacy/service.js';
 import type { SignupCommands } from '../signups/commands.js';
 import type { SignupService } from '../signups/service.js';
 import type { SignupStatusFeed } from '../signups/status-feed.js';
@@ -30,6 +31,8 @@ export interface RouteContext {
   ops: OpsService;
   /** Outbound webhook endpoints of integrators, their delivery log and redelivery. */
   webhooks: WebhookService;
+  /** The caller's own data: export, erasure (src/privacy). */
+  privacy: PrivacyService;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
   statusFeed?: SignupStatusFeed;
 }

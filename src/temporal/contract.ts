@@ -14,6 +14,7 @@ export const workflowTypes = {
   eventLifecycle: 'eventLifecycleWorkflow',
   notificationRetry: 'notificationRetryWorkflow',
   paymentRefund: 'paymentRefundWorkflow',
+  erasure: 'erasureWorkflow',
 } as const;
 
 export const workflowIds = {
@@ -23,6 +24,8 @@ export const workflowIds = {
   notificationRetry: (notificationKey: string) => `notification-${notificationKey}`,
   /** One per PaymentIntent: whoever hands the same payment over reaches the same flow. */
   paymentRefund: (paymentIntentId: string) => `payment-${paymentIntentId}`,
+  /** By the erasure request's id, never the user's: no personal data in Temporal. */
+  erasure: (erasureId: string) => `erasure-${erasureId}`,
 } as const;
 
 export const searchAttributes = {
@@ -45,7 +48,13 @@ export const flowKinds = {
   eventLifecycle: 'event-lifecycle',
   notificationRetry: 'notification-retry',
   paymentRefund: 'payment-refund',
+  erasure: 'erasure',
 } as const;
+
+/** The erasure workflow's input: only the request's id (the user id is read from its row while it runs). */
+export interface ErasureWorkflowInput {
+  erasureId: string;
+}
 
 export interface SignupWorkflowInput {
   signupId: string;

@@ -588,6 +588,24 @@ describe('real answers match the document', () => {
     expect((await call('post', page, { ...form({ decision: 'denied', guardian: 'yes', formToken }), params: { token: 'not-a-token' } })).status).toBe(404);
   });
 
+  it('GET /v1/me/data', async () => {
+    const token = await api.token(`contract-export-${randomUUID()}`);
+    await call('post', '/v1/me/interests', { token, body: { kind: 'market', value: 'NO' } });
+    const exported = await call('get', '/v1/me/data', { token });
+    expectStatus(exported, 200);
+    expect(field(exported, 'interests')).toEqual([expect.objectContaining({ kind: 'market', value: 'NO' })]);
+    expect((await call('get', '/v1/me/data')).status).toBe(401);
+
+    const erased = await call('delete', '/v1/me', { token });
+    expectStatus(erased, 202);
+    const erasureId = field(erased, 'id') as string;
+    expect(erased.headers.get('location')).toBe(`/v1/me/erasures/${erasureId}`);
+    expectStatus(await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId }, token }), 200);
+    expect((await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId: randomUUID() }, token })).status).toBe(404);
+    expect((await call('get', '/v1/me/erasures/{erasureId}', { params: { erasureId: 'nope' }, token })).status).toBe(400);
+    expect((await call('delete', '/v1/me')).status).toBe(401);
+  });
+
   it('POST /v1/webhooks/stripe', async () => {
     const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'customer.created', data: { object: { id: 'cus_1' } } });
     const stripe = createStripeClient(api.config.stripe);

@@ -20,6 +20,7 @@ import { Migration20261201101926_interest_follow_tags } from './Migration2026120
 import { Migration20261201102350_signup_hold_deadline_index } from './Migration20261201102350_signup_hold_deadline_index.js';
 import { Migration20261201102411_consent_record } from './Migration20261201102411_consent_record.js';
 import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
+import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -44,4 +45,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201102350_signup_hold_deadline_index', class: Migration20261201102350_signup_hold_deadline_index },
   { name: 'Migration20261201102411_consent_record', class: Migration20261201102411_consent_record },
   { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
+  { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
 ];
