@@ -2,7 +2,15 @@
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
- *     [--background-nice N]
+ *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5]]
+ *
+ * --paid: the event's one ticket type has a price, so every accepted signup is held (no waiting
+ * list) while its workflow creates a PaymentIntent at stripe-mock (started here). Holds last
+ * --hold-seconds (SIGNUP_HOLD_SECONDS for the children); after the burst, a --pay-share of the held
+ * signups (in the order they were accepted) is paid by a `payment_intent.succeeded` webhook signed
+ * with the configured STRIPE_WEBHOOK_SECRET, sent to the API before the hold's deadline; the rest
+ * are left to expire. Reported: the hold overrun (release time minus holdExpiresAt) p50/p99/max, and
+ * the checks confirmed <= seats, counters equal rows, nothing held past its deadline at the end.
  *
  * What runs (all started here, all on this machine):
  *  - PostgreSQL: the configured server (DATABASE_URL, default 127.0.0.1:5432); a scratch database
@@ -53,7 +61,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { freePort } from '../scripts/lib/ports.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/temporal-server.js';
+import { startQuietStripeMock } from '../scripts/lib/stripe-mock.js';
+import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
 import { createTokenVerifier, mintDevToken } from '../src/auth/tokens.js';
+import { createStripeClient } from '../src/payments/stripe-gateway.js';
 import { loadConfig } from '../src/config.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
@@ -76,6 +87,9 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
     'background-nice': { type: 'string', default: '0' },
+    paid: { type: 'boolean', default: false },
+    'hold-seconds': { type: 'string', default: '20' },
+    'pay-share': { type: 'string', default: '0.5' },
   },
 });
 
@@ -416,7 +430,9 @@ function startChild(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildRole {
   return new ChildRole(child);
 }
 
-async function insertBenchEvent(db: pg.Client, capacity: number, waitlist: boolean): Promise<string> {
+const PAID_PRICE_MINOR = 15_000;
+
+async function insertBenchEvent(db: pg.Client, capacity: number, waitlist: boolean, paid = false): Promise<string> {
   const id = randomUUID();
   await db.query(
     `insert into event (id, status, market, timezone, default_locale, category, venue, starts_at, ends_at, capacity,
@@ -426,6 +442,12 @@ async function insertBenchEvent(db: pg.Client, capacity: number, waitlist: boole
     [id, capacity, waitlist],
   );
   await db.query(`insert into event_translation (event_id, locale, title, search_config) values ($1, 'en', 'Signup burst', 'english')`, [id]);
+  if (paid) {
+    await db.query(
+      `insert into ticket_type (id, event_id, code, names, prices) values ($1, $2, 'standard', '{"en":"Standard"}', $3::jsonb)`,
+      [randomUUID(), id, JSON.stringify([{ currency: 'NOK', amountMinor: PAID_PRICE_MINOR }])],
+    );
+  }
   return id;
 }
 
@@ -513,6 +535,61 @@ function machineCpu(): { busy: number; total: number } {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls every 200 ms until every signup of the event rests (nothing requested or held) and `expectedRows` exist. */
+/**
+ * Pays `share` of the event's held signups (oldest first) by Stripe's signed webhook, as soon as each
+ * has its PaymentIntent; one whose deadline is less than a second away is left to expire instead
+ * (a payment the app could no longer make).
+ */
+async function payShare(
+  db: pg.Client,
+  apiPort: number,
+  eventId: string,
+  share: number,
+  webhookSecret: string,
+  deadline: number,
+): Promise<{ held: number; paid: number; late: number; refused: number }> {
+  const { rows: held } = await db.query<{ id: string }>(`select id from signup where event_id = $1 and status = 'held' order by created_at, id`, [eventId]);
+  const toPay = held.slice(0, Math.round(held.length * share)).map((row) => row.id);
+  const stripe = createStripeClient({ secretKey: 'sk_test_bench', webhookSecret });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  let paid = 0;
+  let late = 0;
+  let refused = 0;
+  let pending = toPay;
+  while (pending.length > 0 && Date.now() < deadline) {
+    const { rows } = await db.query<{ id: string; payment_intent_id: string | null; hold_expires_at: Date | null; status: string }>(
+      'select id, payment_intent_id, hold_expires_at, status from signup where id = any($1::uuid[])',
+      [pending],
+    );
+    const ready = rows.filter((row) => row.payment_intent_id || row.status !== 'held');
+    await Promise.all(
+      ready.map(async (row) => {
+        if (row.status !== 'held' || !row.hold_expires_at || row.hold_expires_at.getTime() - Date.now() < 1000) {
+          late += 1;
+          return;
+        }
+        const body = JSON.stringify({
+          id: `evt_${randomUUID()}`,
+          object: 'event',
+          type: 'payment_intent.succeeded',
+          data: {
+            object: { id: row.payment_intent_id, object: 'payment_intent', status: 'succeeded', amount: PAID_PRICE_MINOR, currency: 'nok', metadata: { signupId: row.id } },
+          },
+        });
+        const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret });
+        const answer = await post(agent, apiPort, '/v1/webhooks/stripe', { 'content-type': 'application/json', 'stripe-signature': signature }, body);
+        if (answer.status === 200) paid += 1;
+        else refused += 1;
+      }),
+    );
+    const done = new Set(ready.map((row) => row.id));
+    pending = pending.filter((id) => !done.has(id));
+    if (pending.length > 0) await sleep(200);
+  }
+  agent.destroy();
+  return { held: held.length, paid, late, refused };
+}
+
 async function waitSettled(db: pg.Client, eventId: string, expectedRows: number, deadline: number, onPoll?: (state: EventState) => void): Promise<EventState> {
   for (;;) {
     const state = await eventState(db, eventId);
@@ -550,6 +627,13 @@ async function drive(): Promise<void> {
   const temporalAddress = externalTemporal ?? temporalServer?.address ?? '';
   const namespace = externalTemporal ? config.temporal.namespace : (temporalServer?.namespace ?? 'default');
   const taskQueue = `bench-signup-${randomUUID()}`;
+  let stripeMock: { url: string; stop(): Promise<void> } | undefined;
+  if (args.paid) {
+    const binary = findOrBuildStripeMock((line) => console.error(line));
+    if (!binary) throw new Error('--paid needs stripe-mock: install Go, or set STRIPE_MOCK');
+    stripeMock = await startQuietStripeMock(binary);
+  }
+  const holdSeconds = Number(args['hold-seconds']);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
@@ -562,6 +646,7 @@ async function drive(): Promise<void> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(await freePort()), // nobody listens: a mail attempt would fail, and show below
+    ...(stripeMock ? { STRIPE_API_BASE: stripeMock.url, SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
   };
   const childConfig = loadConfig(env);
 
@@ -575,6 +660,7 @@ async function drive(): Promise<void> {
       await Promise.allSettled([api.stop(), worker.stop()]);
       await db.end().catch(() => undefined);
       await temporalServer?.stop();
+      await stripeMock?.stop();
       if (!args.keep) await dropDatabase(databaseUrl);
     })());
   // Interrupted: still stop what we started and drop the scratch database.
@@ -594,13 +680,14 @@ async function drive(): Promise<void> {
 
     console.log(
       `signup burst: ${users} users, ${seats} seats, waitlist ${args.waitlist ? 'on' : 'off'}, ${clients} clients; ` +
+        (args.paid ? `paid (holds ${holdSeconds} s, ${Number(args['pay-share']) * 100}% paid by webhook); ` : '') +
         `DATABASE_POOL_MAX ${childConfig.database.poolMax} (API and worker each), worker activities ${args['worker-activities']}; ` +
         `Temporal ${externalTemporal ? `${temporalAddress} (TEMPORAL_ADDRESS)` : `dev server ${temporalAddress} (in memory)`}`,
     );
 
     // Warm-up: its own event, waited out until it settles.
     if (warmupUsers > 0) {
-      const warmupEvent = await insertBenchEvent(db, Math.max(1, Math.floor(warmupUsers / 2)), args.waitlist);
+      const warmupEvent = await insertBenchEvent(db, Math.max(1, Math.floor(warmupUsers / 2)), args.waitlist, args.paid);
       eventIds.push(warmupEvent);
       const warmup = await burst(apiPort, `/v1/events/${warmupEvent}/signups`, await mint(`warmup-${warmupEvent.slice(0, 8)}`, warmupUsers), clients);
       const accepted = warmup.answers.filter((answer) => answer.status === 202).length;
@@ -614,7 +701,7 @@ async function drive(): Promise<void> {
     const bare = await burst(barePort, '/bare', bareTokens, clients);
 
     // The measured burst.
-    const eventId = await insertBenchEvent(db, seats, args.waitlist);
+    const eventId = await insertBenchEvent(db, seats, args.waitlist, args.paid);
     eventIds.push(eventId);
     const tokens = await mint(`user-${eventId.slice(0, 8)}`, users);
     api.tell({ type: 'stats-reset' });
@@ -646,7 +733,9 @@ async function drive(): Promise<void> {
     const burstSeconds = (performance.now() - began) / 1000;
     const accepted = main.answers.filter((answer) => answer.status === 202).length;
     const deadline = Date.now() + timeoutMs;
-    while (seatsConfirmedAfter === undefined && Date.now() < deadline) await sleep(50);
+    const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, deadline) : undefined;
+    // Paid: not every seat is bought, so "all confirmed" is not waited for.
+    while (!args.paid && seatsConfirmedAfter === undefined && Date.now() < deadline) await sleep(50);
     polling = false;
     await poller;
     const settledState = await waitSettled(db, eventId, accepted, deadline);
@@ -737,8 +826,31 @@ async function drive(): Promise<void> {
     const ours = apiStats.cpu.user + apiStats.cpu.system + workerStats.cpu.user + workerStats.cpu.system + cpu.temporal + cpu.postgres + driverCpu.user + driverCpu.system;
     row('                   whole machine', `${share(cpu.machineBusy)} of ${cpus().length} cores; not ours: ${Math.max(0, cpu.machineBusy - ours).toFixed(1)} s; load average now ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
 
+    let heldPastDeadline = 0;
+    if (payments) {
+      const { rows: [overrun] } = await db.query<{ n: number; p50: number; p99: number; max: number }>(
+        `select count(*)::int as n, percentile_cont(0.5) within group (order by ms) as p50,
+                percentile_cont(0.99) within group (order by ms) as p99, max(ms) as max
+           from (select extract(epoch from released_at - (created_at + make_interval(secs => $2))) * 1000 as ms
+                   from signup where event_id = $1 and status = 'released' and offered_at is null) t`,
+        [eventId, holdSeconds],
+      );
+      heldPastDeadline = Number(
+        (await db.query<{ n: number }>(`select count(*)::int as n from signup where event_id = $1 and status = 'held' and hold_expires_at < now()`, [eventId])).rows[0]?.n ?? 0,
+      );
+      console.log('\npaid holds');
+      row('paid by signed webhook', `${payments.paid} of ${payments.held} held (${payments.late} webhooks would have come after the deadline and were not sent; ${payments.refused} refused)`);
+      row('hold overrun (release - holdExpiresAt)', overrun && overrun.n > 0 ? `p50 ${Number(overrun.p50).toFixed(0)}  p99 ${Number(overrun.p99).toFixed(0)}  max ${Number(overrun.max).toFixed(0)} ms (n=${overrun.n})` : '-');
+      row('held past the deadline at the end', String(heldPastDeadline));
+    }
+
     const checks = [
-      [`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats],
+      ...(args.paid
+        ? ([
+            [`${seats} or fewer confirmed`, (s.rows.confirmed ?? 0) <= seats],
+            ['nothing held past its deadline', heldPastDeadline === 0],
+          ] as const)
+        : ([[`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats]] as const)),
       ['0 5xx', fiveXx === 0],
       [`p99 accept <= ${P99_TARGET_MS} ms`, p99 <= P99_TARGET_MS],
       ['counters equal rows', s.held === s.heldRows && s.confirmed === s.confirmedRows],

@@ -106,9 +106,7 @@ describe('signup workflow races', () => {
         taskQueue,
         args: [input],
       });
-      for (let waited = 0; !calls.includes('confirmSeats') && waited < 100; waited += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventuallyTrue(() => Promise.resolve(calls.includes('confirmSeats')), 'confirmSeats to be called');
       await handle.signal(eventFinishedSignal);
       return handle.result();
     });
@@ -133,9 +131,7 @@ describe('signup workflow races', () => {
     const input = raceInput(signupId, { holdTimeoutSeconds: 30, offerTimeoutSeconds: 30, paid: false });
     const outcome = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
-      for (let waited = 0; !notified.includes('waitlist-offer') && waited < 100; waited += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventuallyTrue(() => Promise.resolve(notified.includes('waitlist-offer')), 'the waitlist-offer notification');
       const confirmedEarly = calls.includes('confirmSeats');
       const taken = await handle.executeUpdate(confirmSignupUpdate);
       await handle.signal(eventFinishedSignal);
@@ -161,9 +157,7 @@ describe('signup workflow races', () => {
     const input = raceInput(signupId, { holdTimeoutSeconds: 30, offerTimeoutSeconds: 30, paid: false });
     const result = await runWithWorker(activities, async (taskQueue) => {
       const handle = await client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, { workflowId, taskQueue, args: [input] });
-      for (let waited = 0; !calls.includes('confirmSeats') && waited < 100; waited += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventuallyTrue(() => Promise.resolve(calls.includes('confirmSeats')), 'confirmSeats to be called');
       await handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
       return handle.result();
     });
@@ -207,10 +201,11 @@ describe('signup workflow races', () => {
   });
 });
 
-async function eventuallyTrue(probe: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; tries < 100; tries += 1) {
-    if (await probe()) return;
+/** Waits (up to 20 s: the machine may be slow) until the probe says true; throws, naming what, if it never does. */
+async function eventuallyTrue(probe: () => Promise<boolean>, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('condition never became true');
 }
