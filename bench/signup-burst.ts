@@ -58,6 +58,7 @@ import { loadConfig } from '../src/config.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { createApp, statusFeedOf, workflowStarterOf } from '../src/http/app.js';
+import { benchRateLimitEnv } from '../src/limits/bench-settings.js';
 import { createLogger } from '../src/logger.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createActivityDependencies, createWorker } from '../src/temporal/worker.js';
@@ -76,6 +77,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
     'background-nice': { type: 'string', default: '0' },
+    // on: every signup spends from its per-user and per-address budgets in PostgreSQL (limits far above the burst); off: no limits.
+    'rate-limits': { type: 'string', default: 'on' },
   },
 });
 
@@ -562,6 +565,7 @@ async function drive(): Promise<void> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(await freePort()), // nobody listens: a mail attempt would fail, and show below
+    ...benchRateLimitEnv(args['rate-limits']),
   };
   const childConfig = loadConfig(env);
 

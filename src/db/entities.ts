@@ -11,6 +11,7 @@ import { OpsAuditSchema } from '../ops/audit.entity.js';
 import { AttendeeSchema } from '../signups/attendee.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 import { SignupWorkflowStartSchema } from '../signups/workflow-start.entity.js';
+import { RateLimitSchema } from '../limits/rate-limit.entity.js';
 
 /** Every entity the ORM knows; listed explicitly so no folder scanning happens at start. */
 export const entities = [
@@ -27,4 +28,5 @@ export const entities = [
   InterestSchema,
   OpsAuditSchema,
   SignupWorkflowStartSchema,
+  RateLimitSchema,
 ];

@@ -12,6 +12,7 @@ import { Migration20261122001407_ops_audit } from './Migration20261122001407_ops
 import { Migration20261122014222_signup_workflow_outbox } from './Migration20261122014222_signup_workflow_outbox.js';
 import { Migration20261122014900_public_search_week_terms } from './Migration20261122014900_public_search_week_terms.js';
 import { Migration20261122021256_public_search_walk } from './Migration20261122021256_public_search_walk.js';
+import { Migration20261201105857_rate_limits } from './Migration20261201105857_rate_limits.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261122014222_signup_workflow_outbox', class: Migration20261122014222_signup_workflow_outbox },
   { name: 'Migration20261122014900_public_search_week_terms', class: Migration20261122014900_public_search_week_terms },
   { name: 'Migration20261122021256_public_search_walk', class: Migration20261122021256_public_search_walk },
+  { name: 'Migration20261201105857_rate_limits', class: Migration20261201105857_rate_limits },
 ];
