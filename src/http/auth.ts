@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { hasAnyRole, type Principal, type Role } from '../auth/principal.js';
-import type { TokenVerifier } from '../auth/tokens.js';
+import { InvalidTokenError, type TokenVerifier } from '../auth/tokens.js';
 import type { RateLimits } from '../limits/rate-limits.js';
 import { Problem } from './problem.js';
 
@@ -26,7 +26,8 @@ export function authenticate(verify: TokenVerifier, limits?: Pick<RateLimits, 'a
         req.principal = await verify(match[1]);
       } catch (error) {
         await limits?.afterFailedAuthentication(req, res);
-        throw unauthenticated(error instanceof Error ? error.message : 'token rejected');
+        // InvalidTokenError speaks our words (src/auth/tokens.ts); anything else stays in the log.
+        throw unauthenticated(error instanceof InvalidTokenError ? error.message : 'the token could not be verified');
       }
       await limits?.afterAuthentication(req, res, req.principal.userId);
       if (allowed && !hasAnyRole(req.principal, allowed)) {
