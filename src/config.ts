@@ -145,6 +145,24 @@ export const configSchema = z
     RATE_LIMIT_ADMIN_PER_ADDRESS: rateFromEnv.prefault('1200/60'),
     RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: rateFromEnv.prefault('100/600'),
     RATE_LIMIT_PUBLIC_READS_PER_ADDRESS: rateFromEnv.prefault('1800/60'),
+    /**
+     * Who may read /metrics (the API's and the worker's own): clients from these addresses or CIDRs
+     * (comma-separated, e.g. `10.0.0.0/8,127.0.0.1`), or with `Authorization: Bearer <METRICS_TOKEN>`.
+     * In production one of the two is needed and nobody else gets in; elsewhere, with neither
+     * set, /metrics is open.
+     */
+    METRICS_ALLOWED_ADDRESSES: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))),
+    METRICS_TOKEN: z
+      .string()
+      .optional()
+      .transform((value) => value || undefined)
+      .pipe(z.string().min(32).optional()),
+    /** Interface the worker's own metrics server (WORKER_APP_METRICS_PORT) listens on; 0.0.0.0 to open it to the network. */
+    WORKER_APP_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
@@ -202,6 +220,10 @@ export interface Config {
     workerMetricsAddress?: string;
     /** The worker's eventbook_* metrics port; 0: off. */
     workerAppMetricsPort: number;
+    /** Where that server listens (loopback by default). */
+    workerAppMetricsHost: string;
+    /** Who may read /metrics: `open` (development without settings), or these addresses / this token. */
+    metricsAccess: { open: boolean; addresses: string[]; token?: string };
     /** OTLP/HTTP endpoint for traces; undefined: tracing off. */
     otlpEndpoint?: string;
   };
@@ -281,6 +303,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     observability: {
       workerMetricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
       workerAppMetricsPort: e.WORKER_APP_METRICS_PORT,
+      workerAppMetricsHost: e.WORKER_APP_METRICS_HOST,
+      metricsAccess: {
+        open: e.NODE_ENV !== 'production' && e.METRICS_ALLOWED_ADDRESSES.length === 0 && !e.METRICS_TOKEN,
+        addresses: e.METRICS_ALLOWED_ADDRESSES,
+        ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}),
+      },
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
     http: {

@@ -48,7 +48,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'rateLimits'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'rateLimits'> & { observability: Pick<Config['observability'], 'metricsAccess'> };
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -207,7 +207,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(interestRoutes(context));
   app.use(opsRoutes(context));
   app.get('/problems/:slug', describeProblem);
-  app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
+  // Prometheus: only from METRICS_ALLOWED_ADDRESSES or with METRICS_TOKEN (open in development without them).
+  app.get('/metrics', serveMetrics(deps.config.observability.metricsAccess));
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
   app.use(methodNotAllowed(apiOperations));
