@@ -26,6 +26,7 @@ import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { createApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
+import { benchRateLimitEnv } from '../src/limits/bench-settings.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
+    // on: the limiter spends from its PostgreSQL budgets on every read (limits far above the load); off: no limits.
+    'rate-limits': { type: 'string', default: 'on' },
   },
 });
 
@@ -87,6 +90,8 @@ async function serve(): Promise<void> {
       logger: createLogger('info', 'api-bench'),
       taskQueue: config.temporal.taskQueue,
       config,
+      // The rate limits count in this database (and the status feed would LISTEN there: no client asks here).
+      databaseUrl,
     });
     const appServer = app.listen(0, '127.0.0.1');
     await once(appServer, 'listening');
@@ -165,6 +170,7 @@ async function load(
 
 async function drive(): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ['--serve', '--events', args.events], {
+    env: { ...process.env, ...benchRateLimitEnv(args['rate-limits']) },
     // BENCH_CPU_PROFILE_DIR=dir writes the server's V8 CPU profile there (open in Chrome DevTools).
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, '--cpu-prof-name=read-server.cpuprofile'] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -173,7 +179,7 @@ async function drive(): Promise<void> {
   try {
     const base = (port: number) => `http://127.0.0.1:${port}`;
     console.log(
-      `bodies: list ${ports.listBytes} bytes, event ${ports.eventBytes} bytes; ${args.connections} connections, ${args.duration} s each`,
+      `bodies: list ${ports.listBytes} bytes, event ${ports.eventBytes} bytes; ${args.connections} connections, ${args.duration} s each; rate limits ${args['rate-limits']}`,
     );
     const pairs: { bare: Result; list: Result; ratio: number }[] = [];
     for (let round = 0; round < Math.max(1, Number(args.rounds)); round++) {

@@ -69,6 +69,7 @@ import { loadConfig } from '../src/config.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { createApp, statusFeedOf, workflowStarterOf } from '../src/http/app.js';
+import { benchRateLimitEnv } from '../src/limits/bench-settings.js';
 import { createLogger } from '../src/logger.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createActivityDependencies, createWorker } from '../src/temporal/worker.js';
@@ -90,6 +91,8 @@ const { values: args } = parseArgs({
     paid: { type: 'boolean', default: false },
     'hold-seconds': { type: 'string', default: '20' },
     'pay-share': { type: 'string', default: '0.5' },
+    // on: every signup spends from its per-user and per-address budgets in PostgreSQL (limits far above the burst); off: no limits.
+    'rate-limits': { type: 'string', default: 'on' },
   },
 });
 
@@ -647,6 +650,7 @@ async function drive(): Promise<void> {
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(await freePort()), // nobody listens: a mail attempt would fail, and show below
     ...(stripeMock ? { STRIPE_API_BASE: stripeMock.url, SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
+    ...benchRateLimitEnv(args['rate-limits']),
   };
   const childConfig = loadConfig(env);
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createTokenVerifier } from './auth/tokens.js';
 import { openOrm } from './db/orm.js';
-import { createApp, statusFeedOf, workflowStarterOf } from './http/app.js';
+import { createApp, rateLimitsOf, statusFeedOf, workflowStarterOf } from './http/app.js';
 import { createApiServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { configOrExit, onShutdownSignal } from './main-support.js';
@@ -47,6 +47,7 @@ onShutdownSignal(async (signal) => {
   // Starts still queued stay in the outbox: another API process (or this one, restarted) sweeps them.
   await workflowStarterOf(app)?.stop();
   await webhookRelay.stop();
+  await rateLimitsOf(app)?.close();
   await orm.close();
   await temporal.connection.close();
   await tracing?.shutdown();

@@ -10,6 +10,24 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** A budget: so many requests per window of so many seconds; 0 requests: no limit. */
+export interface Rate {
+  points: number;
+  seconds: number;
+}
+const rate = (points: number, seconds: number): Rate => ({ points, seconds });
+const rateFromEnv = z
+  .string()
+  .transform((value, ctx): Rate => {
+    if (value.trim() === '0') return rate(0, 1);
+    const match = /^\s*(\d{1,7})\s*\/\s*(\d{1,6})\s*$/.exec(value);
+    if (!match || Number(match[2]) < 1) {
+      ctx.addIssue({ code: 'custom', message: '<requests>/<seconds>, e.g. 30/60, or 0 for no limit' });
+      return z.NEVER;
+    }
+    return rate(Number(match[1]), Number(match[2]));
+  });
+
 // Never usable in production (see the refinement below): it only exists so that a fresh
 // checkout can mint tokens with `npm run token` without any identity provider.
 export const DEV_JWT_SECRET = 'eventbook-dev-only-secret-never-use-in-production';
@@ -160,6 +178,41 @@ export const configSchema = z
         value === undefined ? undefined : value.trim() === 'none' ? [] : value.split(',').map((origin) => origin.trim()).filter(Boolean),
       )
       .pipe(z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'an origin: scheme://host[:port], no path, no *')).optional()),
+    /**
+     * Which proxies in front of the API to believe about the client's address (X-Forwarded-For),
+     * as Express's `trust proxy`: a hop count (`1`), or addresses, CIDRs and the names loopback,
+     * linklocal, uniquelocal, comma-separated. Empty: none (the socket's peer is the client).
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('')
+      .transform((value) => value.trim())
+      .pipe(z.string().regex(/^(|\d{1,2}|[A-Za-z0-9.:/]+(\s*,\s*[A-Za-z0-9.:/]+)*)$/, 'a hop count, or addresses, CIDRs, loopback, linklocal, uniquelocal')),
+    /** Rate limits (src/limits/): `<requests>/<seconds>` per budget, `0` turns one off. Defaults and why: README. */
+    RATE_LIMIT_SIGNUP_PER_USER: rateFromEnv.prefault('30/60'),
+    RATE_LIMIT_SIGNUP_PER_ADDRESS: rateFromEnv.prefault('1200/60'),
+    RATE_LIMIT_ADMIN_PER_USER: rateFromEnv.prefault('120/60'),
+    RATE_LIMIT_ADMIN_PER_ADDRESS: rateFromEnv.prefault('1200/60'),
+    RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: rateFromEnv.prefault('100/600'),
+    RATE_LIMIT_PUBLIC_READS_PER_ADDRESS: rateFromEnv.prefault('1800/60'),
+    /**
+     * Who may read /metrics (the API's and the worker's own): clients from these addresses or CIDRs
+     * (comma-separated, e.g. `10.0.0.0/8,127.0.0.1`), or with `Authorization: Bearer <METRICS_TOKEN>`.
+     * In production one of the two is needed and nobody else gets in; elsewhere, with neither
+     * set, /metrics is open.
+     */
+    METRICS_ALLOWED_ADDRESSES: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]))),
+    METRICS_TOKEN: z
+      .string()
+      .optional()
+      .transform((value) => value || undefined)
+      .pipe(z.string().min(32).optional()),
+    /** Interface the worker's own metrics server (WORKER_APP_METRICS_PORT) listens on; 0.0.0.0 to open it to the network. */
+    WORKER_APP_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_DEV_SECRET) {
@@ -229,12 +282,26 @@ export interface Config {
     workerMetricsAddress?: string;
     /** The worker's eventbook_* metrics port; 0: off. */
     workerAppMetricsPort: number;
+    /** Where that server listens (loopback by default). */
+    workerAppMetricsHost: string;
+    /** Who may read /metrics: `open` (development without settings), or these addresses / this token. */
+    metricsAccess: { open: boolean; addresses: string[]; token?: string };
     /** OTLP/HTTP endpoint for traces; undefined: tracing off. */
     otlpEndpoint?: string;
   };
   http: {
     /** Origins browsers may call the API from (CORS); empty: none. */
     corsOrigins: string[];
+    /** Express `trust proxy`: false, a hop count, or a list of addresses / CIDRs / names. */
+    trustProxy: boolean | number | string;
+  };
+  rateLimits: {
+    signupPerUser: Rate;
+    signupPerAddress: Rate;
+    adminPerUser: Rate;
+    adminPerAddress: Rate;
+    authFailuresPerAddress: Rate;
+    publicReadsPerAddress: Rate;
   };
 }
 
@@ -307,10 +374,25 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     observability: {
       workerMetricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
       workerAppMetricsPort: e.WORKER_APP_METRICS_PORT,
+      workerAppMetricsHost: e.WORKER_APP_METRICS_HOST,
+      metricsAccess: {
+        open: e.NODE_ENV !== 'production' && e.METRICS_ALLOWED_ADDRESSES.length === 0 && !e.METRICS_TOKEN,
+        addresses: e.METRICS_ALLOWED_ADDRESSES,
+        ...(e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : {}),
+      },
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     },
     http: {
       corsOrigins: e.CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : DEV_CORS_ORIGINS),
+      trustProxy: e.TRUST_PROXY === '' ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    },
+    rateLimits: {
+      signupPerUser: e.RATE_LIMIT_SIGNUP_PER_USER,
+      signupPerAddress: e.RATE_LIMIT_SIGNUP_PER_ADDRESS,
+      adminPerUser: e.RATE_LIMIT_ADMIN_PER_USER,
+      adminPerAddress: e.RATE_LIMIT_ADMIN_PER_ADDRESS,
+      authFailuresPerAddress: e.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS,
+      publicReadsPerAddress: e.RATE_LIMIT_PUBLIC_READS_PER_ADDRESS,
     },
   };
 }

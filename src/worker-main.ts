@@ -12,7 +12,10 @@ const logger = createLogger(config.logLevel, 'worker', config.logFormat);
 // The SDK's worker metrics (temporal_*) on WORKER_METRICS_ADDRESS; ours (eventbook_*) on WORKER_APP_METRICS_PORT.
 installTemporalRuntime(logger, 'INFO', config.observability.workerMetricsAddress);
 collectProcessMetrics();
-const metricsServer = config.observability.workerAppMetricsPort > 0 ? await startMetricsServer(config.observability.workerAppMetricsPort) : undefined;
+const metricsServer =
+  config.observability.workerAppMetricsPort > 0
+    ? await startMetricsServer(config.observability.workerAppMetricsPort, config.observability.workerAppMetricsHost, config.observability.metricsAccess)
+    : undefined;
 // Off (and free) unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = startTracing({ serviceName: 'eventbook-worker', endpoint: config.observability.otlpEndpoint });
 const orm = await openOrm(config.database);

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, importSPKI, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { roles, type Principal, type Role } from './principal.js';
@@ -26,33 +26,69 @@ const claimsSchema = z.object({
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
+/**
+ * Clocks of the identity provider and ours may differ by this much for the start of a token's
+ * life (nbf, iat); its end (exp) is kept exactly, as before.
+ */
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
+/**
+ * Why a token was refused, in our words: the token library's messages name its internals (which
+ * key type is configured, which check ran), which helps whoever forges tokens more than a user.
+ * A claim error means the signature verified with that key, so it says more than a signature
+ * failure with another key: it wins when several keys were tried.
+ */
+function refusal(error: unknown): { rank: number; message: string } {
+  if (error instanceof InvalidTokenError) return { rank: 3, message: error.message };
+  if (error instanceof errors.JWTExpired) return { rank: 2, message: 'the token has expired' };
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return { rank: 2, message: 'the token is not valid yet' };
+    if (error.claim === 'iss' || error.claim === 'aud') return { rank: 2, message: 'the token is not issued for this API' };
+    return { rank: 2, message: 'the token lacks a required claim or has an invalid one' };
+  }
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return { rank: 1, message: 'the token is not a well-formed JWT' };
+  return { rank: 0, message: 'the token signature does not verify' };
+}
+
+/**
+ * jose checks nbf (and exp) with one tolerance and never looks for an iat in the future; here a
+ * token issued in the future is refused, and exp is held exactly.
+ */
+function refuseFutureIssue(payload: JWTPayload): JWTPayload {
+  const now = Math.floor(Date.now() / 1000);
+  if (payload.iat !== undefined && payload.iat > now + CLOCK_TOLERANCE_SECONDS) throw new InvalidTokenError('the token is issued in the future');
+  if (payload.exp !== undefined && payload.exp <= now) throw new InvalidTokenError('the token has expired');
+  return payload;
+}
+
 export async function createTokenVerifier(jwt: Config['jwt']): Promise<TokenVerifier> {
-  const options = { issuer: jwt.issuer, audience: jwt.audience, requiredClaims: ['exp', 'sub'] };
+  const options = { issuer: jwt.issuer, audience: jwt.audience, requiredClaims: ['exp', 'sub'], clockTolerance: CLOCK_TOLERANCE_SECONDS };
   const verifiers: ((token: string) => Promise<JWTPayload>)[] = [];
   if (jwt.jwksUrl) {
     const jwks = createRemoteJWKSet(jwt.jwksUrl);
-    verifiers.push(async (token) => (await jwtVerify(token, jwks, options)).payload);
+    verifiers.push(async (token) => refuseFutureIssue((await jwtVerify(token, jwks, options)).payload));
   }
   if (jwt.publicKeyPem) {
     const key = await importSPKI(jwt.publicKeyPem, jwt.publicKeyAlgorithm);
-    verifiers.push(async (token) => (await jwtVerify(token, key, options)).payload);
+    verifiers.push(async (token) => refuseFutureIssue((await jwtVerify(token, key, options)).payload));
   }
   if (jwt.devSecret) {
     const secret = new TextEncoder().encode(jwt.devSecret);
-    verifiers.push(async (token) => (await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload);
+    verifiers.push(async (token) => refuseFutureIssue((await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] })).payload));
   }
   if (verifiers.length === 0) throw new Error('no JWT verification key configured');
 
   return async (token) => {
-    let lastError: unknown;
+    let best = { rank: -1, message: 'the token signature does not verify' };
     for (const verify of verifiers) {
       try {
         return principalFrom(await verify(token));
       } catch (error) {
-        lastError = error;
+        const why = refusal(error);
+        if (why.rank > best.rank) best = why;
       }
     }
-    throw new InvalidTokenError(lastError instanceof Error ? lastError.message : 'token rejected');
+    throw new InvalidTokenError(best.message);
   };
 }
 

@@ -17,6 +17,7 @@ import { SeatMoveRecordSchema } from '../signups/seat-move.entity.js';
 import { SignupSchema } from '../signups/signup.entity.js';
 import { SignupWorkflowStartSchema } from '../signups/workflow-start.entity.js';
 import { IntegrationEventSchema, WebhookDeliverySchema, WebhookEndpointSchema } from '../webhooks/webhook.entities.js';
+import { RateLimitSchema } from '../limits/rate-limit.entity.js';
 
 /** Every entity the ORM knows; listed explicitly so no folder scanning happens at start. */
 export const entities = [
@@ -41,4 +42,5 @@ export const entities = [
   WebhookEndpointSchema,
   WebhookDeliverySchema,
   ErasureRequestSchema,
+  RateLimitSchema,
 ];

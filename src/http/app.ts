@@ -36,6 +36,7 @@ import { createSignupService } from '../signups/service.js';
 import { createSignupWorkflowStarter, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { apiDocsRoutes } from './api-docs.js';
 import { apiOperations } from './api-operations.js';
+import { createRateLimits, type RateLimits } from '../limits/rate-limits.js';
 import { corsFor, securityHeaders } from './browser-security.js';
 import { methodNotAllowed } from './methods.js';
 import { refuseUnsafeBodyText, refuseUnsafeRequestText } from './validate.js';
@@ -53,7 +54,7 @@ export interface AppDependencies {
   logger: Logger;
   taskQueue: string;
   /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp'>;
+  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp' | 'rateLimits'> & { observability: Pick<Config['observability'], 'metricsAccess'> };
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -66,6 +67,12 @@ export interface AppDependencies {
 }
 
 const statusFeeds = new WeakMap<Express, SignupStatusFeed>();
+const rateLimiters = new WeakMap<Express, RateLimits>();
+
+/** The rate limits createApp made (with databaseUrl): close them on shutdown, after server.close(). */
+export function rateLimitsOf(app: Express): RateLimits | undefined {
+  return rateLimiters.get(app);
+}
 const workflowStarters = new WeakMap<Express, SignupWorkflowStarter>();
 
 /** The status feed createApp made: close it on shutdown, after server.close() and before the ORM. */
@@ -83,7 +90,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Only the proxies TRUST_PROXY names may tell us the client's address (X-Forwarded-For): the rate
+  // limits count per address, and a header anyone can send must not pick the budget.
+  app.set('trust proxy', deps.config.http.trustProxy);
 
   // Seeing inside (docs/architecture.md): a span and a duration per request, ids for the log line.
   if (deps.tracing) app.use(traceHttpRequests(deps.tracing));
@@ -128,6 +137,14 @@ export function createApp(deps: AppDependencies): Express {
   // Browser-facing headers on every answer, errors included (src/http/browser-security.ts).
   app.use(securityHeaders());
   app.use(corsFor(deps.config.http.corsOrigins));
+  // Counted in PostgreSQL, shared by every replica; without a database URL (some tests) no limits.
+  const limits = deps.databaseUrl
+    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations })
+    : undefined;
+  if (limits) {
+    rateLimiters.set(app, limits);
+    app.use(limits.byAddress);
+  }
   // One relay for every workflow outbox: signup starts, and what event lifecycles are told.
   const lifecycleOutbox = createLifecycleOutbox({ orm: deps.orm, temporal: deps.temporal });
   const starter = createSignupWorkflowStarter({ orm: deps.orm, temporal: deps.temporal, logger: deps.logger, outboxes: [lifecycleOutbox] });
@@ -140,7 +157,7 @@ export function createApp(deps: AppDependencies): Express {
     settings: deps.config.signup,
   });
   const context: RouteContext = {
-    authenticate: authenticate(deps.verifyToken),
+    authenticate: authenticate(deps.verifyToken, limits),
     orm: deps.orm,
     temporal: deps.temporal,
     events: createEventAdminService({
@@ -216,7 +233,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(webhookRoutes(context));
   app.use(privacyRoutes(context));
   app.get('/problems/:slug', describeProblem);
-  app.get('/metrics', serveMetrics); // Prometheus; keep it off the public internet at the ingress
+  // Prometheus: only from METRICS_ALLOWED_ADDRESSES or with METRICS_TOKEN (open in development without them).
+  app.get('/metrics', serveMetrics(deps.config.observability.metricsAccess));
   app.use(apiDocsRoutes()); // GET /openapi.json and /docs
 
   app.use(methodNotAllowed(apiOperations));

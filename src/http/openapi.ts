@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Role } from '../auth/principal.js';
 import { PROBLEM_CONTENT_TYPE } from './errors.js';
 import { problemCatalog, problemTypeUri, type ProblemSlug } from './problem.js';
+import { rateLimitClassOf } from '../limits/rate-limits.js';
 
 /**
  * Builds the OpenAPI 3.1 document from operation descriptors whose request and response shapes are
@@ -169,6 +170,22 @@ function standardResponses(op: ApiOperation): Record<number, ResponseSpec> {
   if (op.body) {
     responses[413] = problem('payload-too-large');
     responses[415] = problem('unsupported-media-type');
+  }
+  const limitClass = rateLimitClassOf(op);
+  if (limitClass || op.auth !== 'public') {
+    responses[429] = {
+      ...problem(
+        'rate-limited',
+        limitClass
+          ? `Over a rate limit of the ${limitClass} class (per client address${op.auth === 'public' ? '' : ', per user'}), or too many refused tokens from this address`
+          : 'Too many refused tokens from this address',
+      ),
+      headers: {
+        'Retry-After': { description: 'Seconds until the budget refills', schema: z.string() },
+        'RateLimit-Policy': { description: 'The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers)', schema: z.string() },
+        RateLimit: { description: 'Where each budget stands: "<name>";r=<left>;t=<seconds to reset>', schema: z.string() },
+      },
+    };
   }
   responses[500] = problem('internal-error');
   // Any endpoint, while PostgreSQL or Temporal is down (src/http/errors.ts): never a 500, never a hang.

@@ -35,6 +35,7 @@ export const problemCatalog = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Send the request body as application/json' },
   'request-timeout': { status: 408, title: 'The request did not arrive in time' },
+  'rate-limited': { status: 429, title: 'Too many requests; try again after Retry-After seconds' },
   'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'service-unavailable': { status: 503, title: 'A service we depend on is not reachable; try again shortly' },
   'internal-error': { status: 500, title: 'Something went wrong on our side' },

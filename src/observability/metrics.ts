@@ -1,8 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { BlockList, isIPv4 } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { signupStatuses } from '../signups/status.js';
+import { Problem } from '../http/problem.js';
 
 /**
  * Every Prometheus metric of ours, defined once (names `eventbook_*`), in one registry per process.
@@ -165,16 +168,59 @@ export function observeHttpRequests() {
   };
 }
 
-/** Express handler for GET /metrics (Prometheus text format). */
-export async function serveMetrics(_req: Request, res: Response): Promise<void> {
-  const body = await metricsRegistry.metrics();
-  res.type(metricsRegistry.contentType).send(body);
+/** Who may read /metrics (METRICS_ALLOWED_ADDRESSES, METRICS_TOKEN; open only outside production with neither). */
+export interface MetricsAccess {
+  open: boolean;
+  addresses: string[];
+  token?: string;
 }
 
-/** The worker's small metrics server (GET /metrics, anything else 404); port 0 in tests picks a free one. */
-export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+/**
+ * Whether a scrape may read the metrics: from an allowed address or CIDR, or with the bearer
+ * token. The metrics tell how many signups exist, which routes are hit and how the process
+ * fares: not for the public internet.
+ */
+export function metricsAllowed(access: MetricsAccess): (address: string | undefined, authorization: string | undefined) => boolean {
+  if (access.open) return () => true;
+  const allowed = new BlockList();
+  for (const entry of access.addresses) {
+    const [net = '', prefix] = entry.split('/');
+    const type = isIPv4(net) ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) allowed.addAddress(net, type);
+    else allowed.addSubnet(net, Number(prefix), type);
+  }
+  const expected = access.token ? Buffer.from(`Bearer ${access.token}`) : undefined;
+  return (address, authorization) => {
+    if (expected && authorization) {
+      const given = Buffer.from(authorization);
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    }
+    if (!address) return false;
+    // IPv4 clients of a dual-stack socket show as ::ffff:a.b.c.d.
+    const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+    return allowed.check(plain, isIPv4(plain) ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** Express handler for GET /metrics (Prometheus text format), for allowed scrapers only. */
+export function serveMetrics(access: MetricsAccess) {
+  const allowed = metricsAllowed(access);
+  return async (req: Request, res: Response): Promise<void> => {
+    // As if there were nothing here: no hint what would open it.
+    if (!allowed(req.ip ?? req.socket.remoteAddress, req.get('authorization'))) throw new Problem('not-found');
+    const body = await metricsRegistry.metrics();
+    res.type(metricsRegistry.contentType).send(body);
+  };
+}
+
+/**
+ * The worker's small metrics server (GET /metrics, anything else 404); port 0 in tests picks a
+ * free one. Loopback by default (WORKER_APP_METRICS_HOST), and the same access rule as the API's.
+ */
+export async function startMetricsServer(port: number, host = '127.0.0.1', access: MetricsAccess = { open: true, addresses: [] }): Promise<Server> {
+  const allowed = metricsAllowed(access);
+  const server = createServer((req: IncomingMessage, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics' || !allowed(req.socket.remoteAddress, req.headers.authorization)) {
       res.writeHead(404).end();
       return;
     }

@@ -108,7 +108,11 @@ export function createStripeWebhookHandler(deps: {
     try {
       event = deps.gateway.parseWebhook(rawBody, signature);
     } catch (error) {
-      if (error instanceof WebhookSignatureError) throw new Problem('webhook-signature-invalid', error.message);
+      // Our words: Stripe's text explains signing at length to whoever sent the forgery; it goes to the log.
+      if (error instanceof WebhookSignatureError) {
+        deps.logger.warn({ reason: error.message }, 'stripe webhook refused: bad signature');
+        throw new Problem('webhook-signature-invalid', 'the Stripe-Signature header is missing, too old, or does not match this body');
+      }
       throw error;
     }
     if (!event) return { received: true, delivered: false };

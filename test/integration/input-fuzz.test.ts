@@ -22,10 +22,11 @@ import type { Role } from '../../src/auth/principal.js';
 import { createConsentToken } from '../../src/consents/consent-token.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../../src/db/admin.js';
 import { migrateToLatest, openOrm, type MikroORM } from '../../src/db/orm.js';
-import { createApp, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
+import { createApp, rateLimitsOf, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createApiServer } from '../../src/http/server.js';
 import type { OpenApiDocument } from '../../src/http/openapi.js';
 import { createLogger } from '../../src/logger.js';
+import { benchRateLimitEnv } from '../../src/limits/bench-settings.js';
 import type { Config } from '../../src/config.js';
 import { requireEnv } from '../support/environment.js';
 import { insertSignupRow } from '../support/signup-rows.js';
@@ -402,7 +403,8 @@ describe('fuzzing every operation of /openapi.json', () => {
     orm = await openOrm({ url: databaseUrl, poolMax: 5 });
     await migrateToLatest(orm);
     temporal = await connectTestClient();
-    config = testConfig({ DATABASE_URL: databaseUrl });
+    // The limits stay on (their path is fuzzed too) but far above what one test sends: refusals would hide answers.
+    config = testConfig({ DATABASE_URL: databaseUrl, ...benchRateLimitEnv('on') });
     app = createApp({
       orm,
       temporal,
@@ -452,6 +454,7 @@ describe('fuzzing every operation of /openapi.json', () => {
     if (app) {
       await statusFeedOf(app)?.close();
       await workflowStarterOf(app)?.stop();
+      await rateLimitsOf(app)?.close();
     }
     await temporal?.connection.close();
     await orm?.close(true);

@@ -10,7 +10,7 @@ import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
 import { TicketType } from '../../src/events/ticket-type.entity.js';
-import { createApp, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
+import { createApp, rateLimitsOf, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createApiServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import type { SignupStatusFeed } from '../../src/signups/status-feed.js';
@@ -110,6 +110,7 @@ export async function startTestApi(
       });
       await statusFeedOf(app)?.close();
       await workflowStarterOf(app)?.stop();
+      await rateLimitsOf(app)?.close();
     },
   };
 }

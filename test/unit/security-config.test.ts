@@ -23,4 +23,17 @@ describe('security settings', () => {
       expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(ConfigError);
     }
   });
+
+  it('rate limits: <requests>/<seconds> or 0 for off, with defaults; TRUST_PROXY as Express reads it', () => {
+    const defaults = loadConfig({});
+    expect(defaults.rateLimits.signupPerUser).toEqual({ points: 30, seconds: 60 });
+    expect(defaults.rateLimits.authFailuresPerAddress).toEqual({ points: 100, seconds: 600 });
+    expect(defaults.http.trustProxy).toBe(false);
+    const set = loadConfig({ RATE_LIMIT_SIGNUP_PER_USER: '5/10', RATE_LIMIT_PUBLIC_READS_PER_ADDRESS: '0', TRUST_PROXY: '2' });
+    expect(set.rateLimits.signupPerUser).toEqual({ points: 5, seconds: 10 });
+    expect(set.rateLimits.publicReadsPerAddress.points).toBe(0);
+    expect(set.http.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toBe('loopback, 10.0.0.0/8');
+    for (const bad of ['5', '5/0', 'x/60', '-1/60']) expect(() => loadConfig({ RATE_LIMIT_ADMIN_PER_USER: bad })).toThrow(ConfigError);
+  });
 });

@@ -19,6 +19,7 @@ import { Migration20261201101637_notification_delivery_failures } from './Migrat
 import { Migration20261201101926_interest_follow_tags } from './Migration20261201101926_interest_follow_tags.js';
 import { Migration20261201102350_signup_hold_deadline_index } from './Migration20261201102350_signup_hold_deadline_index.js';
 import { Migration20261201102411_consent_record } from './Migration20261201102411_consent_record.js';
+import { Migration20261201105857_rate_limits } from './Migration20261201105857_rate_limits.js';
 import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
 import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
 
@@ -44,6 +45,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201101926_interest_follow_tags', class: Migration20261201101926_interest_follow_tags },
   { name: 'Migration20261201102350_signup_hold_deadline_index', class: Migration20261201102350_signup_hold_deadline_index },
   { name: 'Migration20261201102411_consent_record', class: Migration20261201102411_consent_record },
+  { name: 'Migration20261201105857_rate_limits', class: Migration20261201105857_rate_limits },
   { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
   { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
 ];

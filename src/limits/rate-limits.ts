@@ -1,0 +1,144 @@
+import type { Request, RequestHandler, Response } from 'express';
+import pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Config, Rate } from '../config.js';
+import type { ApiOperation } from '../http/openapi.js';
+import { operationMatcher } from '../http/methods.js';
+import { Problem } from '../http/problem.js';
+
+/**
+ * Abuse limits per class of route, per user and per client address, counted in PostgreSQL
+ * (rate-limiter-flexible's store, table `rate_limit`) so that every API replica spends from the
+ * same budgets. A refused request is a 429 problem with Retry-After; every limited answer tells
+ * the client where it stands with the RateLimit-Policy and RateLimit headers
+ * (draft-ietf-httpapi-ratelimit-headers).
+ *
+ * The per-address budget is taken before authentication (it also limits what anonymous callers
+ * can make us do); the per-user budget once the token is verified. Failed authentication spends
+ * its own per-address budget: over it, a bad token is answered 429 instead of 401.
+ *
+ * Cost: one upsert per budget a request spends from (one statement, no transaction). Once a key
+ * is over its budget, this process refuses it from memory until its window ends, so a flood
+ * costs the database nothing more. Should PostgreSQL fail, each process counts in memory meanwhile
+ * (the insurance limiter), so the API neither fails nor stops limiting.
+ */
+
+export const rateLimitClasses = ['signup-writes', 'admin-writes', 'public-reads'] as const;
+export type RateLimitClass = (typeof rateLimitClasses)[number];
+
+const signupWrites = new Set(['requestSignup', 'confirmSignup', 'cancelSignup', 'decideConsent']);
+
+/** The class of an operation of the API document, from its descriptor; undefined: not limited (but for failed authentication). */
+export function rateLimitClassOf(op: Pick<ApiOperation, 'operationId' | 'method' | 'path' | 'auth'>): RateLimitClass | undefined {
+  if (signupWrites.has(op.operationId)) return 'signup-writes';
+  if (op.method !== 'get' && (op.path.startsWith('/v1/admin/') || op.path.startsWith('/v1/ops/'))) return 'admin-writes';
+  if (op.method === 'get' && op.auth === 'public' && op.path.startsWith('/v1/')) return 'public-reads';
+  return undefined;
+}
+
+type Budget = { name: string; limiter: RateLimiterPostgres; rate: Rate };
+
+export interface RateLimits {
+  /** Express middleware, before the routes: finds the request's class and spends its per-address budget. */
+  byAddress: RequestHandler;
+  /** After a token verified: spends the per-user budget of the request's class. */
+  afterAuthentication(req: Request, res: Response, userId: string): Promise<void>;
+  /** After a token was refused: spends the failed-authentication budget; throws 429 when it is gone. */
+  afterFailedAuthentication(req: Request, res: Response): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRateLimits(deps: { databaseUrl: string; settings: Config['rateLimits']; operations: readonly ApiOperation[] }): RateLimits {
+  // A small pool of its own: a limiter statement never waits behind a long transaction for a connection.
+  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 4, allowExitOnIdle: true });
+  const budget = (name: string, rate: Rate): Budget | undefined => {
+    if (rate.points <= 0) return undefined;
+    const limiter = new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: 'rate_limit',
+      tableCreated: true, // by the migration (src/db/migrations)
+      keyPrefix: name,
+      points: rate.points,
+      duration: rate.seconds,
+      // Refused from memory, without a statement, for the rest of the window once over budget.
+      inMemoryBlockOnConsumed: rate.points + 1,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds }),
+    });
+    return { name, limiter, rate };
+  };
+  const s = deps.settings;
+  const perAddress: Record<RateLimitClass, Budget | undefined> = {
+    'signup-writes': budget('signup-address', s.signupPerAddress),
+    'admin-writes': budget('admin-address', s.adminPerAddress),
+    'public-reads': budget('public-address', s.publicReadsPerAddress),
+  };
+  const perUser: Record<RateLimitClass, Budget | undefined> = {
+    'signup-writes': budget('signup-user', s.signupPerUser),
+    'admin-writes': budget('admin-user', s.adminPerUser),
+    'public-reads': undefined,
+  };
+  const authFailures = budget('auth-failures-address', s.authFailuresPerAddress);
+
+  const match = operationMatcher(deps.operations);
+  const classes = new WeakMap<Request, RateLimitClass>();
+
+  async function spend(item: Budget, key: string, res: Response): Promise<void> {
+    let result: RateLimiterRes;
+    let refused = false;
+    try {
+      result = await item.limiter.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      result = error;
+      refused = true;
+    }
+    const resetSeconds = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
+    appendHeader(res, 'RateLimit-Policy', `"${item.name}";q=${item.rate.points};w=${item.rate.seconds}`);
+    appendHeader(res, 'RateLimit', `"${item.name}";r=${Math.max(0, result.remainingPoints)};t=${resetSeconds}`);
+    if (refused) {
+      throw new Problem('rate-limited', `too many requests (${item.name}: ${item.rate.points} per ${item.rate.seconds} s); try again in ${resetSeconds} s`, {
+        headers: { 'Retry-After': String(resetSeconds) },
+      });
+    }
+  }
+
+  return {
+    byAddress: (req, res, next) => {
+      const op = match(req.method === 'HEAD' ? 'GET' : req.method, req.path);
+      const kind = op ? rateLimitClassOf(op) : undefined;
+      if (!kind) {
+        next();
+        return;
+      }
+      classes.set(req, kind);
+      const item = perAddress[kind];
+      if (!item) {
+        next();
+        return;
+      }
+      spend(item, addressOf(req), res).then(() => next(), next);
+    },
+    async afterAuthentication(req, res, userId) {
+      const kind = classes.get(req);
+      const item = kind ? perUser[kind] : undefined;
+      if (item) await spend(item, userId, res);
+    },
+    async afterFailedAuthentication(req, res) {
+      if (authFailures) await spend(authFailures, addressOf(req), res);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** The client's address as Express reports it: the socket's peer, or X-Forwarded-For behind a trusted proxy (TRUST_PROXY). */
+function addressOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+function appendHeader(res: Response, name: string, item: string): void {
+  const current = res.getHeader(name);
+  res.setHeader(name, current ? `${String(current)}, ${item}` : item);
+}
