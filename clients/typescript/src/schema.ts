@@ -60,7 +60,7 @@ export interface paths {
         put?: never;
         /**
          * Take seats offered from the waiting list
-         * @description Only the owner, for a free signup whose seats were offered from the waiting list (`offeredAt`), before `holdExpiresAt`. Paid signups are confirmed by their payment. Confirming a confirmed signup changes nothing.
+         * @description Only the owner, for a free signup whose seats were offered from the waiting list (`offeredAt`), before `holdExpiresAt`. Paid signups are confirmed by their payment. Confirming a confirmed signup changes nothing. While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.
          *
          *     Access: any valid bearer token.
          */
@@ -82,7 +82,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a signup
-         * @description Only the owner, until the event's cancellation deadline (its start when it has none). Seats go to the waiting list; what was paid is refunded as the event's refund policy says, and a receipt is mailed. Cancelling a cancelled signup changes nothing.
+         * @description Only the owner, until the event's cancellation deadline (its start when it has none). Seats go to the waiting list; what was paid is refunded as the event's refund policy says, and a receipt is mailed. Cancelling a cancelled signup changes nothing. While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.
          *
          *     Access: any valid bearer token.
          */
@@ -127,7 +127,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a participant
-         * @description Cancels the signup through its workflow (seats to the waiting list, a full refund of what was paid) and tells the participant, with the reason. Organizers in scope and admins; no deadline applies.
+         * @description Cancels the signup through its workflow (seats to the waiting list, a full refund of what was paid) and tells the participant, with the reason. Organizers in scope and admins; no deadline applies. While Temporal is unreachable this is refused at once (503 with Retry-After, nothing done), not queued: send it again.
          *
          *     Access: a bearer token with one of the roles organizer, admin.
          */
@@ -154,7 +154,7 @@ export interface paths {
         put?: never;
         /**
          * Approve or decline a signup as its guardian
-         * @description Single use: the first decision counts; the signup goes on (seats) or is rejected.
+         * @description Single use: the first decision counts; the signup goes on (seats) or is rejected. While Temporal is unreachable this is refused at once (503 with Retry-After) and not recorded, so the link still works: send it again.
          *
          *     Access: anyone, no token needed.
          */
@@ -179,6 +179,70 @@ export interface paths {
          *     Access: a bearer token with one of the roles admin.
          */
         get: operations["getConsentRecord"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about you
+         * @description Your contact details, interests, signups with their attendees, payment references, consent records and the notifications sent to you, as one JSON document (GDPR art. 15 and 20). docs/privacy.md says what each field is.
+         *
+         *     Access: any valid bearer token.
+         */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase your data
+         * @description Starts a durable erasure: your active signups are cancelled (refunds by the event's policy, as when you cancel), then your contact details, interests and notification log are deleted and your signups, attendees and consent records anonymized; amounts and Stripe references stay for the books without anything that points at you. Idempotent while it runs. Follow it at the Location.
+         *
+         *     Access: any valid bearer token.
+         */
+        delete: operations["eraseMe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/erasures/{erasureId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where your erasure stands
+         * @description Access: any valid bearer token.
+         */
+        get: operations["getMyErasure"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1094,6 +1158,101 @@ export interface components {
             /** @description The answering address, truncated to its /24 (IPv4) or /48 (IPv6) */
             clientNetwork: string | null;
             anonymizedAt: string | null;
+        };
+        /** @description Everything stored about the caller (GDPR art. 15 and 20); fields in docs/privacy.md */
+        PersonalDataExport: {
+            userId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            contact: {
+                email: string | null;
+                locale: string | null;
+                guardianEmail: string | null;
+                webhookUrl: string | null;
+                emailMarketingConsent: boolean;
+                /** Format: date-time */
+                updatedAt: string;
+            } | null;
+            interests: {
+                kind: string;
+                value: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+            signups: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                eventId: string;
+                eventTitle: string | null;
+                status: string;
+                platform: string;
+                locale: string;
+                seats: number;
+                /** Format: date-time */
+                createdAt: string;
+                confirmedAt: string | null;
+                cancelledAt: string | null;
+                cancellationReason: string | null;
+                rejectionReason: string | null;
+                guardianDecision: string | null;
+                attendees: {
+                    firstName: string;
+                    age: number;
+                    kind: string;
+                    needsNote: string | null;
+                    ticketCode: string | null;
+                }[];
+            }[];
+            payments: {
+                /** Format: uuid */
+                signupId: string;
+                stripePaymentIntentId: string | null;
+                amountMinor: number;
+                currency: string | null;
+                paidAt: string | null;
+                refundedMinor: number;
+            }[];
+            consentRecords: {
+                /** Format: uuid */
+                signupId: string;
+                guardianEmail: string | null;
+                linkSentAt: string | null;
+                decision: string | null;
+                answeredAt: string | null;
+                answeredVia: string | null;
+                textVersion: string | null;
+                userAgent: string | null;
+                clientNetwork: string | null;
+            }[];
+            notifications: {
+                kind: string;
+                channel: string;
+                eventId: string | null;
+                signupId: string | null;
+                state: string;
+                sentAt: string | null;
+            }[];
+        };
+        /** @description An erasure of your data and where it stands */
+        Erasure: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "done";
+            /** Format: date-time */
+            requestedAt: string;
+            completedAt: string | null;
+            /** @description What was done, in counts; null while running */
+            counts: {
+                signupsCancelled: number;
+                signupsAnonymized: number;
+                attendeesAnonymized: number;
+                contactsDeleted: number;
+                interestsDeleted: number;
+                notificationLinksDeleted: number;
+                consentRecordsAnonymized: number;
+            } | null;
         };
         /** @description A server-rendered HTML page for people */
         ConsentPageHtml: string;
@@ -2295,6 +2454,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the signup-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2307,6 +2487,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2381,6 +2578,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2393,6 +2611,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2482,6 +2717,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the signup-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2494,6 +2750,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2617,6 +2890,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the signup-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2629,6 +2923,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2692,6 +3003,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2704,6 +3036,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2843,6 +3192,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2855,6 +3225,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -2929,6 +3316,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the public-reads class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -2941,6 +3349,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3064,6 +3489,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the signup-writes class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3076,6 +3522,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3165,6 +3628,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3177,6 +3661,331 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalDataExport"];
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    eraseMe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure, started */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Its status URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description The workflow could not be started; send the request again (Retry-After) (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    getMyErasure: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                erasureId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                        /** @constant */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description No erasure of yours with this id (type: /problems/not-found) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                        /** @constant */
+                        status?: 404;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3242,6 +4051,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3368,6 +4194,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3513,6 +4356,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3621,6 +4485,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3633,6 +4518,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3786,6 +4688,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3798,6 +4721,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -3874,6 +4814,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -3886,6 +4847,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4020,6 +4998,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4032,6 +5031,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4224,6 +5240,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4236,6 +5273,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4374,6 +5428,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4386,6 +5461,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4509,6 +5601,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4521,6 +5634,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4678,6 +5808,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4690,6 +5841,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4782,6 +5950,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4794,6 +5983,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -4906,6 +6112,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4918,6 +6145,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5008,6 +6252,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5020,6 +6285,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5094,6 +6376,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5106,6 +6409,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5199,6 +6519,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the public-reads class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5211,6 +6552,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5297,6 +6655,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the public-reads class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5309,6 +6688,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5408,6 +6804,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5420,6 +6837,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5477,6 +6911,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5489,6 +6944,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5531,6 +7003,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5543,6 +7036,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5665,6 +7175,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5677,6 +7208,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5736,6 +7284,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5748,6 +7317,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5824,6 +7410,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5836,6 +7443,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -5926,6 +7550,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -5938,6 +7583,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6082,6 +7744,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6094,6 +7777,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6254,6 +7954,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6266,6 +7987,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6379,6 +8117,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6391,6 +8150,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6469,6 +8245,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6481,6 +8278,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6557,6 +8371,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6569,6 +8404,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6608,6 +8460,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6699,6 +8568,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
         };
     };
     getProblemType: {
@@ -6756,6 +8642,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
         };
     };
     listWebhookEndpoints: {
@@ -6810,6 +8713,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6822,6 +8746,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -6955,6 +8896,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -6967,6 +8929,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -7056,6 +9035,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -7068,6 +9068,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -7155,6 +9172,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -7167,6 +9205,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -7295,6 +9350,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -7307,6 +9383,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -7398,6 +9491,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -7410,6 +9524,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
@@ -7515,6 +9646,27 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over a rate limit of the admin-writes class (per client address, per user), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -7527,6 +9679,23 @@ export interface operations {
                         type?: "/problems/internal-error";
                         /** @constant */
                         status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
                     };
                 };
             };
