@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
@@ -122,7 +123,8 @@ export function createRateLimits(deps: { databaseUrl: string; settings: Config['
     async afterAuthentication(req, res, userId) {
       const kind = classes.get(req);
       const item = kind ? perUser[kind] : undefined;
-      if (item) await spend(item, userId, res);
+      // A digest, not the user id: the table then holds nothing that points to a person (docs/privacy.md).
+      if (item) await spend(item, pseudonymOf(userId), res);
     },
     async afterFailedAuthentication(req, res) {
       if (authFailures) await spend(authFailures, addressOf(req), res);
@@ -131,6 +133,11 @@ export function createRateLimits(deps: { databaseUrl: string; settings: Config['
       await pool.end();
     },
   };
+}
+
+/** A stable key for a user's budget that does not name them (SHA-256, 128 bits). */
+function pseudonymOf(userId: string): string {
+  return createHash('sha256').update(userId).digest('base64url').slice(0, 22);
 }
 
 /** The client's address as Express reports it: the socket's peer, or X-Forwarded-For behind a trusted proxy (TRUST_PROXY). */

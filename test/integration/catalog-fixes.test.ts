@@ -95,11 +95,11 @@ describe('tags', () => {
     const followed = await request(stack.api.baseUrl, 'POST', '/v1/me/interests', { token, body: { kind: 'tag', value: tag } });
     expect(followed.status).toBe(201);
     expect(followed.body).toMatchObject({ kind: 'tag', value: tag });
-    const audience = await usersFollowing(stack.orm.em.fork(), { category: `cat-${letters()}`, market: 'ZZ', tags: [tag] }, { limit: 10 });
+    const audience = await usersFollowing(stack.orm.em.fork(), { category: `cat-${letters()}`, market: 'QT', tags: [tag] }, { limit: 10 });
     expect(audience).toEqual([user]);
     const gone = await request(stack.api.baseUrl, 'DELETE', `/v1/me/interests/tag/${encodeURIComponent(tag)}`, { token });
     expect(gone.status).toBe(204);
-    expect(await usersFollowing(stack.orm.em.fork(), { category: 'x', market: 'ZZ', tags: [tag] }, { limit: 10 })).toEqual([]);
+    expect(await usersFollowing(stack.orm.em.fork(), { category: 'x', market: 'QT', tags: [tag] }, { limit: 10 })).toEqual([]);
   });
 });
 

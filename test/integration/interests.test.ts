@@ -214,7 +214,7 @@ describe('audiences (for the lifecycle workflow)', () => {
 
   it('usersFollowing: followers of the category OR the market, each once, ordered, in pages', async () => {
     const category = newCategory();
-    const market = 'ZZ'; // a market no other test file follows
+    const market = 'ZZ'; // a market no other test file follows (catalog-fixes uses QT)
     const prefix = `aud-${randomUUID().slice(0, 8)}`;
     const user = (n: number) => `${prefix}-${String(n).padStart(4, '0')}`;
     const onlyCategory = Array.from({ length: 40 }, (_, n) => user(n));

@@ -89,8 +89,8 @@ function bornYearsAgo(years: number): string {
 describe('while Temporal is unreachable', () => {
   it('refuses commands that need a workflow with a fast 503, writing nothing, and takes them once it is back', async () => {
     const event = await insertEvent(orm, { capacity: 10, guardianConsentBelowAge: 16 });
-    const participant = await newUser(api, { name: 'cancel' });
-    const removed = await newUser(api, { name: 'removed' });
+    const participant = await newUser(api, { birthdate: bornYearsAgo(30), name: 'cancel' });
+    const removed = await newUser(api, { birthdate: bornYearsAgo(30), name: 'removed' });
     const minor: TestUser = await newUser(api, { birthdate: bornYearsAgo(12), guardian: true, name: 'minor' });
     const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
     const signupId = await signUp(api, participant, event.id, { attendees: [adult()] });
