@@ -48,7 +48,13 @@ describe('/metrics access', () => {
   });
 
   it('production without METRICS_* lets nobody in; development without them is open', () => {
-    const production = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.com/jwks', CONSENT_TOKEN_SECRET: 'c'.repeat(40) };
+    const production = {
+      NODE_ENV: 'production',
+      JWT_JWKS_URL: 'https://idp.example.com/jwks',
+      CONSENT_TOKEN_SECRET: 'c'.repeat(40),
+      STRIPE_SECRET_KEY: `sk_live_${'k'.repeat(24)}`,
+      STRIPE_WEBHOOK_SECRET: `whsec_${'w'.repeat(24)}`,
+    };
     expect(loadConfig(production).observability.metricsAccess).toEqual({ open: false, addresses: [] });
     expect(loadConfig({}).observability.metricsAccess.open).toBe(true);
     expect(loadConfig({}).observability.workerAppMetricsHost).toBe('127.0.0.1');
