@@ -37,12 +37,13 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
 
 /**
  * Tables a refused request may change on purpose: the ops audit log records refused operator
- * actions (that is its job); the signup outbox is emptied in the background after an earlier
- * accepted signup; the rate limiter counts refused requests too (that is its job).
+ * actions (that is its job); the signup and lifecycle outboxes are emptied in the background after
+ * an earlier accepted request; the rate limiter counts refused requests too (that is its job).
  */
 const WRITTEN_ON_PURPOSE: Record<string, (path: string) => boolean> = {
   ops_audit: (path) => path.startsWith('/v1/ops/'),
   signup_workflow_start: () => true,
+  event_lifecycle_command: () => true,
   rate_limit: () => true,
 };
 
