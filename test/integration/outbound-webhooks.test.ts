@@ -170,7 +170,14 @@ describe('outbound webhooks', () => {
     const wanted = ['event.published', 'signup.confirmed', 'signup.waitlisted', 'signup.cancelled', 'event.changed', 'event.cancelled'];
     await eventually(
       'every message type at the receiver',
-      () => Promise.resolve(wanted.every((type) => receiver.received.some((message) => message.type === type)) ? true : undefined),
+      () =>
+        Promise.resolve(
+          wanted.every((type) => receiver.received.some((message) => message.type === type)) &&
+            // Two edits: wait for both, not only the first (each is a delivery of its own).
+            receiver.received.filter((message) => message.type === 'event.changed').length >= 2
+            ? true
+            : undefined,
+        ),
       60_000,
       250,
     );
