@@ -52,6 +52,10 @@ export interface RateLimits {
 export function createRateLimits(deps: { databaseUrl: string; settings: Config['rateLimits']; operations: readonly ApiOperation[] }): RateLimits {
   // A small pool of its own: a limiter statement never waits behind a long transaction for a connection.
   const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 4, allowExitOnIdle: true });
+  // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
+  // it would end the process. The pool drops that connection and opens another on the next request,
+  // and meanwhile the in-memory insurance limiter counts.
+  pool.on('error', () => {});
   const budget = (name: string, rate: Rate): Budget | undefined => {
     if (rate.points <= 0) return undefined;
     const limiter = new RateLimiterPostgres({
