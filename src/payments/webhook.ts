@@ -5,7 +5,6 @@ import type { Logger } from '../logger.js';
 import { Problem } from '../http/problem.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { Signup } from '../signups/signup.entity.js';
-import { withRequestDeadline } from '../temporal/client.js';
 import { toSignupWorkflow, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { paymentEventSignal, type UnhonouredPaymentReason } from '../temporal/contract.js';
 import { handOverUnhonouredPayment } from './hand-over.js';
@@ -16,6 +15,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Seconds Stripe (which retries anyway) is asked to wait when Stripe or Temporal is not reachable. */
 const RETRY_AFTER_SECONDS = '30';
+
+/**
+ * How long a webhook waits for Temporal to take its signal. Longer than an app request's
+ * (withRequestDeadline): nobody is looking at a spinner, and a 503 puts the confirmation off until
+ * Stripe's next delivery, minutes or hours later, so a Temporal that is busy (a burst's starts) but up
+ * must not earn one. Still well inside the time Stripe waits for an answer. A Temporal that is down
+ * still gets its 503 at this bound, and the signup's flow asks Stripe itself when its hold ends.
+ */
+const WEBHOOK_TEMPORAL_DEADLINE_MS = 5_000;
+const withWebhookDeadline = <T>(temporal: Client, fn: () => Promise<T>): Promise<T> =>
+  temporal.connection.withDeadline(Date.now() + WEBHOOK_TEMPORAL_DEADLINE_MS, fn);
 
 export interface StripeWebhookResult {
   received: true;
@@ -46,9 +56,9 @@ export function createStripeWebhookHandler(deps: {
 }) {
   const signalSignup = async (signup: Signup, event: PaymentWebhookEvent) => {
     const handle = deps.temporal.workflow.getHandle(signup.workflowId);
-    // Temporal down: a fast 503, and Stripe sends the event again later.
+    // Temporal down: a 503, and Stripe sends the event again later.
     await toSignupWorkflow(deps.starter, signup.id, () =>
-      withRequestDeadline(deps.temporal, () =>
+      withWebhookDeadline(deps.temporal, () =>
         handle.signal(paymentEventSignal, { stripeEventId: event.eventId, kind: event.kind, paymentIntentId: event.paymentIntentId }),
       ),
     );
@@ -72,7 +82,7 @@ export function createStripeWebhookHandler(deps: {
     }
     const refund = async (reason: UnhonouredPaymentReason) => {
       deps.logger.warn({ ...log, signupId: signup?.id ?? named, reason }, 'succeeded payment that cannot become a ticket: handed to its refund flow');
-      await withRequestDeadline(deps.temporal, () =>
+      await withWebhookDeadline(deps.temporal, () =>
         handOverUnhonouredPayment(deps.temporal, deps.taskQueue, intent.id, {
           reason,
           signupId: signup?.id ?? null,

@@ -7,8 +7,10 @@ export interface TcpProxy {
   port: number;
   /** The dependency "goes down": open connections are reset and new ones refused (closed at once). */
   cut(): void;
-  /** It is back: new connections reach the target again. */
+  /** It is back: new connections reach the target again, at full speed. */
   restore(): void;
+  /** The dependency is up but slow: every byte sent to it arrives `ms` later (0 for full speed). */
+  slow(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const targetPort = Number(portText);
   const sockets = new Set<Socket>();
   let down = false;
+  let delayMs = 0;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -37,7 +40,11 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
+    // Same delay for every chunk, so timers fire in the order the bytes came.
+    client.on('data', (chunk: Buffer) => {
+      if (delayMs === 0) upstream.write(chunk);
+      else setTimeout(() => upstream.destroyed || upstream.write(chunk), delayMs);
+    });
     upstream.pipe(client);
   });
   server.listen(0, '127.0.0.1');
@@ -53,6 +60,10 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     restore() {
       down = false;
+      delayMs = 0;
+    },
+    slow(ms: number) {
+      delayMs = ms;
     },
     async close() {
       down = true;
