@@ -5,6 +5,7 @@ import { LiveEvent } from '../src/events/event.entity.js';
 import { EventChange } from '../src/events/event-change.entity.js';
 import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
+import { forgetSeatMoves } from '../src/signups/seats.js';
 import type { SignupStatus } from '../src/signups/status.js';
 import { createSignupWorkflowStarter, toSignupWorkflow, type SignupWorkflowStarter } from '../src/signups/workflow-starts.js';
 import {
@@ -193,6 +194,7 @@ export function createLifecycleActivities(deps: {
     /**
      * Retention: attendees' names and notes, free-text reasons and the link to the user are removed;
      * counts, ages, ticket codes and money stay for the organizer's books. Recorded in the history.
+     * The seat moves' recorded outcomes go too: every signup workflow of the event is over by now.
      */
     async purgePersonalData(input: { eventId: string }): Promise<{ now: string; purgedSignups: number }> {
       const purgedSignups = await em().transactional(async (tx) => {
@@ -209,6 +211,7 @@ export function createLifecycleActivities(deps: {
           [input.eventId],
           'run',
         );
+        await forgetSeatMoves(tx, input.eventId);
         await tx.nativeUpdate(LiveEvent, { id: input.eventId }, { personalDataPurgedAt: new Date() });
         tx.create(EventChange, {
           eventId: input.eventId,
@@ -239,6 +242,9 @@ export function createLifecycleActivities(deps: {
         // Ten updates at a time: one waits for its signup workflow's seat activity (~0.2 s), so one
         // at a time took a minute per 300 signups; each signup's seats are its own row lock.
       }, CANCEL_CONCURRENCY);
+      // Each update above returned once its workflow had made its last seat move (the cancel): no
+      // retry can still need the recorded outcomes (see forgetSeatMoves).
+      await forgetSeatMoves(em(), input.eventId);
       return { now: new Date().toISOString(), signups };
     },
   };

@@ -5,7 +5,8 @@ import { Signup } from './signup.entity.js';
  * What a seat move answered, written in the move's own transaction (src/signups/seats.ts): a
  * retried attempt of the same move (same key) finds it and answers the same, so the workflow's
  * follow-ups (telling offered signups, cancelling an intent, refunding) happen once however many
- * attempts committed or timed out. Deleted with its signup.
+ * attempts committed or timed out. Deleted with its signup, or with the event's other records once
+ * its signup workflows are over (`forgetSeatMoves` in ./seats.ts).
  */
 export const SeatMoveRecordSchema = defineEntity({
   name: 'SeatMoveRecord',

@@ -578,6 +578,18 @@ async function oneMove<T extends SeatMove>(
   });
 }
 
+/**
+ * Retention of `seat_move`: a record is read only by a retry of its own move (the attempts of one
+ * activity; an operator's retry is a new activity with a key of its own) and, for
+ * `ledger-release/<signupId>`, by that signup's own `releaseHold`. Neither can come once the
+ * signup's workflow has ended, so an event's records go when all of its signup workflows are over:
+ * at the retention purge (the event is long over), and when an event cancellation has cancelled
+ * every signup through its workflow. Answers the number of records deleted.
+ */
+export async function forgetSeatMoves(em: EntityManager, eventId: string): Promise<number> {
+  return em.nativeDelete(SeatMoveRecord, { signup: { event: eventId } });
+}
+
 async function lockSignup(tx: EntityManager, signupId: string): Promise<Signup> {
   return tx.findOneOrFail(Signup, signupId, { lockMode: LockMode.PESSIMISTIC_WRITE });
 }

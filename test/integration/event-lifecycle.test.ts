@@ -141,4 +141,41 @@ describe('the event lifecycle', () => {
     const state = await client.workflow.getHandle(workflowIds.eventLifecycle(event.id)).query(eventLifecycleQuery);
     expect(state.changesAnnounced).toHaveLength(1);
   });
+
+  it("forgets an event's recorded seat moves once its signup workflows are over: at the purge, and when it is cancelled", async () => {
+    const { api, client } = stack;
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const seatMoves = async (eventId: string) => {
+      const [row] = await stack.orm.em
+        .getConnection()
+        .execute<{ n: number }[]>('select count(*)::int as n from seat_move m join signup s on s.id = m.signup_id where s.event_id = ?', [eventId]);
+      return row?.n ?? 0;
+    };
+    /** A participant who signs up and cancels: the cancel is a seat move of the workflow's, recorded. */
+    const signUpAndCancel = async (eventId: string) => {
+      const quitter = await newUser(api, { name: 'quitter' });
+      const signupId = await signUp(api, quitter, eventId);
+      await waitForStatus(api, quitter, signupId, 'confirmed');
+      const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token: quitter.token, body: {} });
+      expect(cancelled.status).toBe(200);
+    };
+
+    const purged = await createEvent(organizer, { startsAt: at(10), endsAt: at(11), cancellationDeadline: at(9) }, `forget${Date.now()}`);
+    await signUpAndCancel(purged.id);
+    expect(await seatMoves(purged.id)).toBeGreaterThan(0);
+    expect(await client.workflow.getHandle(workflowIds.eventLifecycle(purged.id)).result()).toEqual({ eventId: purged.id, phase: 'purged' });
+    expect(await seatMoves(purged.id)).toBe(0);
+
+    const cancelledEvent = await createEvent(organizer, { startsAt: at(600), endsAt: at(601), cancellationDeadline: at(599) }, `forgetc${Date.now()}`);
+    await signUpAndCancel(cancelledEvent.id);
+    const staying = await newUser(api, { name: 'staying' });
+    const stayingId = await signUp(api, staying, cancelledEvent.id);
+    await waitForStatus(api, staying, stayingId, 'confirmed');
+    expect(await seatMoves(cancelledEvent.id)).toBeGreaterThan(0);
+    const cancel = await request(api.baseUrl, 'POST', `/v1/admin/events/${cancelledEvent.id}/cancel`, { token: organizer.token, body: { reason: 'storm' } });
+    expect(cancel.status).toBeLessThan(300);
+    expect(await client.workflow.getHandle(workflowIds.eventLifecycle(cancelledEvent.id)).result()).toEqual({ eventId: cancelledEvent.id, phase: 'cancelled' });
+    await waitForStatus(api, staying, stayingId, 'cancelled');
+    expect(await seatMoves(cancelledEvent.id)).toBe(0);
+  });
 });

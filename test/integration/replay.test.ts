@@ -18,7 +18,9 @@ import { eventually, insertEvent, startTestStack, type TestStack } from '../supp
 /**
  * Replay safety. The histories in test/histories/ were recorded from real runs of the signup
  * workflow; every change to workflows/ must still replay them (or sit behind patched()).
- * `npm run histories:export` records them again (only for a deliberate, reviewed change).
+ * `npm run histories:export` records them again (only for a deliberate, reviewed change); record
+ * only new ones with a name filter, e.g. `npm run histories:export -- -t signup-exact`, so the
+ * released histories stay as they were recorded.
  */
 const historiesDir = join(process.cwd(), 'test/histories');
 const exporting = process.env.EXPORT_HISTORIES === '1';
@@ -137,6 +139,92 @@ const execFileAsync = promisify(execFile);
     // refund flow (the `unhonoured-payments-handed-over` patch), which refunds it and mails once.
     ['signup-cancelled-while-paying', async () => (await cancelledWhilePaying()).signup],
     ['payment-refund-cancelled-while-paying', async () => (await cancelledWhilePaying()).refund],
+    // Exact holds (the `hold-until-stored-deadline` patch). A paid hold taken at the door whose
+    // workflow got going late: its timer counts down to the stored deadline (3 s away), not a whole
+    // hold (60 s); unpaid, the intent is cancelled and the seat released.
+    ['signup-exact-hold-expired', async (eventId) => {
+      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
+        paid: { amountMinor: 15_000, currency: 'NOK' },
+        heldUntil: new Date(Date.now() + 3_000),
+      });
+      await handle.result();
+      return handle;
+    }],
+    // The same, started once its deadline had passed (queued behind a backlog): no hold timer at all.
+    ['signup-exact-hold-passed', async (eventId) => {
+      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
+        paid: { amountMinor: 15_000, currency: 'NOK' },
+        heldUntil: new Date(Date.now() - 1_000),
+      });
+      await handle.result();
+      return handle;
+    }],
+    // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
+    ['signup-exact-hold-paid', async () => {
+      const paidEvent = await insertEvent(stack.orm, { capacity: 5, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
+      const token = await stack.api.token(`replay-exact-payer-${paidEvent.id}`);
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'ios' },
+      });
+      const signupId = accepted.body.id as string;
+      const intentId = await paymentIntentOf(stack.orm, signupId);
+      await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
+      await confirmed(signupId);
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
+    // A waiting-list offer not taken: its timer counts down to the offer's stored deadline (the
+    // freeing flow's 3 s offer), not the waiting flow's own 60 s window; then the seat goes back.
+    ['signup-exact-offer-expired', async () => {
+      const small = await insertEvent(stack.orm, { capacity: 1 });
+      await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
+      const first = await startSignupWorkflow(flowDeps(), small.id, 3);
+      await confirmed(first.signupId);
+      const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
+      await eventually('waitlisted', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
+      );
+      await first.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+      await waiting.handle.result();
+      return waiting.handle;
+    }],
+    // Cancels that find the flow waiting before any seat is held: on the waiting list, and for a guardian.
+    ['signup-waitlist-cancelled', async () => {
+      const small = await insertEvent(stack.orm, { capacity: 1 });
+      await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
+      const first = await startSignupWorkflow(flowDeps(), small.id, 60);
+      await confirmed(first.signupId);
+      const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
+      await eventually('waitlisted', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
+      );
+      await waiting.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant', reason: 'found another' }] });
+      await waiting.handle.result();
+      return waiting.handle;
+    }],
+    ['signup-consent-cancelled', async (eventId) => {
+      await stack.orm.em.getConnection().execute('update "event" set guardian_consent_below_age = 16 where id = ?', [eventId]);
+      const token = await mintDevToken(stack.api.config.jwt, {
+        sub: `replay-minor-cancel-${eventId}`,
+        roles: ['participant'],
+        extraClaims: { birthdate: '2015-01-01', guardian_email: 'guardian@replay.test' },
+      });
+      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+        token,
+        body: { attendees: [{ firstName: 'Liv', age: 11, kind: 'child' }], platform: 'web' },
+      });
+      const signupId = accepted.body.id as string;
+      await eventually('awaiting consent', async () =>
+        (await stack.orm.em.fork().findOneOrFail(Signup, signupId)).status === 'awaiting_consent' ? true : undefined,
+      );
+      await request(stack.api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'changed plans' } });
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      await handle.result();
+      return handle;
+    }],
     ['signup-consent-denied', async (eventId) => {
       await stack.orm.em.getConnection().execute('update "event" set guardian_consent_below_age = 16 where id = ?', [eventId]);
       const token = await mintDevToken(stack.api.config.jwt, {
@@ -246,11 +334,17 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-cancelled.json',
       'signup-confirmed-by-api.json',
       'signup-confirmed.json',
+      'signup-consent-cancelled.json',
       'signup-consent-denied.json',
+      'signup-exact-hold-expired.json',
+      'signup-exact-hold-paid.json',
+      'signup-exact-hold-passed.json',
+      'signup-exact-offer-expired.json',
       'signup-held-by-api.json',
       'signup-paid-hold-expired.json',
       'signup-paid-then-refunded.json',
       'signup-sold-out.json',
+      'signup-waitlist-cancelled.json',
       'signup-waitlist-handover.json',
     ]);
   });
@@ -259,13 +353,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(12);
+    expect(result.lines).toHaveLength(18);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(12);
+    expect(result.lines).toHaveLength(18);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

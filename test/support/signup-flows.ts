@@ -10,12 +10,16 @@ import {
 } from '../../src/temporal/contract.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
 
-/** A signup row and its workflow, started the way the API does it, minus the HTTP. */
+/**
+ * A signup row and its workflow, started the way the API does it, minus the HTTP. With `heldUntil`
+ * the seat is held at the door until that deadline (the row, its counter and `heldByApi`), so a
+ * deadline close by (or past) stands for a workflow that got going late.
+ */
 export async function startSignupWorkflow(
   deps: { orm: MikroORM; client: Client; taskQueue: string },
   eventId: string,
   holdTimeoutSeconds: number,
-  options: { paid?: { amountMinor: number; currency: string }; waitlistEventSeconds?: number } = {},
+  options: { paid?: { amountMinor: number; currency: string }; waitlistEventSeconds?: number; heldUntil?: Date } = {},
 ) {
   const signupId = randomUUID();
   const workflowId = workflowIds.signup(signupId);
@@ -28,8 +32,12 @@ export async function startSignupWorkflow(
     workflowId,
     amountMinor: options.paid?.amountMinor ?? 0,
     currency: options.paid?.currency ?? null,
+    ...(options.heldUntil ? { status: 'held' as const, holdExpiresAt: options.heldUntil } : {}),
   });
   await em.flush();
+  if (options.heldUntil) {
+    await em.getConnection().execute('update "event" set held_count = held_count + 1 where id = ?', [eventId], 'run');
+  }
   const input: SignupWorkflowInput = {
     signupId,
     eventId,
@@ -39,6 +47,7 @@ export async function startSignupWorkflow(
     latePaymentGraceSeconds: 1,
     needsGuardianConsent: false,
     paid: options.paid !== undefined,
+    ...(options.heldUntil ? { heldByApi: true, holdExpiresAt: options.heldUntil.toISOString() } : {}),
   };
   const handle = await deps.client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
     workflowId,
