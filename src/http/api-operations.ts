@@ -652,7 +652,8 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'listParticipants',
     summary: 'List the attendees of an event',
     description:
-      'One row per attendee, with minimal personal data (first name or initials, age group). By Accept: ' +
+      'One row per attendee, with minimal personal data (first name or initials, age group) and the needs note ' +
+      '(allergies, accessibility) the participant gave; an answer carrying needs notes is logged (who, when, how many). By Accept: ' +
       'application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).',
     tags: ['admin'],
     auth: ['organizer', 'admin'],

@@ -480,7 +480,7 @@ export interface paths {
         };
         /**
          * List the attendees of an event
-         * @description One row per attendee, with minimal personal data (first name or initials, age group). By Accept: application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).
+         * @description One row per attendee, with minimal personal data (first name or initials, age group) and the needs note (allergies, accessibility) the participant gave; an answer carrying needs notes is logged (who, when, how many). By Accept: application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).
          *
          *     Access: a bearer token with one of the roles organizer, admin.
          */
@@ -1030,7 +1030,7 @@ export interface components {
                 age?: number;
                 /** @enum {string} */
                 kind: "child" | "adult";
-                /** @description Allergies, accessibility needs: shown to organizers */
+                /** @description Allergies, accessibility needs: shown to the event's organizers and admins in its participants list and CSV (every read is logged), deleted by the retention purge after the event */
                 needsNote?: string;
             }[];
             /** @description A ticket type code; may be left out when the event has only one */
@@ -1783,6 +1783,8 @@ export interface components {
             ticketCode: string | null;
             checkedIn: boolean;
             checkedInAt: string | null;
+            /** @description Allergies, accessibility needs, as the participant wrote them (health data: every read is logged); null when none */
+            needsNote: string | null;
         };
         /** @description Attendees, in signup order */
         ParticipantPage: {
@@ -1792,7 +1794,7 @@ export interface components {
             /** @description Items across all pages */
             total: number;
         };
-        /** @description RFC 4180 (CRLF line ends), every matching row, not a page; header: signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at. Cells starting with = + - @ get a leading '. */
+        /** @description RFC 4180 (CRLF line ends), every matching row, not a page; header: signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at,needs_note. Cells starting with = + - @ get a leading '. */
         ParticipantsCsv: string;
         /** @description A checked-in signup */
         CheckIn: {
