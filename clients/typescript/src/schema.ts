@@ -251,6 +251,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How you are told
+         * @description Your channels (e-mail on or off, a push or webhook endpoint), the optional kinds you turned off, and your marketing consent with when it was given and withdrawn. Never saved: the defaults (e-mail on, nothing turned off, no consent).
+         *
+         *     Access: any valid bearer token.
+         */
+        get: operations["getMyNotificationPreferences"];
+        /**
+         * Choose how you are told
+         * @description Replaces your preferences. Confirmations, receipts, refunds, consent and cancellation messages always go (only reminders, thank-yous and signups-opening mails can be turned off); announcements of new events go only with marketing consent. The webhook URL is checked like outbound webhooks (http(s), https in production).
+         *
+         *     Access: any valid bearer token.
+         */
+        put: operations["putMyNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/consent/{token}": {
         parameters: {
             query?: never;
@@ -1169,7 +1197,12 @@ export interface components {
                 locale: string | null;
                 guardianEmail: string | null;
                 webhookUrl: string | null;
+                /** @description Marketing consent (announcements), on every channel */
                 emailMarketingConsent: boolean;
+                emailEnabled: boolean;
+                optedOutKinds: string[];
+                marketingConsentGivenAt: string | null;
+                marketingConsentWithdrawnAt: string | null;
                 /** Format: date-time */
                 updatedAt: string;
             } | null;
@@ -1253,6 +1286,49 @@ export interface components {
                 notificationLinksDeleted: number;
                 consentRecordsAnonymized: number;
             } | null;
+        };
+        /** @description How you are told: channels, opt-outs, marketing consent */
+        NotificationPreferences: {
+            channels: {
+                email: {
+                    enabled: boolean;
+                    /** @description From your identity provider; not set here */
+                    address: string | null;
+                };
+                webhook: {
+                    url: string | null;
+                };
+            };
+            /** @description Kinds you turned off; only signup-opened, reminder, thank-you can be (confirmations, receipts, consent and cancellation messages always go) */
+            optedOut: ("announcement" | "signup-opened" | "signup-received" | "consent-request" | "consent-receipt" | "payment-receipt" | "confirmation" | "waitlist-offer" | "rejection" | "cancellation-receipt" | "payment-refunded" | "event-changed" | "event-cancelled" | "reminder" | "thank-you")[];
+            marketing: {
+                consent: boolean;
+                /** @description When you last gave it */
+                givenAt: string | null;
+                /** @description When you last withdrew it; null while it stands */
+                withdrawnAt: string | null;
+            };
+            /** @description null: never saved (the defaults) */
+            updatedAt: string | null;
+        };
+        /** @description How you want to be told; replaces what was saved */
+        NotificationPreferencesInput: {
+            channels: {
+                email: {
+                    /** @description false: e-mail only for what always goes, and only when no webhook takes it */
+                    enabled: boolean;
+                };
+                webhook: {
+                    /** @description Your push or webhook endpoint (https in production); null: none */
+                    url: string | null;
+                };
+            };
+            /** @description Kinds you turned off; only signup-opened, reminder, thank-you can be (confirmations, receipts, consent and cancellation messages always go) */
+            optedOut: ("announcement" | "signup-opened" | "signup-received" | "consent-request" | "consent-receipt" | "payment-receipt" | "confirmation" | "waitlist-offer" | "rejection" | "cancellation-receipt" | "payment-refunded" | "event-changed" | "event-cancelled" | "reminder" | "thank-you")[];
+            marketing: {
+                /** @description Announcements of new events in what you follow; withdraw it any time with false */
+                consent: boolean;
+            };
         };
         /** @description A server-rendered HTML page for people */
         ConsentPageHtml: string;
@@ -3935,6 +4011,272 @@ export interface operations {
                         type?: "/problems/not-found";
                         /** @constant */
                         status?: 404;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    getMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your preferences */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    putMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channels": {
+                 *         "email": {
+                 *           "enabled": true
+                 *         },
+                 *         "webhook": {
+                 *           "url": "https://push.example.com/eventbook"
+                 *         }
+                 *       },
+                 *       "optedOut": [
+                 *         "reminder"
+                 *       ],
+                 *       "marketing": {
+                 *         "consent": true
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NotificationPreferencesInput"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error, /problems/malformed-json) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/malformed-json";
+                        /** @constant */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description The request body is too large (type: /problems/payload-too-large) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description Send the request body as application/json (type: /problems/unsupported-media-type) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    };
+                };
+            };
+            /** @description A kind that always goes was turned off, e-mail switched off without a webhook, a webhook where this deployment sends none, or http in production (type: /problems/rule-violation) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rule-violation";
+                        /** @constant */
+                        status?: 422;
                     };
                 };
             };
