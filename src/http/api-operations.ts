@@ -370,7 +370,7 @@ export const apiOperations: ApiOperation[] = [
     summary: 'Erase your data',
     description:
       'Starts a durable erasure: your active signups are cancelled (refunds by the event\'s policy, as when you cancel), ' +
-      'then your contact details, interests and notification log are deleted and your signups, attendees and consent ' +
+      'then your contact details, notification preferences, interests and notification log are deleted and your signups, attendees and consent ' +
       'records anonymized; amounts and Stripe references stay for the books without anything that points at you. ' +
       'Idempotent while it runs. Follow it at the Location.',
     tags: ['privacy'],

@@ -74,6 +74,7 @@ async function personWithEverything(firstName: string): Promise<Person> {
   const paymentIntentId = await paymentIntentOf(stack.orm, paidSignupId);
 
   expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: user.token, body: { kind: 'market', value: 'NO' } })).status).toBe(201);
+  await consentToAnnouncements(api, user);
   await waitForMail(user.email, subjects.confirmation);
   return { user, firstName, consentSignupId, paidSignupId, paymentIntentId, consentEventId: consentEvent.id, paidEventId: paidEvent.id };
 }
@@ -87,7 +88,13 @@ describe('GET /v1/me/data', () => {
     expect(exported.headers.get('cache-control')).toBe('no-store');
     const data = exported.body as unknown as PersonalDataExport;
     expect(data.userId).toBe(person.user.sub);
-    expect(data.contact).toMatchObject({ email: person.user.email, guardianEmail: person.user.guardianEmail });
+    expect(data.contact).toMatchObject({
+      email: person.user.email,
+      guardianEmail: person.user.guardianEmail,
+      emailMarketingConsent: true,
+      marketingConsentGivenAt: expect.any(String),
+      emailEnabled: true,
+    });
     expect(data.interests).toEqual([expect.objectContaining({ kind: 'market', value: 'NO' })]);
     const signups = data.signups;
     expect(signups.map((signup) => signup.id).sort()).toEqual([person.consentSignupId, person.paidSignupId].sort());
