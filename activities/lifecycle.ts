@@ -192,34 +192,63 @@ export function createLifecycleActivities(deps: {
     },
 
     /**
-     * Retention: attendees' names and notes, free-text reasons and the link to the user are removed;
-     * counts, ages, ticket codes and money stay for the organizer's books. Recorded in the history.
+     * Retention: everything that ties a person to the event goes, in one transaction (docs/privacy.md):
+     * attendees' names and needs notes, free-text reasons and the signups' link to the user
+     * (`purged:<signupId>`); consent records lose the guardian's address, user agent and network, as
+     * in an erasure; the event's notification log and its follows (notify-me) are deleted, and the
+     * needs-note read log forgets who read. Then the people it concerned (participants and the
+     * event's followers) who have nothing left to be told about lose their contact and interests:
+     * see `forgetUnreachablePeople`. Counts, ages, ticket codes and money stay for the organizer's
+     * books. Recorded in the history. Idempotent: a retry finds nothing left to change.
      * The seat moves' recorded outcomes go too: every signup workflow of the event is over by now.
      */
     async purgePersonalData(input: { eventId: string }): Promise<{ now: string; purgedSignups: number }> {
       const purgedSignups = await em().transactional(async (tx) => {
         const connection = tx.getConnection();
-        await connection.execute(
+        const run = async (sql: string, params: unknown[]) =>
+          (await connection.execute<{ affectedRows: number }>(sql, params, 'run')).affectedRows;
+        // Who this event concerned, read before the links to them go.
+        const people = await connection.execute<{ user_id: string }[]>(
+          `select user_id from signup where event_id = ? and user_id not like 'purged:%' and user_id not like 'erased:%'
+           union select user_id from interest where kind = 'event' and value = ?`,
+          [input.eventId, input.eventId],
+        );
+        await run(
           `update signup_attendee set first_name = '-', needs_note = null
             where signup_id in (select id from signup where event_id = ?)`,
           [input.eventId],
         );
-        const result = await connection.execute<{ affectedRows: number }>(
+        await run(
+          `update consent_record set user_id = 'purged:' || signup_id, guardian_email = null, user_agent = null,
+                  client_network = null, anonymized_at = coalesce(anonymized_at, now())
+            where event_id = ? and user_id not like 'purged:%'`,
+          [input.eventId],
+        );
+        await run(
+          `delete from notification_log where event_id = ? or signup_id in (select id from signup where event_id = ?)`,
+          [input.eventId, input.eventId],
+        );
+        await run(`delete from interest where kind = 'event' and value = ?`, [input.eventId]);
+        await run('update needs_note_read set read_by = null where event_id = ? and read_by is not null', [input.eventId]);
+        const signups = await run(
           `update signup set user_id = 'purged:' || id, cancellation_reason = null, payment_client_secret = null,
                   idempotency_key = null, checked_in_by = null
             where event_id = ? and user_id not like 'purged:%'`,
           [input.eventId],
-          'run',
         );
         await forgetSeatMoves(tx, input.eventId);
+        const forgotten = await forgetUnreachablePeople(connection, people.map((row) => row.user_id));
         await tx.nativeUpdate(LiveEvent, { id: input.eventId }, { personalDataPurgedAt: new Date() });
         tx.create(EventChange, {
           eventId: input.eventId,
           action: 'data-purged',
           changedBy: 'lifecycle',
-          changes: [{ field: 'signups', before: null, after: `${result.affectedRows} anonymized` }],
+          changes: [
+            { field: 'signups', before: null, after: `${signups} anonymized` },
+            { field: 'contacts', before: null, after: `${forgotten} people with nothing left to be told about forgotten` },
+          ],
         });
-        return result.affectedRows;
+        return signups;
       });
       return { now: new Date().toISOString(), purgedSignups };
     },
@@ -298,4 +327,34 @@ async function signalIfRunning(
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }
+}
+
+type Connection = ReturnType<ReturnType<MikroORM['em']['fork']>['getConnection']>;
+
+/**
+ * The purge's last part: of the given people, those with nothing left to be told about lose their
+ * contact (addresses, webhook, preferences) and interests. Something is left while a signup still
+ * carries their id (an event not yet purged: its messages, refunds and thank-you need the address),
+ * while they follow an event (its signups opening), or while they follow a category, market or tag
+ * with marketing consent (announcements). Follows without that consent bring no message, so they go
+ * with the contact. Answers how many people were forgotten. Plain SQL: three set-based statements in
+ * the purge's transaction rather than loading every person's rows; the ids travel as one JSON value.
+ */
+async function forgetUnreachablePeople(connection: Connection, userIds: string[]): Promise<number> {
+  if (userIds.length === 0) return 0;
+  const rows = await connection.execute<{ user_id: string }[]>(
+    `select u.user_id from jsonb_array_elements_text(?::jsonb) as u(user_id)
+      where not exists (select 1 from signup s where s.user_id = u.user_id)
+        and not exists (select 1 from interest i where i.user_id = u.user_id and i.kind = 'event')
+        and not exists (
+          select 1 from interest i join user_contact c on c.user_id = i.user_id
+           where i.user_id = u.user_id and c.email_marketing_consent)`,
+    [JSON.stringify(userIds)],
+  );
+  const forgotten = rows.map((row) => row.user_id);
+  if (forgotten.length === 0) return 0;
+  const ids = JSON.stringify(forgotten);
+  await connection.execute('delete from interest where user_id in (select jsonb_array_elements_text(?::jsonb))', [ids], 'run');
+  await connection.execute('delete from user_contact where user_id in (select jsonb_array_elements_text(?::jsonb))', [ids], 'run');
+  return forgotten.length;
 }

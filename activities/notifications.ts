@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { ConsentRecord } from '../src/consents/consent-record.entity.js';
 import { createConsentToken } from '../src/consents/consent-token.js';
+import { deliveryPlan } from '../src/contacts/preferences.js';
 import type { Contact, ContactProvider } from '../src/contacts/provider.js';
 import type { NotificationKind } from '../src/events/event-data.js';
 import { EventTranslation } from '../src/events/event-translation.entity.js';
@@ -22,7 +23,11 @@ export interface DeferredNotification {
   deferredKey: string;
 }
 
-export type NotificationOutcome = SendOutcome | 'no-address' | DeferredNotification;
+/**
+ * `no-address`: no channel to reach the person; `opted-out`: they turned this kind off;
+ * `no-marketing-consent`: an announcement to somebody who has not agreed to them.
+ */
+export type NotificationOutcome = SendOutcome | 'no-address' | 'opted-out' | 'no-marketing-consent' | DeferredNotification;
 
 export interface SignupNotificationInput {
   signupId: string;
@@ -66,15 +71,26 @@ export function createNotificationActivities(deps: {
   const email = emailChannel(deps.mailer);
 
   /**
-   * Every way to reach the contact: e-mail when there is an address (a user may have none), and
-   * their webhook when they have one. The webhook is the participant's own (their app), so a message
-   * for the guardian (a consent request) goes to the guardian's e-mail only.
+   * Where this message goes, by the person's preferences (src/contacts/preferences.ts decides):
+   * e-mail when there is an address (a user may have none) and their webhook when they have one.
+   * The webhook and the preferences are the participant's own, so a message for the guardian (a
+   * consent request and its receipt) goes to the guardian's e-mail, whatever the participant chose.
    */
-  function deliveriesTo(contact: Contact | undefined, toGuardian = false): Delivery[] {
+  function deliveriesTo(contact: Contact | undefined, kind: NotificationKind, toGuardian = false): Delivery[] | Exclude<NotificationOutcome, SendOutcome | DeferredNotification> {
+    if (toGuardian) return contact?.guardianEmail ? [{ channel: email, to: contact.guardianEmail }] : 'no-address';
+    if (!contact) return 'no-address';
+    const webhookUrl = deps.webhook && contact.webhookUrl ? contact.webhookUrl : undefined;
+    const plan = deliveryPlan(kind, {
+      hasEmail: Boolean(contact.email),
+      hasWebhook: webhookUrl !== undefined,
+      emailEnabled: contact.emailEnabled ?? true,
+      optedOutKinds: contact.optedOutKinds ?? [],
+      marketingConsent: contact.emailMarketingConsent,
+    });
+    if ('withheld' in plan) return plan.withheld;
     const deliveries: Delivery[] = [];
-    const address = toGuardian ? contact?.guardianEmail : contact?.email;
-    if (address) deliveries.push({ channel: email, to: address });
-    if (!toGuardian && contact?.webhookUrl && deps.webhook) deliveries.push({ channel: deps.webhook, to: contact.webhookUrl });
+    if (plan.send.includes('email') && contact.email) deliveries.push({ channel: email, to: contact.email });
+    if (plan.send.includes('webhook') && deps.webhook && webhookUrl) deliveries.push({ channel: deps.webhook, to: webhookUrl });
     return deliveries;
   }
 
@@ -86,8 +102,8 @@ export function createNotificationActivities(deps: {
       const contact = await deps.contacts.contactOf(signup.userId);
       // The request and the receipt of the answer go to the guardian; everything else to the user.
       const toGuardian = input.kind === 'consent-request' || input.kind === 'consent-receipt';
-      const deliveries = deliveriesTo(contact, toGuardian);
-      if (deliveries.length === 0) return 'no-address';
+      const deliveries = deliveriesTo(contact, input.kind, toGuardian);
+      if (!Array.isArray(deliveries)) return deliveries;
       const locale = signup.locale || contact?.locale || event.defaultLocale;
 
       const text = await eventTextIn(em, event, locale);
@@ -150,8 +166,9 @@ export function createNotificationActivities(deps: {
     async sendUserNotification(input: UserNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
       const contact = await deps.contacts.contactOf(input.userId);
-      const deliveries = deliveriesTo(contact);
-      if (!contact || deliveries.length === 0) return 'no-address';
+      if (!contact) return 'no-address';
+      const deliveries = deliveriesTo(contact, input.kind);
+      if (!Array.isArray(deliveries)) return deliveries;
       const event = await em.findOneOrFail(LiveEvent, input.eventId);
       const locale = contact.locale ?? event.defaultLocale;
       const text = await eventTextIn(em, event, locale);

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { NotificationKind } from '../events/event-data.js';
 import { UserContact } from './contact.entity.js';
 
 export interface Contact {
@@ -6,9 +7,14 @@ export interface Contact {
   email: string | null;
   locale: string | null;
   guardianEmail: string | null;
+  /** Marketing consent, on every channel: announcements go only to followers who gave it. */
   emailMarketingConsent: boolean;
   /** Notifications are POSTed here as well as e-mailed (a user may have only one of the two). */
   webhookUrl?: string | null;
+  /** Absent: on. */
+  emailEnabled?: boolean;
+  /** Optional kinds turned off; absent: none. */
+  optedOutKinds?: readonly NotificationKind[];
 }
 
 /**
@@ -31,6 +37,8 @@ export function tableContactProvider(em: () => EntityManager): ContactProvider {
         guardianEmail: row.guardianEmail ?? null,
         emailMarketingConsent: row.emailMarketingConsent,
         webhookUrl: row.webhookUrl ?? null,
+        emailEnabled: row.emailEnabled,
+        optedOutKinds: row.optedOutKinds,
       };
     },
   };
@@ -42,9 +50,20 @@ export async function rememberContact(
   contact: { userId: string; email?: string; locale?: string; guardianEmail?: string },
 ): Promise<void> {
   if (!contact.email && !contact.locale && !contact.guardianEmail) return;
+  await upsertContact(em, contact);
+}
+
+/**
+ * The row of the user, made if missing (a preferences change needs it even when the token names no
+ * address), with the token's addresses; everything else keeps its value or its column default.
+ */
+export async function upsertContact(
+  em: EntityManager,
+  contact: { userId: string; email?: string; locale?: string; guardianEmail?: string },
+): Promise<void> {
   await em.execute(
-    `insert into user_contact (user_id, email, locale, guardian_email, email_marketing_consent, updated_at)
-     values (?, ?, ?, ?, false, now())
+    `insert into user_contact (user_id, email, locale, guardian_email, updated_at)
+     values (?, ?, ?, ?, now())
      on conflict (user_id) do update set
        email = coalesce(excluded.email, user_contact.email),
        locale = coalesce(excluded.locale, user_contact.locale),

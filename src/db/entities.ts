@@ -6,6 +6,7 @@ import { EventSearchSchema } from '../events/event-search.entity.js';
 import { EventTranslationSchema } from '../events/event-translation.entity.js';
 import { LifecycleCommandSchema } from '../events/lifecycle-command.entity.js';
 import { LiveEventSchema } from '../events/event.entity.js';
+import { NeedsNoteReadSchema } from '../events/needs-note-read.entity.js';
 import { PromoCodeSchema } from '../events/promo-code.entity.js';
 import { TicketTypeSchema } from '../events/ticket-type.entity.js';
 import { InterestSchema } from '../interests/interest.entity.js';
@@ -43,4 +44,5 @@ export const entities = [
   WebhookDeliverySchema,
   ErasureRequestSchema,
   RateLimitSchema,
+  NeedsNoteReadSchema,
 ];

@@ -164,7 +164,7 @@ export function eventAdminRoutes({ authenticate, events }: RouteContext): Router
     if (!format) throw new Problem('not-acceptable', 'participants are available as application/json or text/csv');
     if (format === 'text/csv') {
       // The CSV is the whole (filtered) list: an export, not a page.
-      const all = await events.participants(principalOf(req), id, { status: query.status, initials: query.initials });
+      const all = await events.participants(principalOf(req), id, { status: query.status, initials: query.initials, format: 'csv' });
       res
         .status(200)
         .type('text/csv; charset=utf-8')
@@ -176,6 +176,7 @@ export function eventAdminRoutes({ authenticate, events }: RouteContext): Router
       await events.participants(principalOf(req), id, {
         status: query.status,
         initials: query.initials,
+        format: 'json',
         page: { page: query.page, limit: query.limit },
       }),
     );

@@ -3,11 +3,14 @@ import type { Principal } from '../auth/principal.js';
 import { Problem } from '../http/problem.js';
 import type { SignupStatus } from '../signups/status.js';
 import type { LoadedEvent, Page } from './admin-service.js';
+import { NeedsNoteRead } from './needs-note-read.entity.js';
 import { ageGroupOf, initialsOf, type ParticipantRow } from './participants.js';
 
 export interface ParticipantsQuery {
   status?: SignupStatus | undefined;
   initials: boolean;
+  /** Recorded with a read of needs notes. */
+  format: 'json' | 'csv';
   /** Absent: every row (the CSV export). */
   page?: { page: number; limit: number } | undefined;
 }
@@ -38,11 +41,14 @@ interface ParticipantSqlRow {
   age: number | null;
   ticket_code: string | null;
   ticket_type: string | null;
+  needs_note: string | null;
 }
 
 /**
  * Reports about an event's participants. Reads are plain SQL over signup + attendee: one row per
  * attendee (a signup without attendee rows yet shows once, with no name), minimal fields only.
+ * Needs notes are health data: an answer that carries any is logged (who, when, which event, how
+ * many) before it is given, so a read that cannot be logged is not answered.
  */
 export function createParticipantReports(deps: {
   orm: MikroORM;
@@ -62,7 +68,8 @@ export function createParticipantReports(deps: {
       );
       const paging = query.page ? `limit ${query.page.limit} offset ${(query.page.page - 1) * query.page.limit}` : '';
       const rows = await connection.execute<ParticipantSqlRow[]>(
-        `select s.id as signup_id, s.status, s.seats, s.checked_in_at, a.first_name, a.age, a.ticket_code, t.code as ticket_type
+        `select s.id as signup_id, s.status, s.seats, s.checked_in_at, a.first_name, a.age, a.ticket_code, t.code as ticket_type,
+                  a.needs_note
            from signup s
            left join signup_attendee a on a.signup_id = s.id
            left join ticket_type t on t.id = s.ticket_type_id
@@ -71,6 +78,11 @@ export function createParticipantReports(deps: {
           ${paging}`,
         params,
       );
+      const notes = rows.filter((row) => row.needs_note !== null).length;
+      if (notes > 0) {
+        em.create(NeedsNoteRead, { eventId, readBy: principal.userId, notes, format: query.format });
+        await em.flush();
+      }
       return {
         items: rows.map((row) => ({
           signupId: row.signup_id,
@@ -82,6 +94,7 @@ export function createParticipantReports(deps: {
           ticketCode: row.ticket_code,
           checkedIn: row.checked_in_at !== null,
           checkedInAt: row.checked_in_at ? new Date(row.checked_in_at).toISOString() : null,
+          needsNote: row.needs_note,
         })),
         page: query.page?.page ?? 1,
         limit: query.page?.limit ?? total,

@@ -1,6 +1,8 @@
 /**
  * What an organizer may see about participants, and the CSV export. Pure.
  * Minimal personal data on purpose: first name (or initials), age group, never contact data or user ids.
+ * The needs note (allergies, accessibility) is there because the organizer must act on it; every
+ * read of notes is logged (needs-note-read.entity.ts).
  */
 
 import type { SignupStatus } from '../signups/status.js';
@@ -54,6 +56,8 @@ export interface ParticipantRow {
   ticketCode: string | null;
   checkedIn: boolean;
   checkedInAt: string | null;
+  /** What the participant told the organizer (allergies, accessibility); null when nothing. */
+  needsNote: string | null;
 }
 
 export const participantCsvHeader = [
@@ -66,6 +70,7 @@ export const participantCsvHeader = [
   'ticket_code',
   'checked_in',
   'checked_in_at',
+  'needs_note',
 ] as const;
 
 export function participantsCsv(rows: readonly ParticipantRow[]): string {
@@ -81,6 +86,7 @@ export function participantsCsv(rows: readonly ParticipantRow[]): string {
       row.ticketCode,
       row.checkedIn ? 'yes' : 'no',
       row.checkedInAt,
+      row.needsNote,
     ]),
   );
 }

@@ -64,6 +64,7 @@ import {
   consentRequestSchema,
 } from '../consents/routes.js';
 import { erasurePathSchema, erasureViewSchema, personalDataExportSchema } from '../privacy/routes.js';
+import { notificationPreferencesBodySchema, notificationPreferencesSchema } from '../contacts/preferences-routes.js';
 import { stripeWebhookResultSchema } from '../payments/webhook-routes.js';
 import {
   cancelSignupBodySchema,
@@ -369,7 +370,7 @@ export const apiOperations: ApiOperation[] = [
     summary: 'Erase your data',
     description:
       'Starts a durable erasure: your active signups are cancelled (refunds by the event\'s policy, as when you cancel), ' +
-      'then your contact details, interests and notification log are deleted and your signups, attendees and consent ' +
+      'then your contact details, notification preferences, interests and notification log are deleted and your signups, attendees and consent ' +
       'records anonymized; amounts and Stripe references stay for the books without anything that points at you. ' +
       'Idempotent while it runs. Follow it at the Location.',
     tags: ['privacy'],
@@ -394,6 +395,43 @@ export const apiOperations: ApiOperation[] = [
     responses: {
       200: { description: 'The erasure', schema: erasureViewSchema },
       404: problem('not-found', 'No erasure of yours with this id'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/me/notification-preferences',
+    operationId: 'getMyNotificationPreferences',
+    summary: 'How you are told',
+    description:
+      'Your channels (e-mail on or off, a push or webhook endpoint), the optional kinds you turned off, and your ' +
+      'marketing consent with when it was given and withdrawn. Never saved: the defaults (e-mail on, nothing turned off, no consent).',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    responses: { 200: { description: 'Your preferences', schema: notificationPreferencesSchema } },
+  },
+  {
+    method: 'put',
+    path: '/v1/me/notification-preferences',
+    operationId: 'putMyNotificationPreferences',
+    summary: 'Choose how you are told',
+    description:
+      'Replaces your preferences. Confirmations, receipts, refunds, consent and cancellation messages always go ' +
+      '(only reminders, thank-yous and signups-opening mails can be turned off); announcements of new events go only ' +
+      'with marketing consent. The webhook URL is checked like outbound webhooks (http(s), https in production).',
+    tags: ['privacy'],
+    auth: 'signed-in',
+    body: notificationPreferencesBodySchema,
+    bodyExample: {
+      channels: { email: { enabled: true }, webhook: { url: 'https://push.example.com/eventbook' } },
+      optedOut: ['reminder'],
+      marketing: { consent: true },
+    },
+    responses: {
+      200: { description: 'Saved', schema: notificationPreferencesSchema },
+      422: problem(
+        'rule-violation',
+        'A kind that always goes was turned off, e-mail switched off without a webhook, a webhook where this deployment sends none, or http in production',
+      ),
     },
   },
   {
@@ -652,7 +690,8 @@ export const apiOperations: ApiOperation[] = [
     operationId: 'listParticipants',
     summary: 'List the attendees of an event',
     description:
-      'One row per attendee, with minimal personal data (first name or initials, age group). By Accept: ' +
+      'One row per attendee, with minimal personal data (first name or initials, age group) and the needs note ' +
+      '(allergies, accessibility) the participant gave; an answer carrying needs notes is logged (who, when, how many). By Accept: ' +
       'application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).',
     tags: ['admin'],
     auth: ['organizer', 'admin'],

@@ -255,6 +255,10 @@ export const participantSchema = z
     ticketCode: z.string().nullable(),
     checkedIn: z.boolean(),
     checkedInAt: nullableInstant,
+    needsNote: z
+      .string()
+      .nullable()
+      .describe('Allergies, accessibility needs, as the participant wrote them (health data: every read is logged); null when none'),
   })
   .meta({ id: 'Participant', description: 'One attendee of a signup (a signup without attendees yet shows once)' });
 const _participantMatches: SameShape<z.output<typeof participantSchema>, ParticipantRow> = true;

@@ -13,6 +13,8 @@ import { healthRoutes } from '../health/routes.js';
 import { interestRoutes } from '../interests/routes.js';
 import { opsRoutes } from '../ops/routes.js';
 import { privacyRoutes } from '../privacy/routes.js';
+import { notificationPreferenceRoutes } from '../contacts/preferences-routes.js';
+import { createNotificationPreferencesService } from '../contacts/preferences-service.js';
 import { createPrivacyService } from '../privacy/service.js';
 import { createOpsService } from '../ops/service.js';
 import { createInterestService } from '../interests/service.js';
@@ -53,8 +55,13 @@ export interface AppDependencies {
   verifyToken: TokenVerifier;
   logger: Logger;
   taskQueue: string;
-  /** Signup timings, the consent link secret and the Stripe settings come from here. */
-  config: Pick<Config, 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp' | 'rateLimits'> & { observability: Pick<Config['observability'], 'metricsAccess'> };
+  /**
+   * Signup timings, the consent link secret and the Stripe settings come from here; `env` and
+   * `notificationWebhookSecret` say which webhook URLs people may save.
+   */
+  config: Pick<Config, 'env' | 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp' | 'rateLimits' | 'notificationWebhookSecret'> & {
+    observability: Pick<Config['observability'], 'metricsAccess'>;
+  };
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
   databaseUrl?: string;
   /** OpenTelemetry (src/observability/tracing.ts): a server span per request; absent: no tracing. */
@@ -190,6 +197,11 @@ export function createApp(deps: AppDependencies): Express {
     webhooks: createWebhookService({ orm: deps.orm }),
     ops: createOpsService({ orm: deps.orm, temporal: deps.temporal }),
     privacy: createPrivacyService({ orm: deps.orm, temporal: deps.temporal, taskQueue: deps.taskQueue }),
+    notificationPreferences: createNotificationPreferencesService({
+      orm: deps.orm,
+      production: deps.config.env === 'production',
+      webhooks: Boolean(deps.config.notificationWebhookSecret),
+    }),
     signups,
     signupCommands: createSignupCommands({ orm: deps.orm, temporal: deps.temporal, signups, starter }),
     consents: createConsentService({
@@ -232,6 +244,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(opsRoutes(context));
   app.use(webhookRoutes(context));
   app.use(privacyRoutes(context));
+  app.use(notificationPreferenceRoutes(context));
   app.get('/problems/:slug', describeProblem);
   // Prometheus: only from METRICS_ALLOWED_ADDRESSES or with METRICS_TOKEN (open in development without them).
   app.get('/metrics', serveMetrics(deps.config.observability.metricsAccess));

@@ -5,6 +5,7 @@ import type { Role } from '../auth/principal.js';
 import type { EventAdminService } from '../events/admin-service.js';
 import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
+import type { NotificationPreferencesService } from '../contacts/preferences-service.js';
 import type { InterestService } from '../interests/service.js';
 import type { OpsService } from '../ops/service.js';
 import type { PrivacyService } from '../privacy/service.js';
@@ -33,6 +34,8 @@ export interface RouteContext {
   webhooks: WebhookService;
   /** The caller's own data: export, erasure (src/privacy). */
   privacy: PrivacyService;
+  /** The caller's channels, opt-outs and marketing consent (/v1/me/notification-preferences). */
+  notificationPreferences: NotificationPreferencesService;
   /** Signup status changes from PostgreSQL LISTEN/NOTIFY; absent when the app was built without a database URL. */
   statusFeed?: SignupStatusFeed;
 }

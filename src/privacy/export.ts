@@ -21,6 +21,11 @@ export interface PersonalDataExport {
     guardianEmail: string | null;
     webhookUrl: string | null;
     emailMarketingConsent: boolean;
+    /** The notification preferences (GET /v1/me/notification-preferences). */
+    emailEnabled: boolean;
+    optedOutKinds: string[];
+    marketingConsentGivenAt: string | null;
+    marketingConsentWithdrawnAt: string | null;
     updatedAt: string;
   } | null;
   interests: { kind: string; value: string; createdAt: string }[];
@@ -93,6 +98,10 @@ export function createPersonalDataExport(deps: { orm: MikroORM; now?: () => Date
             guardianEmail: contact.guardianEmail ?? null,
             webhookUrl: contact.webhookUrl ?? null,
             emailMarketingConsent: contact.emailMarketingConsent,
+            emailEnabled: contact.emailEnabled,
+            optedOutKinds: [...contact.optedOutKinds],
+            marketingConsentGivenAt: iso(contact.marketingConsentGivenAt),
+            marketingConsentWithdrawnAt: iso(contact.marketingConsentWithdrawnAt),
             updatedAt: contact.updatedAt.toISOString(),
           }
         : null,

@@ -20,7 +20,11 @@ export const personalDataExportSchema = z
         locale: z.string().nullable(),
         guardianEmail: z.string().nullable(),
         webhookUrl: z.string().nullable(),
-        emailMarketingConsent: z.boolean(),
+        emailMarketingConsent: z.boolean().describe('Marketing consent (announcements), on every channel'),
+        emailEnabled: z.boolean(),
+        optedOutKinds: z.array(z.string()),
+        marketingConsentGivenAt: nullableTime,
+        marketingConsentWithdrawnAt: nullableTime,
         updatedAt: time,
       })
       .nullable(),

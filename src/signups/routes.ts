@@ -14,7 +14,10 @@ const attendeeSchema = z
     birthDate: z.iso.date().optional().describe('YYYY-MM-DD; the age on the event day is what the age rules check'),
     age: z.number().int().min(0).max(120).optional().describe('Instead of birthDate: the age on the event day'),
     kind: z.enum(['child', 'adult']),
-    needsNote: z.string().trim().max(1000).optional().describe('Allergies, accessibility needs: shown to organizers'),
+    needsNote: z.string().trim().max(1000).optional().describe(
+        "Allergies, accessibility needs: shown to the event's organizers and admins in its participants list and CSV " +
+          '(every read is logged), deleted by the retention purge after the event',
+      ),
   })
   .refine((attendee) => (attendee.birthDate === undefined) !== (attendee.age === undefined), {
     message: 'give either birthDate or age',

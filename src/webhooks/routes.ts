@@ -9,7 +9,7 @@ import type { WebhookDeliveryView, WebhookEndpointView } from './service.js';
 import { deliveryStatuses, integrationEventTypes } from './webhook.entities.js';
 
 /** Request and answer schemas, exported for the OpenAPI document (src/http/api-operations.ts). */
-const webhookUrlSchema = z
+export const webhookUrlSchema = z
   .url({ protocol: /^https?$/, message: 'an http(s) URL' })
   .max(2000)
   .describe('Where messages are POSTed (redirects are not followed; 2xx within 10 s counts as delivered)');

@@ -4,6 +4,7 @@ import { mintDevToken } from '../../src/auth/tokens.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { EventChange } from '../../src/events/event-change.entity.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
+import { NeedsNoteRead } from '../../src/events/needs-note-read.entity.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { request } from '../support/http.js';
 import { insertSignupRow } from '../support/signup-rows.js';
@@ -522,7 +523,7 @@ describe('participants', () => {
       amountMinor: 30000,
       currency: 'NOK',
       attendees: [
-        { firstName: 'Anna Maria', age: 7, ticketCode: `T${randomUUID().slice(0, 8)}` },
+        { firstName: 'Anna Maria', age: 7, ticketCode: `T${randomUUID().slice(0, 8)}`, needsNote: 'Allergic to nuts, uses a wheelchair' },
         { firstName: '=HYPERLINK("http://evil","x")', age: 40, ticketCode: `T${randomUUID().slice(0, 8)}` },
       ],
     });
@@ -548,7 +549,9 @@ describe('participants', () => {
       ticketCode: expect.any(String),
       checkedIn: false,
       checkedInAt: null,
+      needsNote: 'Allergic to nuts, uses a wheelchair',
     });
+    expect(items.filter((item) => item.needsNote !== null)).toHaveLength(1);
     expect(JSON.stringify(all.body)).not.toMatch(/user-/);
 
     const onlyConfirmed = await request(api.baseUrl, 'GET', path(event.id, '/participants?status=confirmed&initials=true'), { token });
@@ -569,18 +572,45 @@ describe('participants', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await response.text()).split('\r\n');
-    expect(lines[0]).toBe('signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at');
+    expect(lines[0]).toBe('signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at,needs_note');
     expect(lines).toHaveLength(4); // header, two attendees, trailing empty
-    expect(lines).toContainEqual(expect.stringMatching(/^[0-9a-f-]{36},Anna Maria,6-9,confirmed,2,child,T[0-9a-f]{8},no,$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^[0-9a-f-]{36},"'=HYPERLINK\(""http:\/\/evil"",""x""\)",18\+,confirmed,2,child,T[0-9a-f]{8},no,$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^[0-9a-f-]{36},Anna Maria,6-9,confirmed,2,child,T[0-9a-f]{8},no,,"Allergic to nuts, uses a wheelchair"$/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^[0-9a-f-]{36},"'=HYPERLINK\(""http:\/\/evil"",""x""\)",18\+,confirmed,2,child,T[0-9a-f]{8},no,,$/));
 
     const held = await fetch(`${api.baseUrl}${path(event.id, '/participants?status=held')}`, {
       headers: { authorization: `Bearer ${token}`, accept: 'text/csv' },
     });
-    expect((await held.text()).split('\r\n')[1]).toMatch(/,"Ola, Jr\.",13-17,held,1,,,no,$/);
+    expect((await held.text()).split('\r\n')[1]).toMatch(/,"Ola, Jr\.",13-17,held,1,,,no,,$/);
 
     const xml = await request(api.baseUrl, 'GET', path(event.id, '/participants'), { token, headers: { accept: 'application/xml' } });
     expect(xml.status).toBe(406);
+  });
+
+  it('logs every read of needs notes (who, when, which event, how many), and only reads that carried notes', async () => {
+    const { event } = await eventWithParticipants();
+    const readsOf = () => orm.em.fork().find(NeedsNoteRead, { eventId: event.id }, { orderBy: { id: 'asc' } });
+    const organizerSub = `org-${randomUUID()}`;
+    const organizer = await organizerToken(['NO'], organizerSub);
+    const before = new Date();
+
+    expect((await request(api.baseUrl, 'GET', path(event.id, '/participants'), { token: organizer })).status).toBe(200);
+    const csv = await fetch(`${api.baseUrl}${path(event.id, '/participants?status=confirmed')}`, {
+      headers: { authorization: `Bearer ${organizer}`, accept: 'text/csv' },
+    });
+    expect(csv.status).toBe(200);
+    // No note among the held signups, none on a page past the end, none for an outsider (404): no read of notes.
+    expect((await request(api.baseUrl, 'GET', path(event.id, '/participants?status=held'), { token: organizer })).status).toBe(200);
+    expect((await request(api.baseUrl, 'GET', path(event.id, '/participants?page=9'), { token: organizer })).status).toBe(200);
+    expect((await request(api.baseUrl, 'GET', path(event.id, '/participants'), { token: await organizerToken(['SE']) })).status).toBe(404);
+
+    const reads = await readsOf();
+    expect(reads.map(({ readBy, notes, format }) => ({ readBy, notes, format }))).toEqual([
+      { readBy: organizerSub, notes: 1, format: 'json' },
+      { readBy: organizerSub, notes: 1, format: 'csv' },
+    ]);
+    expect(reads.every((read) => read.readAt >= new Date(before.getTime() - 1000) && read.readAt <= new Date())).toBe(true);
   });
 
   it('checks in confirmed signups, idempotently', async () => {

@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LiveEvent } from '../../src/events/event.entity.js';
+import { NotificationLog } from '../../src/notifications/notification-log.entity.js';
 import { Attendee } from '../../src/signups/attendee.entity.js';
 import { eventLifecycleQuery, searchAttributes, workflowIds } from '../../src/temporal/contract.js';
 import { request } from '../support/http.js';
 import { mailTo } from '../support/mailbox.js';
-import { newUser, signUp, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import { consentToAnnouncements, newUser, signUp, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
@@ -70,8 +71,13 @@ describe('the event lifecycle', () => {
     const category = `cat${Date.now()}`;
     const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
     const follower = await newUser(api, { name: 'follower' });
+    // Follows too, but gave no marketing consent: no announcement.
+    const unconsenting = await newUser(api, { name: 'follower-no-consent' });
     const participant = await newUser(api, { name: 'participant' });
-    expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: follower.token, body: { kind: 'category', value: category } })).status).toBe(201);
+    for (const user of [follower, unconsenting]) {
+      expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: user.token, body: { kind: 'category', value: category } })).status).toBe(201);
+    }
+    await consentToAnnouncements(api, follower);
 
     const event = await createEvent(
       organizer,
@@ -82,6 +88,11 @@ describe('the event lifecycle', () => {
     const participantMail = watchMail(participant.email);
 
     await waitForMail(follower.email, /^New: /);
+    // Once the announce step is done, the follower without marketing consent was skipped (before
+    // the purge, which removes the event's notification log).
+    const lifecycle = client.workflow.getHandle(workflowIds.eventLifecycle(event.id));
+    await eventually('the announce step', async () => ((await lifecycle.query(eventLifecycleQuery)).done.includes('announce') ? true : undefined));
+    expect(await orm.em.fork().count(NotificationLog, { recipientUserId: unconsenting.sub })).toBe(0);
     // Announced: now the event can be followed; signups open 2 s later.
     expect((await request(api.baseUrl, 'POST', `/v1/events/${event.id}/notify-me`, { token: participant.token })).status).toBe(201);
     await waitForMail(participant.email, /^Signups are open: /);

@@ -14,7 +14,7 @@ import { SMTPServer } from 'smtp-server';
 import { notificationDeliveriesFailedTotal } from '../../src/observability/metrics.js';
 import { eventLifecycleQuery, workflowIds } from '../../src/temporal/contract.js';
 import { request } from '../support/http.js';
-import { newUser, signUp, type TestUser } from '../support/signup-steps.js';
+import { consentToAnnouncements, newUser, signUp, type TestUser } from '../support/signup-steps.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 interface Received {
@@ -109,6 +109,7 @@ describe('fan-outs isolate recipients who cannot be reached', () => {
     for (const follower of [reachable, hooked, refusedFollower]) {
       const followed = await request(api.baseUrl, 'POST', '/v1/me/interests', { token: follower.token, body: { kind: 'category', value: category } });
       expect(followed.status).toBe(201);
+      await consentToAnnouncements(api, follower);
     }
     await orm.em.getConnection().execute('update user_contact set webhook_url = ? where user_id = ?', [deadWebhook, hooked.sub], 'run');
 

@@ -9,7 +9,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { eventLifecycleQuery, workflowIds } from '../../src/temporal/contract.js';
 import { requireEnv } from '../support/environment.js';
 import { request } from '../support/http.js';
-import { newUser, waitForMail, type TestUser } from '../support/signup-steps.js';
+import { consentToAnnouncements, newUser, waitForMail, type TestUser } from '../support/signup-steps.js';
 import {
   connectTestClient,
   eventually,
@@ -98,6 +98,7 @@ describe('lifecycle starts through the outbox', () => {
     const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
     const follower = await newUser(api, { name: 'follower' });
     expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: follower.token, body: { kind: 'category', value: category } })).status).toBe(201);
+    await consentToAnnouncements(api, follower);
 
     proxy.cut();
     const event = await createEvent(organizer, category, { startsAt: at(3600), endsAt: at(7200) });

@@ -606,6 +606,17 @@ describe('real answers match the document', () => {
     expect((await call('delete', '/v1/me')).status).toBe(401);
   });
 
+  it('GET and PUT /v1/me/notification-preferences', async () => {
+    const token = await api.token(`contract-preferences-${randomUUID()}`);
+    const path = '/v1/me/notification-preferences';
+    expectStatus(await call('get', path, { token }), 200);
+    const body = { channels: { email: { enabled: true }, webhook: { url: null } }, optedOut: ['reminder'], marketing: { consent: true } };
+    expectStatus(await call('put', path, { token, body }), 200);
+    expect((await call('put', path, { token, body: { ...body, optedOut: ['confirmation'] } })).status).toBe(422);
+    expect((await call('put', path, { token, body: { ...body, channels: { ...body.channels, webhook: { url: 'ftp://x' } } } })).status).toBe(400);
+    expect((await call('get', path)).status).toBe(401);
+  });
+
   it('POST /v1/webhooks/stripe', async () => {
     const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'customer.created', data: { object: { id: 'cus_1' } } });
     const stripe = createStripeClient(api.config.stripe);

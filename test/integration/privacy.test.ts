@@ -3,6 +3,7 @@ import type { PersonalDataExport } from '../../src/privacy/export.js';
 import { request } from '../support/http.js';
 import {
   child,
+  consentToAnnouncements,
   newUser,
   paymentIntentOf,
   signUp,
@@ -12,6 +13,12 @@ import {
   type TestUser,
 } from '../support/signup-steps.js';
 import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { ConsentRecord } from '../../src/consents/consent-record.entity.js';
+import { UserContact } from '../../src/contacts/contact.entity.js';
+import { LiveEvent } from '../../src/events/event.entity.js';
+import { NeedsNoteRead } from '../../src/events/needs-note-read.entity.js';
+import { Interest } from '../../src/interests/interest.entity.js';
+import { NotificationLog } from '../../src/notifications/notification-log.entity.js';
 import { ErasureRequest } from '../../src/privacy/erasure.entity.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 
@@ -19,7 +26,9 @@ import { Signup } from '../../src/signups/signup.entity.js';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ worker: true });
+  // Personal data kept 2 s after an event ends, so the purge test sees its event through; the other
+  // tests' events (insertEvent) have no lifecycle workflow.
+  stack = await startTestStack({ worker: true, env: { DATA_RETENTION_SECONDS: '2' } });
 });
 
 afterAll(async () => {
@@ -65,6 +74,7 @@ async function personWithEverything(firstName: string): Promise<Person> {
   const paymentIntentId = await paymentIntentOf(stack.orm, paidSignupId);
 
   expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: user.token, body: { kind: 'market', value: 'NO' } })).status).toBe(201);
+  await consentToAnnouncements(api, user);
   await waitForMail(user.email, subjects.confirmation);
   return { user, firstName, consentSignupId, paidSignupId, paymentIntentId, consentEventId: consentEvent.id, paidEventId: paidEvent.id };
 }
@@ -78,7 +88,13 @@ describe('GET /v1/me/data', () => {
     expect(exported.headers.get('cache-control')).toBe('no-store');
     const data = exported.body as unknown as PersonalDataExport;
     expect(data.userId).toBe(person.user.sub);
-    expect(data.contact).toMatchObject({ email: person.user.email, guardianEmail: person.user.guardianEmail });
+    expect(data.contact).toMatchObject({
+      email: person.user.email,
+      guardianEmail: person.user.guardianEmail,
+      emailMarketingConsent: true,
+      marketingConsentGivenAt: expect.any(String),
+      emailEnabled: true,
+    });
     expect(data.interests).toEqual([expect.objectContaining({ kind: 'market', value: 'NO' })]);
     const signups = data.signups;
     expect(signups.map((signup) => signup.id).sort()).toEqual([person.consentSignupId, person.paidSignupId].sort());
@@ -167,4 +183,87 @@ describe('DELETE /v1/me', () => {
     const other = await newUser(stack.api, { name: 'privacy-stranger' });
     expect((await request(stack.api.baseUrl, 'GET', location, { token: other.token })).status).toBe(404);
   }, 120_000);
+});
+
+describe('the retention purge', () => {
+  const at = (secondsFromNow: number) => new Date(Date.now() + secondsFromNow * 1000).toISOString();
+
+  it('leaves nothing of a person the event was their only link to, and keeps what others still need', async () => {
+    const api = stack.api;
+    const organizerSub = `privacy-organizer-${Date.now()}`;
+    const organizer = await api.token(organizerSub, ['organizer'], { markets: ['NO'] });
+    const category = `purge${Date.now()}`;
+    const created = await request(api.baseUrl, 'POST', '/v1/admin/events', {
+      token: organizer,
+      body: {
+        defaultLocale: 'en',
+        translations: { en: { title: 'Purged camp', description: 'Over in seconds' } },
+        category,
+        market: 'NO',
+        timezone: 'Europe/Oslo',
+        capacity: 10,
+        refundPolicy: { kind: 'none' },
+        ageRules: { guardianConsentBelowAge: 16 },
+        publish: true,
+        // Room for the guardian's answer on a busy machine; the purge 2 s after the end.
+        startsAt: at(30),
+        endsAt: at(32),
+        cancellationDeadline: at(29),
+      },
+    });
+    expect(created.status).toBe(201);
+    const eventId = created.body.id as string;
+
+    // Only this event: a minor with a guardian's consent, a needs note, a follow of the event and a
+    // market follow without marketing consent (it brings no message, so it goes too).
+    const only = await newUser(api, { birthdate: bornYearsAgo(12), guardian: true, name: 'purge-only' });
+    const firstName = 'Torunn';
+    expect((await request(api.baseUrl, 'POST', `/v1/events/${eventId}/notify-me`, { token: only.token })).status).toBe(201);
+    expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: only.token, body: { kind: 'market', value: 'NO' } })).status).toBe(201);
+    const onlySignup = await signUp(api, only, eventId, { attendees: [{ ...child(firstName, 12), needsNote: `${firstName} needs a ramp` }] });
+    const [mail] = await waitForMail(only.guardianEmail ?? '', subjects.consentRequest);
+    const token = /\/consent\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/.exec(mail?.text ?? '')?.[1] ?? '';
+    expect((await request(api.baseUrl, 'POST', `/v1/consents/${token}`, { body: { decision: 'approved' } })).status).toBe(200);
+    await waitForStatus(api, only, onlySignup, 'confirmed');
+
+    // Still something to be told about: a signup for an event that is not over, or followed
+    // categories with marketing consent.
+    const booked = await newUser(api, { birthdate: bornYearsAgo(35), name: 'purge-booked' });
+    await waitForStatus(api, booked, await signUp(api, booked, eventId), 'confirmed');
+    const later = await insertEvent(stack.orm, { capacity: 5, title: 'Later camp' });
+    await waitForStatus(api, booked, await signUp(api, booked, later.id), 'confirmed');
+    const subscribed = await newUser(api, { birthdate: bornYearsAgo(40), name: 'purge-subscribed' });
+    expect((await request(api.baseUrl, 'POST', '/v1/me/interests', { token: subscribed.token, body: { kind: 'category', value: category } })).status).toBe(201);
+    await consentToAnnouncements(api, subscribed);
+    await waitForStatus(api, subscribed, await signUp(api, subscribed, eventId), 'confirmed');
+
+    // The organizer reads the needs note (logged with who read it).
+    expect((await request(api.baseUrl, 'GET', `/v1/admin/events/${eventId}/participants`, { token: organizer })).status).toBe(200);
+    const needles = [only.sub, only.email, only.guardianEmail ?? '', firstName];
+    expect((await whereFound(needles)).length).toBeGreaterThan(5);
+    expect(await stack.orm.em.fork().find(NeedsNoteRead, { eventId })).toEqual([expect.objectContaining({ readBy: organizerSub, notes: 1 })]);
+
+    await eventually(
+      'the purge',
+      async () => ((await stack.orm.em.fork().findOneOrFail(LiveEvent, eventId)).personalDataPurgedAt ? true : undefined),
+      90_000,
+    );
+
+    expect(await whereFound(needles)).toEqual([]);
+    const em = stack.orm.em.fork();
+    // The event's notification log and follows are gone for everyone; the consent is still shown, by nobody.
+    expect(await em.count(NotificationLog, { eventId })).toBe(0);
+    expect(await em.count(Interest, { kind: 'event', value: eventId })).toBe(0);
+    expect(await em.findOneOrFail(ConsentRecord, { signupId: onlySignup })).toMatchObject({
+      userId: `purged:${onlySignup}`,
+      guardianEmail: null,
+      decision: 'approved',
+      anonymizedAt: expect.any(Date),
+    });
+    expect(await em.find(NeedsNoteRead, { eventId })).toEqual([expect.objectContaining({ readBy: null, notes: 1 })]);
+    // Those with something left keep their contact (and the subscriber the follow).
+    expect(await em.count(UserContact, { userId: { $in: [booked.sub, subscribed.sub] } })).toBe(2);
+    expect(await em.count(Interest, { userId: subscribed.sub, kind: 'category' })).toBe(1);
+    expect(await em.count(Signup, { event: eventId, userId: { $in: [booked.sub, subscribed.sub] } })).toBe(0);
+  }, 150_000);
 });

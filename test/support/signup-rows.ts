@@ -16,7 +16,7 @@ export async function insertSignupRow(
   fields: {
     status: SignupStatus;
     seats?: number;
-    attendees?: { firstName: string; age: number; ticketCode?: string }[];
+    attendees?: { firstName: string; age: number; ticketCode?: string; needsNote?: string }[];
     amountMinor?: number;
     currency?: string;
     ticketCode?: string;
@@ -48,6 +48,7 @@ export async function insertSignupRow(
       age: attendee.age,
       kind: attendee.age < 18 ? 'child' : 'adult',
       ticketCode: attendee.ticketCode ?? null,
+      needsNote: attendee.needsNote ?? null,
     });
   }
   await em.flush();

@@ -180,3 +180,12 @@ export async function activitiesRun(client: Client, signupId: string): Promise<s
     .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name)
     .filter((name): name is string => typeof name === 'string');
 }
+
+/** Marketing consent (PUT /v1/me/notification-preferences): announcements go only to followers who gave it. */
+export async function consentToAnnouncements(api: RunningApi, user: TestUser): Promise<void> {
+  const answer = await request(api.baseUrl, 'PUT', '/v1/me/notification-preferences', {
+    token: user.token,
+    body: { channels: { email: { enabled: true }, webhook: { url: null } }, optedOut: [], marketing: { consent: true } },
+  });
+  if (answer.status !== 200) throw new Error(`marketing consent not saved: ${answer.status} ${JSON.stringify(answer.body)}`);
+}

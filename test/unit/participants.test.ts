@@ -43,13 +43,15 @@ describe('CSV cells', () => {
     expect(toCsv(['a', 'b'], [[1, 'x'], [2, null]])).toBe('a,b\r\n1,x\r\n2,\r\n');
   });
 
-  it('writes participants without contact data', () => {
+  it('writes participants with their needs notes, without contact data', () => {
     const csv = participantsCsv([
-      { signupId: 's1', firstName: '=cmd', ageGroup: '6-9', status: 'confirmed', seats: 2, ticketType: 'child', ticketCode: 'T1', checkedIn: true, checkedInAt: '2027-01-01T10:00:00.000Z' },
+      { signupId: 's1', firstName: '=cmd', ageGroup: '6-9', status: 'confirmed', seats: 2, ticketType: 'child', ticketCode: 'T1', checkedIn: true, checkedInAt: '2027-01-01T10:00:00.000Z', needsNote: 'nuts, "peanuts"' },
+      { signupId: 's2', firstName: 'Ola', ageGroup: '10-12', status: 'held', seats: 1, ticketType: null, ticketCode: null, checkedIn: false, checkedInAt: null, needsNote: null },
     ]);
     expect(csv).toBe(
-      'signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at\r\n' +
-        "s1,'=cmd,6-9,confirmed,2,child,T1,yes,2027-01-01T10:00:00.000Z\r\n",
+      'signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at,needs_note\r\n' +
+        `s1,'=cmd,6-9,confirmed,2,child,T1,yes,2027-01-01T10:00:00.000Z,"nuts, ""peanuts"""\r\n` +
+        's2,Ola,10-12,held,1,,,no,,\r\n',
     );
   });
 });

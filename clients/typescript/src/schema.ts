@@ -221,7 +221,7 @@ export interface paths {
         post?: never;
         /**
          * Erase your data
-         * @description Starts a durable erasure: your active signups are cancelled (refunds by the event's policy, as when you cancel), then your contact details, interests and notification log are deleted and your signups, attendees and consent records anonymized; amounts and Stripe references stay for the books without anything that points at you. Idempotent while it runs. Follow it at the Location.
+         * @description Starts a durable erasure: your active signups are cancelled (refunds by the event's policy, as when you cancel), then your contact details, notification preferences, interests and notification log are deleted and your signups, attendees and consent records anonymized; amounts and Stripe references stay for the books without anything that points at you. Idempotent while it runs. Follow it at the Location.
          *
          *     Access: any valid bearer token.
          */
@@ -244,6 +244,34 @@ export interface paths {
          */
         get: operations["getMyErasure"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How you are told
+         * @description Your channels (e-mail on or off, a push or webhook endpoint), the optional kinds you turned off, and your marketing consent with when it was given and withdrawn. Never saved: the defaults (e-mail on, nothing turned off, no consent).
+         *
+         *     Access: any valid bearer token.
+         */
+        get: operations["getMyNotificationPreferences"];
+        /**
+         * Choose how you are told
+         * @description Replaces your preferences. Confirmations, receipts, refunds, consent and cancellation messages always go (only reminders, thank-yous and signups-opening mails can be turned off); announcements of new events go only with marketing consent. The webhook URL is checked like outbound webhooks (http(s), https in production).
+         *
+         *     Access: any valid bearer token.
+         */
+        put: operations["putMyNotificationPreferences"];
         post?: never;
         delete?: never;
         options?: never;
@@ -480,7 +508,7 @@ export interface paths {
         };
         /**
          * List the attendees of an event
-         * @description One row per attendee, with minimal personal data (first name or initials, age group). By Accept: application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).
+         * @description One row per attendee, with minimal personal data (first name or initials, age group) and the needs note (allergies, accessibility) the participant gave; an answer carrying needs notes is logged (who, when, how many). By Accept: application/json (a page) or text/csv (every matching row, as a download; page and limit are ignored).
          *
          *     Access: a bearer token with one of the roles organizer, admin.
          */
@@ -1030,7 +1058,7 @@ export interface components {
                 age?: number;
                 /** @enum {string} */
                 kind: "child" | "adult";
-                /** @description Allergies, accessibility needs: shown to organizers */
+                /** @description Allergies, accessibility needs: shown to the event's organizers and admins in its participants list and CSV (every read is logged), deleted by the retention purge after the event */
                 needsNote?: string;
             }[];
             /** @description A ticket type code; may be left out when the event has only one */
@@ -1169,7 +1197,12 @@ export interface components {
                 locale: string | null;
                 guardianEmail: string | null;
                 webhookUrl: string | null;
+                /** @description Marketing consent (announcements), on every channel */
                 emailMarketingConsent: boolean;
+                emailEnabled: boolean;
+                optedOutKinds: string[];
+                marketingConsentGivenAt: string | null;
+                marketingConsentWithdrawnAt: string | null;
                 /** Format: date-time */
                 updatedAt: string;
             } | null;
@@ -1253,6 +1286,49 @@ export interface components {
                 notificationLinksDeleted: number;
                 consentRecordsAnonymized: number;
             } | null;
+        };
+        /** @description How you are told: channels, opt-outs, marketing consent */
+        NotificationPreferences: {
+            channels: {
+                email: {
+                    enabled: boolean;
+                    /** @description From your identity provider; not set here */
+                    address: string | null;
+                };
+                webhook: {
+                    url: string | null;
+                };
+            };
+            /** @description Kinds you turned off; only signup-opened, reminder, thank-you can be (confirmations, receipts, consent and cancellation messages always go) */
+            optedOut: ("announcement" | "signup-opened" | "signup-received" | "consent-request" | "consent-receipt" | "payment-receipt" | "confirmation" | "waitlist-offer" | "rejection" | "cancellation-receipt" | "payment-refunded" | "event-changed" | "event-cancelled" | "reminder" | "thank-you")[];
+            marketing: {
+                consent: boolean;
+                /** @description When you last gave it */
+                givenAt: string | null;
+                /** @description When you last withdrew it; null while it stands */
+                withdrawnAt: string | null;
+            };
+            /** @description null: never saved (the defaults) */
+            updatedAt: string | null;
+        };
+        /** @description How you want to be told; replaces what was saved */
+        NotificationPreferencesInput: {
+            channels: {
+                email: {
+                    /** @description false: e-mail only for what always goes, and only when no webhook takes it */
+                    enabled: boolean;
+                };
+                webhook: {
+                    /** @description Your push or webhook endpoint (https in production); null: none */
+                    url: string | null;
+                };
+            };
+            /** @description Kinds you turned off; only signup-opened, reminder, thank-you can be (confirmations, receipts, consent and cancellation messages always go) */
+            optedOut: ("announcement" | "signup-opened" | "signup-received" | "consent-request" | "consent-receipt" | "payment-receipt" | "confirmation" | "waitlist-offer" | "rejection" | "cancellation-receipt" | "payment-refunded" | "event-changed" | "event-cancelled" | "reminder" | "thank-you")[];
+            marketing: {
+                /** @description Announcements of new events in what you follow; withdraw it any time with false */
+                consent: boolean;
+            };
         };
         /** @description A server-rendered HTML page for people */
         ConsentPageHtml: string;
@@ -1783,6 +1859,8 @@ export interface components {
             ticketCode: string | null;
             checkedIn: boolean;
             checkedInAt: string | null;
+            /** @description Allergies, accessibility needs, as the participant wrote them (health data: every read is logged); null when none */
+            needsNote: string | null;
         };
         /** @description Attendees, in signup order */
         ParticipantPage: {
@@ -1792,7 +1870,7 @@ export interface components {
             /** @description Items across all pages */
             total: number;
         };
-        /** @description RFC 4180 (CRLF line ends), every matching row, not a page; header: signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at. Cells starting with = + - @ get a leading '. */
+        /** @description RFC 4180 (CRLF line ends), every matching row, not a page; header: signup_id,first_name,age_group,status,seats,ticket_type,ticket_code,checked_in,checked_in_at,needs_note. Cells starting with = + - @ get a leading '. */
         ParticipantsCsv: string;
         /** @description A checked-in signup */
         CheckIn: {
@@ -3933,6 +4011,272 @@ export interface operations {
                         type?: "/problems/not-found";
                         /** @constant */
                         status?: 404;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    getMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your preferences */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description Too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
+            /** @description Something went wrong on our side (type: /problems/internal-error) */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-error";
+                        /** @constant */
+                        status?: 500;
+                    };
+                };
+            };
+            /** @description PostgreSQL or Temporal is not reachable right now; nothing was done, send it again after Retry-After (type: /problems/service-unavailable) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                        /** @constant */
+                        status?: 503;
+                    };
+                };
+            };
+        };
+    };
+    putMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Reused for this request and in its logs when it matches the pattern; made up otherwise. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channels": {
+                 *         "email": {
+                 *           "enabled": true
+                 *         },
+                 *         "webhook": {
+                 *           "url": "https://push.example.com/eventbook"
+                 *         }
+                 *       },
+                 *       "optedOut": [
+                 *         "reminder"
+                 *       ],
+                 *       "marketing": {
+                 *         "consent": true
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NotificationPreferencesInput"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each bad value (type: /problems/validation-error, /problems/malformed-json) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/malformed-json";
+                        /** @constant */
+                        status?: 400;
+                    };
+                };
+            };
+            /** @description No valid bearer token (type: /problems/unauthenticated) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthenticated";
+                        /** @constant */
+                        status?: 401;
+                    };
+                };
+            };
+            /** @description The request body is too large (type: /problems/payload-too-large) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                        /** @constant */
+                        status?: 413;
+                    };
+                };
+            };
+            /** @description Send the request body as application/json (type: /problems/unsupported-media-type) */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                        /** @constant */
+                        status?: 415;
+                    };
+                };
+            };
+            /** @description A kind that always goes was turned off, e-mail switched off without a webhook, a webhook where this deployment sends none, or http in production (type: /problems/rule-violation) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rule-violation";
+                        /** @constant */
+                        status?: 422;
                     };
                 };
             };

@@ -22,6 +22,8 @@ import { Migration20261201102411_consent_record } from './Migration2026120110241
 import { Migration20261201105857_rate_limits } from './Migration20261201105857_rate_limits.js';
 import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
 import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
+import { Migration20261201130855_needs_note_read } from './Migration20261201130855_needs_note_read.js';
+import { Migration20261201131427_notification_preferences } from './Migration20261201131427_notification_preferences.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -48,4 +50,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201105857_rate_limits', class: Migration20261201105857_rate_limits },
   { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
   { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
+  { name: 'Migration20261201130855_needs_note_read', class: Migration20261201130855_needs_note_read },
+  { name: 'Migration20261201131427_notification_preferences', class: Migration20261201131427_notification_preferences },
 ];
