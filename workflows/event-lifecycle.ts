@@ -1,8 +1,12 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   condition,
   continueAsNew,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,9 +23,13 @@ import {
   eventChangedSignal,
   eventLifecycleQuery,
   eventWithdrawnSignal,
+  flowKinds,
+  workflowTypes,
   searchAttributes,
+  workflowIds,
   type EventLifecycleInput,
 } from '../src/temporal/contract.js';
+import type { eventRetentionWorkflow } from './event-retention.js';
 
 // Reading the event is one short query; retry through database trouble.
 const events = proxyActivities<Activities>({
@@ -41,6 +49,13 @@ const fanOuts = proxyActivities<Activities>({
   heartbeatTimeout: FAN_OUT_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
 });
+
+/**
+ * Released change: a cancelled event's personal data is purged too, a retention period after the
+ * cancellation (before it, a cancelled event kept it for good). Histories recorded before it replay
+ * without the retention flow's start.
+ */
+const purgeAfterCancellationPatch = 'purge-after-cancellation';
 
 /** Past this many history events the workflow continues as new, carrying only what it has done. */
 const HISTORY_LIMIT = 5_000;
@@ -143,7 +158,29 @@ export async function eventLifecycleWorkflow(input: EventLifecycleInput): Promis
     setPhase('cancelled');
     next = undefined;
     await fanOuts.cancelEventSignups({ eventId, reason });
+    if (patched(purgeAfterCancellationPatch)) await purgeLater();
     return { eventId, phase: 'cancelled' };
+  }
+
+  /**
+   * The purge of a cancelled event, in a flow of its own that outlives this one (so the lifecycle's
+   * result still says `cancelled` at once, and its waiting shows in the Temporal UI by EventId).
+   */
+  async function purgeLater(): Promise<void> {
+    try {
+      await startChild<typeof eventRetentionWorkflow>(workflowTypes.eventRetention, {
+        workflowId: workflowIds.eventRetention(eventId),
+        args: [{ eventId, retentionSeconds: input.retentionSeconds }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: searchAttributes.eventId, value: eventId },
+          { key: searchAttributes.flowKind, value: flowKinds.eventRetention },
+        ],
+      });
+    } catch (error) {
+      // A second cancellation's run of this lifecycle: the first one's purge is already waiting.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
   }
 
   function finish(phase: string): { eventId: string; phase: string } {

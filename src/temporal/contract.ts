@@ -12,6 +12,7 @@ import type { SignupStatus } from '../signups/status.js';
 export const workflowTypes = {
   signup: 'signupWorkflow',
   eventLifecycle: 'eventLifecycleWorkflow',
+  eventRetention: 'eventRetentionWorkflow',
   notificationRetry: 'notificationRetryWorkflow',
   paymentRefund: 'paymentRefundWorkflow',
   erasure: 'erasureWorkflow',
@@ -20,6 +21,8 @@ export const workflowTypes = {
 export const workflowIds = {
   signup: (signupId: string) => `signup-${signupId}`,
   eventLifecycle: (eventId: string) => `event-${eventId}`,
+  /** A cancelled event's retention purge, waiting out the retention period after its lifecycle ended. */
+  eventRetention: (eventId: string) => `event-retention-${eventId}`,
   /** One per notification (its once-only key) that a fan-out could not deliver on some channel. */
   notificationRetry: (notificationKey: string) => `notification-${notificationKey}`,
   /** One per PaymentIntent: whoever hands the same payment over reaches the same flow. */
@@ -46,6 +49,7 @@ export const allSearchAttributeKeys = Object.values(searchAttributes);
 export const flowKinds = {
   signup: 'signup',
   eventLifecycle: 'event-lifecycle',
+  eventRetention: 'event-retention',
   notificationRetry: 'notification-retry',
   paymentRefund: 'payment-refund',
   erasure: 'erasure',

@@ -21,6 +21,7 @@ import { Interest } from '../../src/interests/interest.entity.js';
 import { NotificationLog } from '../../src/notifications/notification-log.entity.js';
 import { ErasureRequest } from '../../src/privacy/erasure.entity.js';
 import { Signup } from '../../src/signups/signup.entity.js';
+import { workflowIds } from '../../src/temporal/contract.js';
 
 // The caller's own data over the real stack: export, erasure, and what the retention purge leaves.
 let stack: TestStack;
@@ -266,4 +267,40 @@ describe('the retention purge', () => {
     expect(await em.count(Interest, { userId: subscribed.sub, kind: 'category' })).toBe(1);
     expect(await em.count(Signup, { event: eventId, userId: { $in: [booked.sub, subscribed.sub] } })).toBe(0);
   }, 150_000);
+
+  it('comes for a cancelled event too, a retention period after the cancellation', async () => {
+    const api = stack.api;
+    const organizer = await api.token(`privacy-organizer-c-${Date.now()}`, ['organizer'], { markets: ['NO'] });
+    const created = await request(api.baseUrl, 'POST', '/v1/admin/events', {
+      token: organizer,
+      body: {
+        defaultLocale: 'en',
+        translations: { en: { title: 'Cancelled camp', description: 'Never held' } },
+        category: `cancelpurge${Date.now()}`,
+        market: 'NO',
+        timezone: 'Europe/Oslo',
+        capacity: 10,
+        refundPolicy: { kind: 'none' },
+        publish: true,
+        startsAt: at(7 * 86_400),
+        endsAt: at(7 * 86_400 + 3_600),
+      },
+    });
+    expect(created.status).toBe(201);
+    const eventId = created.body.id as string;
+    const person = await newUser(api, { birthdate: bornYearsAgo(30), name: 'cancel-purge' });
+    const firstName = 'Sigrunn';
+    const signupId = await signUp(api, person, eventId, { attendees: [{ firstName, age: 30, kind: 'adult', needsNote: `${firstName} is vegan` }] });
+    await waitForStatus(api, person, signupId, 'confirmed');
+    const needles = [person.sub, person.email, firstName];
+    expect((await whereFound(needles)).length).toBeGreaterThan(0);
+
+    const cancelled = await request(api.baseUrl, 'POST', `/v1/admin/events/${eventId}/cancel`, { token: organizer, body: { reason: 'The hall burned down' } });
+    expect(cancelled.status).toBe(200);
+    // Its lifecycle ends at once (cancelled); the purge is a flow of its own that waits out the retention.
+    const retention = stack.client.workflow.getHandle(workflowIds.eventRetention(eventId));
+    await eventually('the retention flow of the cancelled event', async () => ((await retention.describe().catch(() => undefined)) ? true : undefined), 60_000, 100);
+    expect(await retention.result()).toEqual({ eventId, phase: 'purged' });
+    expect(await whereFound(needles)).toEqual([]);
+  }, 120_000);
 });
