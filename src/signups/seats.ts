@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
-import { confirmationsTotal, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
+import { confirmationsTotal, doorBatchClaims, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
 import { SeatMoveRecord } from './seat-move.entity.js';
 import { Signup } from './signup.entity.js';
@@ -149,6 +149,7 @@ export async function placeAtDoor(
   claims: readonly DoorClaim[],
   settings: { holdSeconds: number; offerSeconds: number },
 ): Promise<DoorAnswer[]> {
+  doorBatchClaims.observe(claims.length);
   try {
     return await placeBatch(em, eventId, claims, settings);
   } catch (error) {
