@@ -420,7 +420,7 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
   }
 }
 
-/** Where a new signup stands once its seats are taken at the door (placeNewSignup, placeAtOnce). */
+/** Where a new signup stands once its seats are taken at the door (placeAtDoor). */
 interface DoorPlacement {
   status: 'held' | 'confirmed';
   holdExpiresAt: Date | null;
