@@ -128,7 +128,9 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Seats for new signups of one event, decided together: the door's batch (src/signups/door-batcher.ts
- * gathers the claims waiting in this process). One transaction locks the event row (then its ticket
+ * gathers the claims waiting in this process). The common batch (no promo code, no ticket type with
+ * a capacity of its own, every claim fits) is one autocommit statement (placeAllAtOnce). Otherwise
+ * one transaction locks the event row (then its ticket
  * types and promo codes, the order every seat move uses), judges the claims in arrival order
  * against the locked counters (seatsFit: a claim that does not fit is passed over, one behind it that
  * does still gets its seats), and writes everything in one statement: the counters, moved by
@@ -185,7 +187,7 @@ async function placeBatch(
   claims: readonly DoorClaim[],
   settings: { holdSeconds: number; offerSeconds: number },
 ): Promise<DoorAnswer[]> {
-  const judged = await em.transactional(async (tx) => {
+  const judged = (await placeAllAtOnce(em, eventId, claims, settings)) ?? (await em.transactional(async (tx) => {
     const { event, types, promos } = await lockSeatRows(tx, eventId, claims);
     if (!event || event.status !== 'published') return claims.map((claim): Judged => ({ claim, refused: 'event-not-open' }));
     const verdicts: Judged[] = [];
@@ -224,9 +226,10 @@ async function placeBatch(
       if (type) type[counter] += claim.signup.seats;
       verdicts.push({ claim, placement });
     }
-    await writeDoorBatch(tx, eventId, verdicts);
+    const written = await writeDoorBatch(tx, eventId, verdicts);
+    if (!written) throw new Error(`seat ledger: the database refused a door batch the locked counters allowed (event ${eventId})`);
     return verdicts;
-  });
+  }));
   // Committed: the entities now say what the rows say, so the caller can answer without reading them back.
   return judged.map((verdict): DoorAnswer => {
     if ('refused' in verdict) return { refused: verdict.refused };
@@ -240,6 +243,29 @@ async function placeBatch(
     holdsTotal.inc({ from: 'requested' });
     return { placed: verdict.placement.status };
   });
+}
+
+/**
+ * The common batch in one autocommit statement: no promo code and no ticket type with a capacity of
+ * its own, and every claim fits. The event's conditional UPDATE takes the whole batch's seats (the
+ * database judges their sum against the row it locks for that statement only) and the rows are
+ * inserted only if it did; answers null, with nothing written, when they did not all fit or the
+ * event is not open, and the transactional path then judges each claim. Under a burst that path's
+ * round trips with the row locked are what bound a hot event; this one holds the lock while
+ * PostgreSQL runs the statement.
+ */
+async function placeAllAtOnce(
+  em: EntityManager,
+  eventId: string,
+  claims: readonly DoorClaim[],
+  settings: { holdSeconds: number },
+): Promise<Judged[] | null> {
+  if (claims.some((claim) => claim.promoId || claim.signup.ticketType?.capacity != null)) return null;
+  const verdicts = claims.map((claim): Judged => ({
+    claim,
+    placement: seatedAtDoor(claim.signup, claim.attendees, { ...claim, holdSeconds: settings.holdSeconds }),
+  }));
+  return (await writeDoorBatch(em, eventId, verdicts)) ? verdicts : null;
 }
 
 /**
@@ -294,12 +320,13 @@ async function lockSeatRows(
 
 /**
  * The batch's one write: counters by conditional UPDATEs (PostgreSQL re-judges the sums the batch
- * took against the locked rows), then the signups, attendees and outbox rows. A refused counter
- * update cannot happen under the lock; if it did, the transaction is rolled back rather than oversell.
+ * takes against the rows), then the signups, attendees and outbox rows, each only if the event's
+ * update took the seats. Answers whether everything was written: false when the event's update
+ * refused (nothing else then changes but what the caller's transaction rolls back).
  */
-async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: readonly Judged[]): Promise<void> {
+async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: readonly Judged[]): Promise<boolean> {
   const written = verdicts.filter((verdict) => !('refused' in verdict));
-  if (written.length === 0) return;
+  if (written.length === 0) return true;
   const taken = { held: 0, confirmed: 0 };
   const byType = new Map<string, { id: string; held: number; confirmed: number }>();
   const promoUses = new Map<string, number>();
@@ -364,7 +391,8 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
     });
   }
   const seatsTaken = taken.held + taken.confirmed;
-  // Raw SQL: the whole batch in one statement, so the event's lock is held for one more round trip only.
+  // Raw SQL: the whole batch in one statement, so the event's lock is held for one more round trip
+  // at most (none at all on the fast path, where this statement is all there is).
   const [result] = await tx.execute<{ events: number; types: number; promos: number; placed: number }[]>(
     `with ev as (
        update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now()
@@ -373,12 +401,12 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
      typed as (
        update ticket_type t set held_count = t.held_count + d.held, confirmed_count = t.confirmed_count + d.confirmed
          from jsonb_to_recordset(?::jsonb) as d(id uuid, held int, confirmed int)
-        where t.id = d.id and t.event_id = ? and ${fitsSql('t', 'd.held + d.confirmed')}
+        where t.id = d.id and t.event_id = ? and ${fitsSql('t', 'd.held + d.confirmed')} and exists (select 1 from ev)
        returning t.id),
      promo as (
        update promo_code p set used_count = p.used_count + d.uses
          from jsonb_to_recordset(?::jsonb) as d(id uuid, uses int)
-        where p.id = d.id and (p.max_uses is null or p.used_count + d.uses <= p.max_uses)
+        where p.id = d.id and (p.max_uses is null or p.used_count + d.uses <= p.max_uses) and exists (select 1 from ev)
        returning p.id),
      placed as (
        insert into signup (id, event_id, user_id, idempotency_key, seats, ticket_type_id, platform, locale, promo_code,
@@ -391,19 +419,22 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
               as s(id uuid, user_id text, idempotency_key text, seats int, ticket_type_id uuid, platform text, locale text,
                    promo_code text, amount_minor int, currency text, status text, hold_expires_at timestamptz,
                    confirmed_at timestamptz, waitlisted_at timestamptz, workflow_id text, created_at timestamptz)
+        where exists (select 1 from ev)
        returning id),
      people as (
        insert into signup_attendee (id, signup_id, first_name, age, kind, needs_note, ticket_code)
        select a.id, a.signup_id, a.first_name, a.age, a.kind, a.needs_note, a.ticket_code
          from jsonb_to_recordset(?::jsonb)
-              as a(id uuid, signup_id uuid, first_name text, age int, kind text, needs_note text, ticket_code text)),
+              as a(id uuid, signup_id uuid, first_name text, age int, kind text, needs_note text, ticket_code text)
+        where exists (select 1 from ev)),
      outbox as (
        insert into signup_workflow_start (signup_id, workflow_id, task_queue, input, status, market, summary, attempts,
                                           next_attempt_at, created_at)
        select o.signup_id, o.workflow_id, o.task_queue, o.input, o.status, o.market, o.summary, 0, o.next_attempt_at, o.created_at
          from jsonb_to_recordset(?::jsonb)
               as o(signup_id uuid, workflow_id text, task_queue text, input jsonb, status text, market text, summary text,
-                   next_attempt_at timestamptz, created_at timestamptz))
+                   next_attempt_at timestamptz, created_at timestamptz)
+        where exists (select 1 from ev))
      select (select count(*) from ev)::int as events, (select count(*) from typed)::int as types,
             (select count(*) from promo)::int as promos, (select count(*) from placed)::int as placed`,
     [
@@ -415,9 +446,12 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
       JSON.stringify(starts),
     ],
   );
-  if (result?.events !== 1 || result.types !== byType.size || result.promos !== promoUses.size || result.placed !== written.length) {
-    throw new Error(`seat ledger: the database refused a door batch the locked counters allowed (event ${eventId})`);
+  if (result?.events !== 1) return false;
+  if (result.types !== byType.size || result.promos !== promoUses.size || result.placed !== written.length) {
+    // Only in the locked path can a type or promo update be refused, and its transaction is rolled back.
+    throw new Error(`seat ledger: the database refused part of a door batch (event ${eventId})`);
   }
+  return true;
 }
 
 /** Where a new signup stands once its seats are taken at the door (placeAtDoor). */
