@@ -3,6 +3,7 @@
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
  *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5]]
+ *     [--raw-clients 8] [--raw-seconds 5]
  *
  * --paid: the event's one ticket type has a price, so every accepted signup is held (no waiting
  * list) while its workflow creates a PaymentIntent at stripe-mock (started here). Holds last
@@ -36,6 +37,14 @@
  * baseline is measured in the same run, just before the burst, with the same clients and the same
  * number of requests (same body and headers) against a bare Express handler that parses the JSON and
  * does one INSERT into a scratch table through a pg pool of the same size as the API's.
+ *
+ * The raw limit of one hot row, also measured in the same run, after the baseline: a pgbench-like
+ * loop, --raw-clients connections of a pool of its own in this process, each sending the
+ * single-row conditional `UPDATE event SET held_count = held_count + 1 WHERE id = $1 AND
+ * held_count + confirmed_count + 1 <= capacity` (autocommit) back to back on one event of its own
+ * for --raw-seconds. What one statement per signup on one row could at best let through; the
+ * burst's accepted signups per second on its one event are printed against it (the door's batches,
+ * src/signups/door-batcher.ts, are how the API gets past it).
  *
  * Order: a warm-up burst on a small event of its own (JIT, connection pools, the worker's workflow
  * bundle), waited out until settled; the baseline; then the measured burst. After the burst the
@@ -93,6 +102,8 @@ const { values: args } = parseArgs({
     'pay-share': { type: 'string', default: '0.5' },
     // on: every signup spends from its per-user and per-address budgets in PostgreSQL (limits far above the burst); off: no limits.
     'rate-limits': { type: 'string', default: 'on' },
+    'raw-clients': { type: 'string', default: '8' },
+    'raw-seconds': { type: 'string', default: '5' },
   },
 });
 
@@ -435,6 +446,35 @@ function startChild(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildRole {
 
 const PAID_PRICE_MINOR = 15_000;
 
+/**
+ * The raw single-row limit: `clients` connections each run the conditional UPDATE on one row back
+ * to back for `seconds`; answers the statements per second (all of them take their seat: the row's
+ * capacity is far above what the loop reaches).
+ */
+async function rawRowRate(databaseUrl: string, eventId: string, clients: number, seconds: number): Promise<{ tps: number; statements: number }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: clients });
+  try {
+    const sql = 'update event set held_count = held_count + 1 where id = $1 and held_count + confirmed_count + 1 <= capacity';
+    // Each connection opened and the statement planned once before the clock starts.
+    await Promise.all(Array.from({ length: clients }, () => pool.query(sql, [eventId])));
+    let statements = 0;
+    const began = performance.now();
+    const until = began + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (performance.now() < until) {
+          const result = await pool.query(sql, [eventId]);
+          if (result.rowCount !== 1) throw new Error('raw loop: the row refused a seat (capacity too small)');
+          statements++;
+        }
+      }),
+    );
+    return { tps: statements / ((performance.now() - began) / 1000), statements };
+  } finally {
+    await pool.end();
+  }
+}
+
 async function insertBenchEvent(db: pg.Client, capacity: number, waitlist: boolean, paid = false): Promise<string> {
   const id = randomUUID();
   await db.query(
@@ -704,6 +744,10 @@ async function drive(): Promise<void> {
     await burst(barePort, '/bare', bareTokens.slice(0, Math.min(users, 1000)), clients); // its own warm-up
     const bare = await burst(barePort, '/bare', bareTokens, clients);
 
+    // The raw single-row limit, on an event of its own (not one the checks below look at).
+    const rawClients = Number(args['raw-clients']);
+    const raw = await rawRowRate(databaseUrl, await insertBenchEvent(db, 2_000_000_000, false), rawClients, Number(args['raw-seconds']));
+
     // The measured burst.
     const eventId = await insertBenchEvent(db, seats, args.waitlist, args.paid);
     eventIds.push(eventId);
@@ -791,6 +835,8 @@ async function drive(): Promise<void> {
     console.log('\nbaseline (bare Express, JSON parse + one INSERT, same clients and requests)');
     row('latency', latencyLine(bare.answers.map((answer) => answer.ms)));
     row('throughput', `${(users / bare.seconds).toFixed(0)} req/s (${bare.seconds.toFixed(1)} s); ${statusCounts(bare.answers)}`);
+    console.log(`\nraw limit (one row, pgbench-like: ${rawClients} connections of its own, conditional UPDATE, autocommit)`);
+    row('throughput', `${raw.tps.toFixed(0)} statements/s (${raw.statements} in ${args['raw-seconds']} s)`);
     console.log('\nsignup burst (POST /v1/events/{id}/signups)');
     row('accept latency, all answers', latencyLine(acceptMs));
     row('  202 only', latencyLine(main.answers.filter((answer) => answer.status === 202).map((answer) => answer.ms)));
@@ -798,6 +844,8 @@ async function drive(): Promise<void> {
     row('answers', statusCounts(main.answers));
     row('5xx (and connection errors)', String(fiveXx));
     row('throughput', `${(users / main.seconds).toFixed(0)} req/s (${main.seconds.toFixed(1)} s); ${(main.seconds / bare.seconds).toFixed(1)}x the baseline's time`);
+    const acceptedPerSecond = accepted / main.seconds;
+    row('accepted signups/s (one event)', `${acceptedPerSecond.toFixed(0)} (${accepted} accepted); ${(acceptedPerSecond / raw.tps).toFixed(2)}x the raw single-row rate`);
     row('all seats confirmed after', seatsConfirmedAfter === undefined ? `not within ${args.timeout} s (confirmed ${lastPoll?.confirmed ?? '?'})` : `${seatsConfirmedAfter.toFixed(1)} s from the first request (burst took ${burstSeconds.toFixed(1)} s)`);
     row('every signup at rest after', `${settledAfter.toFixed(1)} s`);
     row('every workflow started after', `${startedAfter.toFixed(1)} s (outbox empty)`);
@@ -859,6 +907,8 @@ async function drive(): Promise<void> {
       [`p99 accept <= ${P99_TARGET_MS} ms`, p99 <= P99_TARGET_MS],
       ['counters equal rows', s.held === s.heldRows && s.confirmed === s.confirmedRows],
       ['nothing left requested or held', !s.rows.requested && !s.rows.held],
+      // Only when every request can be accepted: otherwise the seats, not the door, bound the rate.
+      ...(seats >= users ? [['accepted signups/s >= 1.0x the raw single-row rate', acceptedPerSecond >= raw.tps] as const] : []),
       ...(args.waitlist ? [[`${users - seats} waitlisted`, (s.rows.waitlisted ?? 0) === users - seats] as const] : []),
     ] as const;
     console.log('\ntargets');

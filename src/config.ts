@@ -106,6 +106,13 @@ export const configSchema = z
      * lock then is tried again, and the retry answers what the first attempt did (src/signups/seats.ts).
      */
     SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+    /**
+     * The door's batches (src/signups/door-batcher.ts): how long the first signup for a quiet event
+     * waits for others to go in the same transaction (later ones go as soon as the batch before
+     * returns), and the most signups in one batch.
+     */
+    SIGNUP_DOOR_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+    SIGNUP_DOOR_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(200),
     /** Reminders before an event starts, in seconds, comma-separated (default 7 days and 1 day). */
     LIFECYCLE_REMINDER_OFFSETS_SECONDS: z
       .string()
@@ -255,6 +262,7 @@ export interface Config {
     consentSeconds: number;
     latePaymentGraceSeconds: number;
     seatMoveTimeoutSeconds: number;
+    doorBatch: { windowMs: number; maxBatch: number };
     consentTokenSecret: string;
     unknownAgeConsent: RawConfig['CONSENT_UNKNOWN_AGE'];
   };
@@ -337,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       consentSeconds: e.SIGNUP_CONSENT_SECONDS,
       latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
       seatMoveTimeoutSeconds: e.SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS,
+      doorBatch: { windowMs: e.SIGNUP_DOOR_BATCH_WINDOW_MS, maxBatch: e.SIGNUP_DOOR_BATCH_MAX },
       consentTokenSecret: e.CONSENT_TOKEN_SECRET ?? developmentSecretDefaults.CONSENT_TOKEN_SECRET,
       unknownAgeConsent: e.CONSENT_UNKNOWN_AGE,
     },

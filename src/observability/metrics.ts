@@ -43,6 +43,14 @@ export const holdsReleasedByLedgerTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Signups per door batch (src/signups/seats.ts, placeAtDoor): mostly 1 when quiet, larger under a burst. */
+export const doorBatchClaims = new Histogram({
+  name: 'eventbook_door_batch_claims',
+  help: 'New signups decided together in one door transaction, per batch',
+  buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500, 1000],
+  registers: [metricsRegistry],
+});
+
 export const confirmationsTotal = new Counter({
   name: 'eventbook_confirmations_total',
   help: 'Signups confirmed, by free or paid: free ones at the door by the API, the rest by the confirmSeats activity',

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { LockMode, type QueryResult } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../events/event.entity.js';
-import { confirmationsTotal, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
+import { confirmationsTotal, doorBatchClaims, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
 import { SeatMoveRecord } from './seat-move.entity.js';
 import { Signup } from './signup.entity.js';
@@ -86,31 +86,6 @@ export async function holdSeats(
   });
 }
 
-/**
- * Seats for a signup the API is writing in `tx`, decided by the same conditional statements as
- * holdSeats, so the database still judges every seat; deciding it at the door answers the app at
- * once (held, confirmed, waitlisted, or sold out with nothing written) and spares the workflow engine
- * signups that cannot be had. The workflow then finds the signup where this left it and goes on.
- * A free signup (`confirmAtOnce`) skips the hold: its seats are confirmed and its attendees get their
- * ticket codes in this same transaction, as confirmSeats would give them a moment later.
- */
-export async function placeNewSignup(
-  tx: EntityManager,
-  signup: Signup,
-  attendees: readonly Attendee[],
-  input: { holdSeconds: number; offerSeconds: number; waitlistEnabled: boolean; confirmAtOnce: boolean; now: Date },
-): Promise<'held' | 'confirmed' | 'waitlisted' | 'full'> {
-  const placement = seatedAtDoor(signup, attendees, input);
-  if (await claimSeats(tx, signup, placement.status, input.offerSeconds, input.now)) {
-    applyPlacement(signup, attendees, placement);
-    return placement.status;
-  }
-  if (!input.waitlistEnabled) return 'full';
-  signup.status = transition(signup, 'waitlist');
-  signup.waitlistedAt = input.now;
-  return 'waitlisted';
-}
-
 /** The outbox row of a new signup's workflow start (workflow-starts.ts writes it the same way). */
 export interface WorkflowStartValues {
   workflowId: string;
@@ -121,85 +96,365 @@ export interface WorkflowStartValues {
   nextAttemptAt: Date;
 }
 
+/** A new signup waiting at the door for its seats: checked, priced, built unpersisted by the service. */
+export interface DoorClaim {
+  signup: Signup;
+  attendees: readonly Attendee[];
+  /** Free: its seats are confirmed at once, with ticket codes (as confirmSeats would do a moment later). */
+  confirmAtOnce: boolean;
+  /** The promo code whose use it counts (checked already; its use limit is judged here). */
+  promoId: string | null;
+  now: Date;
+  start: (status: SignupStatus, holdExpiresAt: Date | null) => WorkflowStartValues;
+}
+
 /**
- * The door's fast path, for a signup that needs nothing but seats (no guardian, no promo code, no
- * ticket type with a capacity of its own): one statement, committed on its own, takes the seats
- * with the same conditional UPDATE as takeSeats and inserts the signup, its attendees and its
- * workflow start only if it did. Answers false, with nothing written, when the seats were not free
- * (the caller then goes the transactional way: waitlist, or sold out).
- *
- * Why one statement: the event row is one hot lock under a burst, and a transaction that kept it
- * across round trips to the API (whose event loop is busy with other requests meanwhile) let
- * through 47 signups a second (bench/signup-burst.ts). Here the lock lasts as long as the statement
- * runs inside PostgreSQL.
+ * What the door answers one claim. `refused` writes nothing for that claim: `sold-out` (no room and
+ * no waiting list), `promo-used-up`, `event-not-open` (unpublished or cancelled since it was read).
+ * `error` is this claim's own failure (a unique violation: the same key or user raced it).
  */
-export async function placeAtOnce(
+export type DoorAnswer =
+  | { placed: 'held' | 'confirmed' | 'waitlisted' }
+  | { refused: 'sold-out' | 'promo-used-up' | 'event-not-open' }
+  | { error: unknown };
+
+/** A unique index refused an insert, whether it came through the ORM or as the driver's own error. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof UniqueConstraintViolationException ||
+    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505')
+  );
+}
+
+/**
+ * Seats for new signups of one event, decided together: the door's batch (src/signups/door-batcher.ts
+ * gathers the claims waiting in this process). The common batch (no promo code, no ticket type with
+ * a capacity of its own, every claim fits) is one autocommit statement (placeAllAtOnce). Otherwise
+ * one transaction locks the event row (then its ticket
+ * types and promo codes, the order every seat move uses), judges the claims in arrival order
+ * against the locked counters (seatsFit: a claim that does not fit is passed over, one behind it that
+ * does still gets its seats), and writes everything in one statement: the counters, moved by
+ * conditional UPDATEs that PostgreSQL re-checks (fitsSql), and every placed or waitlisted signup with
+ * its attendees and its workflow's outbox row. A claim that finds no room releases the event's holds
+ * past their deadline first (releaseExpiredHolds, once per batch), as claimSeats does.
+ *
+ * Why: under a burst every signup of an event updates the same row, and one statement per signup
+ * there is bounded by that row's lock. A batch takes the lock once for all its claims, for a few
+ * statements; see docs/architecture.md ("Hot events").
+ *
+ * A unique violation (the same user or Idempotency-Key racing a signup outside the batch) rolls the
+ * batch back; its claims are then placed one at a time, so only the claim that caused it answers it.
+ */
+export async function placeAtDoor(
   em: EntityManager,
-  signup: Signup,
-  attendees: readonly Attendee[],
-  input: {
-    holdSeconds: number;
-    confirmAtOnce: boolean;
-    now: Date;
-    start: (status: SignupStatus, holdExpiresAt: Date | null) => WorkflowStartValues;
-  },
-): Promise<boolean> {
-  // Its own preconditions, whoever calls: a ticket type with a capacity of its own needs a second
-  // conditional UPDATE after the event's (see takeSeats), and a promo code its use counted in the
-  // same transaction; both go the transactional way (placeNewSignup).
-  if (signup.ticketType?.capacity != null || signup.promoCode) return false;
-  const placement = seatedAtDoor(signup, attendees, input);
-  const { status, holdExpiresAt, confirmedAt, ticketCodes } = placement;
-  const counter = status === 'confirmed' ? 'confirmed_count' : 'held_count';
-  const start = input.start(status, holdExpiresAt);
-  const ticketTypeId = signup.ticketType?.id ?? null;
-  const rows = await em.getConnection().execute<{ placed: number }[]>(
-    `with seat as (
-       update "event" set ${counter} = ${counter} + ?, updated_at = now()
-        where id = ? and status = 'published' and ${fitsSql()}
-       returning id),
-     typed as (
-       update ticket_type set ${counter} = ${counter} + ? where id = ? and exists (select 1 from seat) returning id),
-     placed as (
-       insert into signup (id, event_id, user_id, idempotency_key, seats, ticket_type_id, platform, locale, promo_code,
-                           amount_minor, currency, status, hold_expires_at, confirmed_at, refunded_minor, workflow_id,
-                           created_at, updated_at)
-       select ?, seat.id, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, 0, ?, ?, ? from seat
-       returning id),
-     people as (
-       insert into signup_attendee (id, signup_id, first_name, age, kind, needs_note, ticket_code)
-       select a.id, placed.id, a.first_name, a.age, a.kind, a.needs_note, a.ticket_code
-         from placed cross join jsonb_to_recordset(?::jsonb)
-              as a(id uuid, first_name text, age int, kind text, needs_note text, ticket_code text)),
-     outbox as (
-       insert into signup_workflow_start (signup_id, workflow_id, task_queue, input, status, market, summary, attempts,
-                                          next_attempt_at, created_at)
-       select placed.id, ?, ?, ?::jsonb, ?, ?, ?, 0, ?, ? from placed)
-     select count(*)::int as placed from placed`,
-    [
-      signup.seats, signup.event.id, signup.seats,
-      signup.seats, ticketTypeId,
-      signup.id, signup.userId, signup.idempotencyKey ?? null, signup.seats, ticketTypeId, signup.platform, signup.locale,
-      signup.amountMinor, signup.currency ?? null, status, holdExpiresAt, confirmedAt, signup.workflowId, input.now, input.now,
-      JSON.stringify(attendees.map((attendee, index) => ({
+  eventId: string,
+  claims: readonly DoorClaim[],
+  settings: { holdSeconds: number; offerSeconds: number },
+): Promise<DoorAnswer[]> {
+  doorBatchClaims.observe(claims.length);
+  try {
+    return await placeBatch(em, eventId, claims, settings);
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    if (claims.length === 1) return [{ error }];
+    const answers: DoorAnswer[] = [];
+    for (const claim of claims) {
+      try {
+        answers.push(...(await placeBatch(em, eventId, [claim], settings)));
+      } catch (alone) {
+        if (!isUniqueViolation(alone)) throw alone;
+        answers.push({ error: alone });
+      }
+    }
+    return answers;
+  }
+}
+
+interface SeatRow {
+  capacity: number | null;
+  heldCount: number;
+  confirmedCount: number;
+}
+
+type Judged =
+  | { claim: DoorClaim; placement: DoorPlacement }
+  | { claim: DoorClaim; waitlisted: true }
+  | { claim: DoorClaim; refused: 'sold-out' | 'promo-used-up' | 'event-not-open' };
+
+async function placeBatch(
+  em: EntityManager,
+  eventId: string,
+  claims: readonly DoorClaim[],
+  settings: { holdSeconds: number; offerSeconds: number },
+): Promise<DoorAnswer[]> {
+  const judged = (await placeAllAtOnce(em, eventId, claims, settings)) ?? (await em.transactional(async (tx) => {
+    const { event, types, promos } = await lockSeatRows(tx, eventId, claims);
+    if (!event || event.status !== 'published') return claims.map((claim): Judged => ({ claim, refused: 'event-not-open' }));
+    const verdicts: Judged[] = [];
+    let releasedExpired = false;
+    for (const claim of claims) {
+      const type = claim.signup.ticketType?.id ? types.get(claim.signup.ticketType.id) : undefined;
+      let fits = seatsFit(event, claim.signup.seats) && (!type || seatsFit(type, claim.signup.seats));
+      if (!fits && !releasedExpired) {
+        // As claimSeats: holds past their deadline do not count; released (and offered to the
+        // waiting list first) once per batch, then the counters are read again.
+        releasedExpired = true;
+        if ((await releaseExpiredHolds(tx, eventId, settings.offerSeconds, claim.now)) > 0) {
+          const fresh = await lockSeatRows(tx, eventId, claims);
+          if (fresh.event) Object.assign(event, fresh.event);
+          for (const [id, row] of fresh.types) Object.assign(types.get(id) ?? {}, row);
+          fits = seatsFit(event, claim.signup.seats) && (!type || seatsFit(type, claim.signup.seats));
+        }
+      }
+      if (!fits && !event.waitlistEnabled) {
+        verdicts.push({ claim, refused: 'sold-out' });
+        continue;
+      }
+      const promo = claim.promoId ? promos.get(claim.promoId) : undefined;
+      if (promo && promo.maxUses != null && promo.usedCount >= promo.maxUses) {
+        verdicts.push({ claim, refused: 'promo-used-up' });
+        continue;
+      }
+      if (promo) promo.usedCount += 1;
+      if (!fits) {
+        verdicts.push({ claim, waitlisted: true });
+        continue;
+      }
+      const placement = seatedAtDoor(claim.signup, claim.attendees, { ...claim, holdSeconds: settings.holdSeconds });
+      const counter = placement.status === 'confirmed' ? 'confirmedCount' : 'heldCount';
+      event[counter] += claim.signup.seats;
+      if (type) type[counter] += claim.signup.seats;
+      verdicts.push({ claim, placement });
+    }
+    const written = await writeDoorBatch(tx, eventId, verdicts);
+    if (!written) throw new Error(`seat ledger: the database refused a door batch the locked counters allowed (event ${eventId})`);
+    return verdicts;
+  }));
+  // Committed: the entities now say what the rows say, so the caller can answer without reading them back.
+  return judged.map((verdict): DoorAnswer => {
+    if ('refused' in verdict) return { refused: verdict.refused };
+    const { signup, attendees, now } = verdict.claim;
+    if ('waitlisted' in verdict) {
+      signup.status = transition(signup, 'waitlist');
+      signup.waitlistedAt = now;
+      return { placed: 'waitlisted' };
+    }
+    applyPlacement(signup, attendees, verdict.placement);
+    holdsTotal.inc({ from: 'requested' });
+    return { placed: verdict.placement.status };
+  });
+}
+
+/**
+ * The common batch in one autocommit statement: no promo code and no ticket type with a capacity of
+ * its own, and every claim fits. The event's conditional UPDATE takes the whole batch's seats (the
+ * database judges their sum against the row it locks for that statement only) and the rows are
+ * inserted only if it did; answers null, with nothing written, when they did not all fit or the
+ * event is not open, and the transactional path then judges each claim. Under a burst that path's
+ * round trips with the row locked are what bound a hot event; this one holds the lock while
+ * PostgreSQL runs the statement.
+ */
+async function placeAllAtOnce(
+  em: EntityManager,
+  eventId: string,
+  claims: readonly DoorClaim[],
+  settings: { holdSeconds: number },
+): Promise<Judged[] | null> {
+  if (claims.some((claim) => claim.promoId || claim.signup.ticketType?.capacity != null)) return null;
+  const verdicts = claims.map((claim): Judged => ({
+    claim,
+    placement: seatedAtDoor(claim.signup, claim.attendees, { ...claim, holdSeconds: settings.holdSeconds }),
+  }));
+  return (await writeDoorBatch(em, eventId, verdicts)) ? verdicts : null;
+}
+
+/**
+ * Locks the event row, then (in a statement of its own, so it reads what is committed once the
+ * event's lock is ours) the ticket types with a capacity and the promo codes the claims use.
+ */
+async function lockSeatRows(
+  tx: EntityManager,
+  eventId: string,
+  claims: readonly DoorClaim[],
+): Promise<{
+  event: (SeatRow & { status: string; waitlistEnabled: boolean }) | undefined;
+  types: Map<string, SeatRow>;
+  promos: Map<string, { usedCount: number; maxUses: number | null }>;
+}> {
+  const [event] = await tx.execute<{ status: string; capacity: number; held_count: number; confirmed_count: number; waitlist_enabled: boolean }[]>(
+    `select status, capacity, held_count, confirmed_count, waitlist_enabled from "event" where id = ? for update`,
+    [eventId],
+  );
+  const typeIds = [...new Set(claims.flatMap((claim) => (claim.signup.ticketType?.capacity != null ? [claim.signup.ticketType.id] : [])))];
+  const promoIds = [...new Set(claims.flatMap((claim) => (claim.promoId ? [claim.promoId] : [])))];
+  const types = new Map<string, SeatRow>();
+  const promos = new Map<string, { usedCount: number; maxUses: number | null }>();
+  if (typeIds.length > 0 || promoIds.length > 0) {
+    // Raw SQL: rows of two tables locked and read in one round trip while the event's lock is held.
+    const rows = await tx.execute<{ kind: string; id: string; capacity: number | null; held_count: number; confirmed_count: number; used_count: number; max_uses: number | null }[]>(
+      `with t as (select id, capacity, held_count, confirmed_count from ticket_type where id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by id for update),
+            p as (select id, used_count, max_uses from promo_code where id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by id for update)
+       select 'type' as kind, id, capacity, held_count, confirmed_count, 0 as used_count, null::int as max_uses from t
+       union all
+       select 'promo', id, null, 0, 0, used_count, max_uses from p`,
+      // As JSON: the driver would spread an array parameter into a list.
+      [JSON.stringify(typeIds), JSON.stringify(promoIds)],
+    );
+    for (const row of rows) {
+      if (row.kind === 'type') types.set(row.id, { capacity: row.capacity, heldCount: row.held_count, confirmedCount: row.confirmed_count });
+      else promos.set(row.id, { usedCount: row.used_count, maxUses: row.max_uses });
+    }
+  }
+  return {
+    event: event && {
+      status: event.status,
+      capacity: event.capacity,
+      heldCount: event.held_count,
+      confirmedCount: event.confirmed_count,
+      waitlistEnabled: event.waitlist_enabled,
+    },
+    types,
+    promos,
+  };
+}
+
+/**
+ * The batch's one write: counters by conditional UPDATEs (PostgreSQL re-judges the sums the batch
+ * takes against the rows), then the signups, attendees and outbox rows, each only if the event's
+ * update took the seats. Answers whether everything was written: false when the event's update
+ * refused (nothing else then changes but what the caller's transaction rolls back).
+ */
+async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: readonly Judged[]): Promise<boolean> {
+  const written = verdicts.filter((verdict) => !('refused' in verdict));
+  if (written.length === 0) return true;
+  const taken = { held: 0, confirmed: 0 };
+  const byType = new Map<string, { id: string; held: number; confirmed: number }>();
+  const promoUses = new Map<string, number>();
+  const signups: Record<string, unknown>[] = [];
+  const people: Record<string, unknown>[] = [];
+  const starts: Record<string, unknown>[] = [];
+  for (const verdict of written) {
+    const { signup, attendees, promoId, now } = verdict.claim;
+    const placement = 'placement' in verdict ? verdict.placement : undefined;
+    const status: SignupStatus = placement?.status ?? 'waitlisted';
+    if (placement) {
+      const counter = placement.status === 'confirmed' ? 'confirmed' : 'held';
+      taken[counter] += signup.seats;
+      const typeId = signup.ticketType?.id;
+      if (typeId) {
+        const type = byType.get(typeId) ?? { id: typeId, held: 0, confirmed: 0 };
+        type[counter] += signup.seats;
+        byType.set(typeId, type);
+      }
+    }
+    if (promoId) promoUses.set(promoId, (promoUses.get(promoId) ?? 0) + 1);
+    const start = verdict.claim.start(status, placement?.holdExpiresAt ?? null);
+    signups.push({
+      id: signup.id,
+      user_id: signup.userId,
+      idempotency_key: signup.idempotencyKey ?? null,
+      seats: signup.seats,
+      ticket_type_id: signup.ticketType?.id ?? null,
+      platform: signup.platform,
+      locale: signup.locale,
+      promo_code: signup.promoCode ?? null,
+      amount_minor: signup.amountMinor,
+      currency: signup.currency ?? null,
+      status,
+      hold_expires_at: placement?.holdExpiresAt ?? null,
+      confirmed_at: placement?.confirmedAt ?? null,
+      waitlisted_at: placement ? null : now,
+      workflow_id: signup.workflowId,
+      created_at: now,
+    });
+    attendees.forEach((attendee, index) =>
+      people.push({
         id: attendee.id,
+        signup_id: signup.id,
         first_name: attendee.firstName,
         age: attendee.age,
         kind: attendee.kind,
         needs_note: attendee.needsNote ?? null,
-        ticket_code: ticketCodes[index],
-      }))),
-      start.workflowId, start.taskQueue, JSON.stringify(start.input), status, start.market, start.summary, start.nextAttemptAt, input.now,
+        ticket_code: placement?.ticketCodes[index] ?? null,
+      }),
+    );
+    starts.push({
+      signup_id: signup.id,
+      workflow_id: start.workflowId,
+      task_queue: start.taskQueue,
+      input: start.input,
+      status,
+      market: start.market,
+      summary: start.summary,
+      next_attempt_at: start.nextAttemptAt,
+      created_at: now,
+    });
+  }
+  const seatsTaken = taken.held + taken.confirmed;
+  // Raw SQL: the whole batch in one statement, so the event's lock is held for one more round trip
+  // at most (none at all on the fast path, where this statement is all there is).
+  const [result] = await tx.execute<{ events: number; types: number; promos: number; placed: number }[]>(
+    `with ev as (
+       update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now()
+        where id = ? and status = 'published' and (? = 0 or ${fitsSql()})
+       returning id),
+     typed as (
+       update ticket_type t set held_count = t.held_count + d.held, confirmed_count = t.confirmed_count + d.confirmed
+         from jsonb_to_recordset(?::jsonb) as d(id uuid, held int, confirmed int)
+        where t.id = d.id and t.event_id = ? and ${fitsSql('t', 'd.held + d.confirmed')} and exists (select 1 from ev)
+       returning t.id),
+     promo as (
+       update promo_code p set used_count = p.used_count + d.uses
+         from jsonb_to_recordset(?::jsonb) as d(id uuid, uses int)
+        where p.id = d.id and (p.max_uses is null or p.used_count + d.uses <= p.max_uses) and exists (select 1 from ev)
+       returning p.id),
+     placed as (
+       insert into signup (id, event_id, user_id, idempotency_key, seats, ticket_type_id, platform, locale, promo_code,
+                           amount_minor, currency, status, hold_expires_at, confirmed_at, waitlisted_at, refunded_minor,
+                           workflow_id, created_at, updated_at)
+       select s.id, ?, s.user_id, s.idempotency_key, s.seats, s.ticket_type_id, s.platform, s.locale, s.promo_code,
+              s.amount_minor, s.currency, s.status, s.hold_expires_at, s.confirmed_at, s.waitlisted_at, 0,
+              s.workflow_id, s.created_at, s.created_at
+         from jsonb_to_recordset(?::jsonb)
+              as s(id uuid, user_id text, idempotency_key text, seats int, ticket_type_id uuid, platform text, locale text,
+                   promo_code text, amount_minor int, currency text, status text, hold_expires_at timestamptz,
+                   confirmed_at timestamptz, waitlisted_at timestamptz, workflow_id text, created_at timestamptz)
+        where exists (select 1 from ev)
+       returning id),
+     people as (
+       insert into signup_attendee (id, signup_id, first_name, age, kind, needs_note, ticket_code)
+       select a.id, a.signup_id, a.first_name, a.age, a.kind, a.needs_note, a.ticket_code
+         from jsonb_to_recordset(?::jsonb)
+              as a(id uuid, signup_id uuid, first_name text, age int, kind text, needs_note text, ticket_code text)
+        where exists (select 1 from ev)),
+     outbox as (
+       insert into signup_workflow_start (signup_id, workflow_id, task_queue, input, status, market, summary, attempts,
+                                          next_attempt_at, created_at)
+       select o.signup_id, o.workflow_id, o.task_queue, o.input, o.status, o.market, o.summary, 0, o.next_attempt_at, o.created_at
+         from jsonb_to_recordset(?::jsonb)
+              as o(signup_id uuid, workflow_id text, task_queue text, input jsonb, status text, market text, summary text,
+                   next_attempt_at timestamptz, created_at timestamptz)
+        where exists (select 1 from ev))
+     select (select count(*) from ev)::int as events, (select count(*) from typed)::int as types,
+            (select count(*) from promo)::int as promos, (select count(*) from placed)::int as placed`,
+    [
+      taken.held, taken.confirmed, eventId, seatsTaken, seatsTaken,
+      JSON.stringify([...byType.values()]), eventId,
+      JSON.stringify([...promoUses].map(([id, uses]) => ({ id, uses }))),
+      eventId, JSON.stringify(signups),
+      JSON.stringify(people),
+      JSON.stringify(starts),
     ],
   );
-  if (Number(rows[0]?.placed ?? 0) !== 1) return false;
-  // The entities now say what the rows say, so the caller can answer without reading them back.
-  applyPlacement(signup, attendees, placement);
-  holdsTotal.inc({ from: 'requested' });
+  if (result?.events !== 1) return false;
+  if (result.types !== byType.size || result.promos !== promoUses.size || result.placed !== written.length) {
+    // Only in the locked path can a type or promo update be refused, and its transaction is rolled back.
+    throw new Error(`seat ledger: the database refused part of a door batch (event ${eventId})`);
+  }
   return true;
 }
 
-/** Where a new signup stands once its seats are taken at the door (placeNewSignup, placeAtOnce). */
+/** Where a new signup stands once its seats are taken at the door (placeAtDoor). */
 interface DoorPlacement {
   status: 'held' | 'confirmed';
   holdExpiresAt: Date | null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
+import type { QueryResult } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
 import { rememberContact } from '../contacts/provider.js';
 import type { Platform } from '../events/event-data.js';
@@ -13,7 +13,8 @@ import { checkPromo, PricingError, quoteSignup } from '../payments/pricing.js';
 import { workflowIds, type SignupWorkflowInput } from '../temporal/contract.js';
 import { Attendee } from './attendee.entity.js';
 import { ageOn, checkEligibility, needsGuardianConsent, type UnknownAgeConsent } from './eligibility.js';
-import { hasExpiredHolds, placeAtOnce, placeNewSignup, seatsFit } from './seats.js';
+import { createDoorBatcher, type DoorBatcherSettings } from './door-batcher.js';
+import { hasExpiredHolds, isUniqueViolation, placeAtDoor, seatsFit, type DoorAnswer, type DoorClaim } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
 import { recordWorkflowStart, workflowStartValues, type SignupWorkflowStarter } from './workflow-starts.js';
@@ -27,6 +28,8 @@ export interface SignupSettings {
   seatMoveTimeoutSeconds?: number;
   /** What a token without a birthdate means for an event with a consent age. */
   unknownAgeConsent?: UnknownAgeConsent;
+  /** How the door gathers concurrent claims for one event (src/signups/door-batcher.ts). */
+  doorBatch: DoorBatcherSettings;
 }
 
 export interface SignupServiceDeps {
@@ -90,17 +93,15 @@ export function createSignupService(deps: SignupServiceDeps) {
   async function viewOf(em: EntityManager, signup: Signup): Promise<SignupView> {
     if (signup.ticketType) await em.populate(signup, ['ticketType']);
     const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc', id: 'asc' } });
-    let waitlistPosition: number | null = null;
-    if (signup.status === 'waitlisted' && signup.waitlistedAt) {
-      const [row] = await em.getConnection().execute<{ ahead: number }[]>(
-        `select count(*)::int as ahead from signup where event_id = ? and status = 'waitlisted'
-            and (waitlisted_at, id) < (?, ?)`,
-        [signup.event.id, signup.waitlistedAt, signup.id],
-      );
-      waitlistPosition = (row?.ahead ?? 0) + 1;
-    }
-    return toSignupView(signup, attendees, waitlistPosition, now());
+    return toSignupView(signup, attendees, await waitlistPositionOf(em, signup), now());
   }
+
+  // The door's batches (one per event at a time in this process), placed by the seat ledger.
+  const door = createDoorBatcher<DoorClaim, DoorAnswer>({
+    ...deps.settings.doorBatch,
+    run: (eventId, claims) => placeAtDoor(deps.orm.em.fork(), eventId, claims, deps.settings),
+    distinct: (claim) => claim.signup.userId,
+  });
 
   function workflowInput(signup: Signup, status: SignupStatus, holdExpiresAt: Date | null, needsConsent: boolean): SignupWorkflowInput {
     return {
@@ -250,31 +251,17 @@ export function createSignupService(deps: SignupServiceDeps) {
       const confirmAtOnce = quote.totalMinor === 0;
       try {
         await rememberContact(em, { userId: principal.userId, ...principal.profile });
-        // placeAtOnce refuses (false, nothing written) what it cannot place in one statement itself.
-        const placedAtOnce =
-          !needsConsent &&
-          (await placeAtOnce(em, signup, attendees, { holdSeconds: deps.settings.holdSeconds, confirmAtOnce, now: at, start: startValues }));
-        if (placedAtOnce) {
+        if (!needsConsent) {
+          // Seats at the door, decided with the other claims for this event waiting in this process.
+          const answer = await door.submit(event.id, { signup, attendees, confirmAtOnce, promoId: promo?.id ?? null, now: at, start: startValues });
+          if ('error' in answer) throw answer.error;
+          if ('refused' in answer) throw doorRefusal(answer.refused);
           deps.starter.startSoon(signupId, signup.status, startValues(signup.status));
-          // In the order viewOf reads them (first name, then id), so this answer and a later GET agree.
-          const inViewOrder = [...attendees].sort((a, b) => (a.firstName === b.firstName ? (a.id < b.id ? -1 : 1) : a.firstName < b.firstName ? -1 : 1));
-          return { signup: toSignupView(signup, inViewOrder, null, at), replayed: false };
+          return { signup: toSignupView(signup, inViewOrder(attendees), await waitlistPositionOf(em, signup), at), replayed: false };
         }
+        // A guardian decides first: no seat is taken meanwhile, the workflow holds them after consent.
         await em.transactional(async (tx) => {
           tx.persist([signup, ...attendees]);
-          // Rows are locked in the order every seat move uses (event, ticket type, promo code), so
-          // this never deadlocks with a confirmation or release running at the same time.
-          // Seats are taken here unless a guardian must decide first (no seat is held meanwhile).
-          if (!needsConsent) {
-            const placed = await placeNewSignup(tx, signup, attendees, {
-              holdSeconds: deps.settings.holdSeconds,
-              offerSeconds: deps.settings.offerSeconds,
-              waitlistEnabled: event.waitlistEnabled,
-              confirmAtOnce,
-              now: at,
-            });
-            if (placed === 'full') throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
-          }
           if (promo) await usePromo(tx, promo);
           recordWorkflowStart(tx, signup, startValues(signup.status));
           await tx.flush();
@@ -385,12 +372,27 @@ export function toSignupView(
   };
 }
 
-/** A unique index refused the insert, whether it came through the ORM or as the driver's own error. */
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof UniqueConstraintViolationException ||
-    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505')
+/** How many are ahead of a waitlisted signup, plus one; null for any other status. */
+async function waitlistPositionOf(em: EntityManager, signup: Signup): Promise<number | null> {
+  if (signup.status !== 'waitlisted' || !signup.waitlistedAt) return null;
+  const [row] = await em.getConnection().execute<{ ahead: number }[]>(
+    `select count(*)::int as ahead from signup where event_id = ? and status = 'waitlisted'
+        and (waitlisted_at, id) < (?, ?)`,
+    [signup.event.id, signup.waitlistedAt, signup.id],
   );
+  return (row?.ahead ?? 0) + 1;
+}
+
+/** In the order viewOf reads them (first name, then id), so the POST's answer and a later GET agree. */
+function inViewOrder(attendees: readonly Attendee[]): Attendee[] {
+  return [...attendees].sort((a, b) => (a.firstName === b.firstName ? (a.id < b.id ? -1 : 1) : a.firstName < b.firstName ? -1 : 1));
+}
+
+/** The door's refusals, as the API answers them. */
+function doorRefusal(refused: 'sold-out' | 'promo-used-up' | 'event-not-open'): Problem {
+  if (refused === 'sold-out') return new Problem('sold-out', 'no seats are left and the event has no waiting list');
+  if (refused === 'promo-used-up') return ruleBroken('promoCode', 'promo-used-up');
+  return new Problem('not-found', 'no open event with this id');
 }
 
 function ruleBroken(field: string, message: string, location: InvalidField['in'] = 'body'): Problem {

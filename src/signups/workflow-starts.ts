@@ -44,7 +44,7 @@ const MAX_IN_FLIGHT = 4;
  */
 const START_DEADLINE_MS = 10_000;
 
-/** The outbox row's values for a signup accepted `now`; placeAtOnce (seats.ts) writes the same in SQL. */
+/** The outbox row's values for a signup accepted `now`; placeAtDoor (seats.ts) writes the same in SQL. */
 export function workflowStartValues(start: {
   workflowId: string;
   taskQueue: string;
