@@ -276,7 +276,40 @@ const execFileAsync = promisify(execFile);
       await handle.result();
       return handle;
     }],
+    ['event-lifecycle-cancelled', async () => (await cancelledEvent()).lifecycle],
+    ['event-retention-purged', async () => {
+      const { retention } = await cancelledEvent();
+      await retention.result();
+      return retention;
+    }],
   ];
+
+  /** A published event cancelled: its lifecycle ends, and its retention flow (1 s here) purges it. */
+  async function cancelledEvent() {
+    const admin = await stack.api.token('replay-admin', ['admin']);
+    const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+    const created = await request(stack.api.baseUrl, 'POST', '/v1/admin/events', {
+      token: admin,
+      body: {
+        defaultLocale: 'en',
+        translations: { en: { title: 'Replay cancelled lifecycle' } },
+        category: 'workshop',
+        market: 'NO',
+        timezone: 'Europe/Oslo',
+        capacity: 5,
+        refundPolicy: { kind: 'none' },
+        startsAt: at(86_400),
+        endsAt: at(90_000),
+        publish: true,
+      },
+    });
+    const eventId = created.body.id as string;
+    await request(stack.api.baseUrl, 'POST', `/v1/admin/events/${eventId}/cancel`, { token: admin, body: { reason: 'Replay' } });
+    const lifecycle = stack.client.workflow.getHandle(workflowIds.eventLifecycle(eventId));
+    await eventually('the cancelled lifecycle', async () => ((await lifecycle.describe().catch(() => undefined)) ? true : undefined));
+    await lifecycle.result();
+    return { lifecycle, retention: stack.client.workflow.getHandle(workflowIds.eventRetention(eventId)) };
+  }
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
 
   async function cancelledWhilePaying() {
@@ -328,7 +361,9 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
 (exporting ? describe.skip : describe)('replaying recorded histories', () => {
   it('has a recorded history of every scenario', () => {
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
+      'event-lifecycle-cancelled.json',
       'event-lifecycle-rescheduled.json',
+      'event-retention-purged.json',
       'payment-refund-cancelled-while-paying.json',
       'signup-cancelled-while-paying.json',
       'signup-cancelled.json',
@@ -353,13 +388,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(18);
+    expect(result.lines).toHaveLength(20);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(18);
+    expect(result.lines).toHaveLength(20);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);
