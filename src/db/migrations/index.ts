@@ -22,6 +22,7 @@ import { Migration20261201102411_consent_record } from './Migration2026120110241
 import { Migration20261201105857_rate_limits } from './Migration20261201105857_rate_limits.js';
 import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
 import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
+import { Migration20261201130912_event_completed } from './Migration20261201130912_event_completed.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -48,4 +49,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201105857_rate_limits', class: Migration20261201105857_rate_limits },
   { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
   { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
+  { name: 'Migration20261201130912_event_completed', class: Migration20261201130912_event_completed },
 ];
