@@ -7,6 +7,12 @@ export interface TcpProxy {
   port: number;
   /** The dependency "goes down": open connections are reset and new ones refused (closed at once). */
   cut(): void;
+  /**
+   * The dependency stops answering without saying so (a host gone, packets dropped): bytes on open
+   * connections go nowhere, new connections are accepted and never reach it. Ended by restore(),
+   * which drops the stalled connections (a real peer would have timed them out).
+   */
+  stall(): void;
   /** It is back: new connections reach the target again. */
   restore(): void;
   close(): Promise<void>;
@@ -21,9 +27,16 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const targetPort = Number(portText);
   const sockets = new Set<Socket>();
   let down = false;
+  let stalled = false;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
+      return;
+    }
+    if (stalled) {
+      sockets.add(client);
+      client.on('error', () => client.destroy());
+      client.resume(); // read and drop
       return;
     }
     const upstream = connect(targetPort, host);
@@ -37,8 +50,13 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Bytes pass only while not stalled.
+    client.on('data', (chunk: Buffer) => {
+      if (!stalled) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!stalled) client.write(chunk);
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -51,7 +69,15 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       for (const socket of sockets) socket.destroy();
       sockets.clear();
     },
+    stall() {
+      stalled = true;
+    },
     restore() {
+      if (stalled) {
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+      }
+      stalled = false;
       down = false;
     },
     async close() {
