@@ -2,10 +2,11 @@
  * npm run dev: the whole stack on this machine with local defaults, in one command.
  *
  *   PostgreSQL   DATABASE_URL, else the server on 127.0.0.1:5432, else an embedded one
- *   Temporal     TEMPORAL_ADDRESS, else a dev server on 7233 (UI on 8233, state in .data/)
+ *   Temporal     TEMPORAL_ADDRESS, else a dev server of its own on 7233 (UI on 8233, state in .data/,
+ *                one file per database); never one that something else started there
  *   mail         maildev on 1025 (web UI 1080), unless SMTP_HOST names another host
  *   stripe-mock  on 12111, unless STRIPE_API_BASE is set
- *   then the migrations, the worker and the API (PORT, default 3000).
+ *   then the migrations, the worker (metrics on 9464 and 9465) and the API (PORT, default 3000).
  *
  * Ports left at their defaults fall back to free ones when taken; ports set explicitly are used
  * as they are. Ctrl-C or SIGTERM stops everything in reverse order and exits 0; a process that
@@ -18,9 +19,11 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import {
   chooseTemporal,
+  devWorkerMetricsEnv,
   preferredPort,
   startMailSink,
   startStripeMock,
+  temporalStateFile,
   watchHealth,
   type MailSink,
   type StripeMock,
@@ -77,14 +80,20 @@ async function startStack(): Promise<Stack> {
   const namespace = config.temporal.namespace;
 
   const postgres = await startPostgres();
-  const temporal = await startTemporal(namespace);
+  const temporal = await startTemporal(namespace, postgres.url);
   const mail = await startMail();
   const stripe = await startStripe();
   stopping.signal.throwIfAborted();
 
   await migrate(postgres.url);
   const apiPort = process.env.PORT ? config.port : await preferredPort(3000);
-  const env = childEnv({ postgres, temporal, namespace, mail, stripe, apiPort });
+  const observability = loadConfig({}).observability;
+  const workerMetrics = await devWorkerMetricsEnv(process.env, {
+    sdkAddress: observability.workerMetricsAddress,
+    appPort: observability.workerAppMetricsPort,
+  });
+  log(`worker metrics: SDK ${workerMetrics.WORKER_METRICS_ADDRESS || 'off'}, app port ${workerMetrics.WORKER_APP_METRICS_PORT}`);
+  const env = { ...childEnv({ postgres, temporal, namespace, mail, stripe, apiPort }), ...workerMetrics };
   const worker = startApp('worker', 'src/worker-main.ts', env);
   await waitForWorker(worker, temporal.address, namespace, config.temporal.taskQueue);
   const api = startApp('api', 'src/api-main.ts', env);
@@ -114,11 +123,11 @@ async function startPostgres(): Promise<PostgresChoice> {
   return postgres;
 }
 
-async function startTemporal(namespace: string): Promise<TemporalChoice> {
+async function startTemporal(namespace: string, databaseUrl: string): Promise<TemporalChoice> {
   const temporal = await chooseTemporal({
     configuredAddress: process.env.TEMPORAL_ADDRESS,
     namespace,
-    dbFilename: join(dataDir, 'temporal.sqlite'),
+    dbFilename: temporalStateFile(dataDir, databaseUrl),
     log: logger('temporal'),
   });
   log(`Temporal: ${temporal.address}, ${temporal.origin}`);

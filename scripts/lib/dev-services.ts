@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort, portAnswers, waitFor } from './ports.js';
 import { describeExit, startProcess, type ManagedProcess } from './processes.js';
 import { maildevCommand } from './mail-sink.js';
 import { stripeMockArgs } from './stripe-mock.js';
-import { startTemporalDevServer, temporalAnswers } from './temporal-server.js';
+import { startTemporalDevServer } from './temporal-server.js';
 import { findOrBuildStripeMock } from './tools.js';
 
 /**
@@ -76,23 +76,28 @@ export interface TemporalChoice {
   stop?: () => Promise<void>;
 }
 
+/**
+ * TEMPORAL_ADDRESS when set; else a dev server of our own, on 7233 (UI 8233) when free, else on
+ * free ports. Never a server someone else started: one found on 7233 (another checkout's
+ * `npm run dev`, a `temporal server start-dev`) has the same namespace and task queue, and its
+ * workers would run our workflows against their database. `usualPort`/`usualUiPort` are for tests.
+ */
 export async function chooseTemporal(options: {
   configuredAddress?: string;
   namespace: string;
   dbFilename: string;
   log: (line: string) => void;
+  usualPort?: number;
+  usualUiPort?: number;
 }): Promise<TemporalChoice> {
   if (options.configuredAddress) return { address: options.configuredAddress, origin: 'TEMPORAL_ADDRESS' };
-  const usual = `${LOCALHOST}:7233`;
-  if (await temporalAnswers(usual, options.namespace)) {
-    // Likely another `npm run dev` or `temporal server start-dev`: share it rather than fight over the port.
-    const uiUrl = (await portAnswers(LOCALHOST, 8233)) ? `http://${LOCALHOST}:8233` : undefined;
-    return { address: usual, uiUrl, origin: 'already running (reused; not stopped on exit)' };
-  }
+  const usualPort = options.usualPort ?? 7233;
+  const port = await preferredPort(usualPort);
+  if (port !== usualPort) options.log(`port ${usualPort} is taken (another Temporal?): starting our own dev server on ${port}, not sharing that one`);
   mkdirSync(dirname(options.dbFilename), { recursive: true });
   const server = await startTemporalDevServer({
-    port: await preferredPort(7233),
-    uiPort: await preferredPort(8233),
+    port,
+    uiPort: await preferredPort(options.usualUiPort ?? 8233),
     dbFilename: options.dbFilename,
     namespace: options.namespace,
     log: options.log,
@@ -100,9 +105,52 @@ export async function chooseTemporal(options: {
   return {
     address: server.address,
     uiUrl: server.uiUrl,
-    origin: `dev server, state in ${options.dbFilename}`,
+    origin: `our own dev server, state in ${options.dbFilename}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * The dev server's state file for a database: Temporal's state belongs with the rows its workflows
+ * work on, so two stacks with different databases (in one checkout too) never share workflows.
+ * The default database keeps the file it always had.
+ */
+export function temporalStateFile(dataDir: string, databaseUrl: string): string {
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'eventbook';
+  return database === 'eventbook' ? join(dataDir, 'temporal.sqlite') : join(dataDir, `temporal-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sqlite`);
+}
+
+// ---------------------------------------------------------------- worker metrics
+
+/**
+ * The worker's metrics settings for dev: set ones as they are (empty or 0 still turns them off),
+ * defaults (src/config.ts) falling back to free ports like every other default, so a second stack,
+ * or anything else on 9464/9465, does not stop the worker (and with it the stack). Production sets
+ * them explicitly and never comes here.
+ */
+export async function devWorkerMetricsEnv(
+  env: NodeJS.ProcessEnv,
+  defaults: { sdkAddress: string | undefined; appPort: number },
+  pick: (port: number) => Promise<number> = preferredPort,
+): Promise<{ WORKER_METRICS_ADDRESS: string; WORKER_APP_METRICS_PORT: string }> {
+  let sdkAddress = env.WORKER_METRICS_ADDRESS;
+  if (sdkAddress === undefined) {
+    const [host = LOCALHOST, port = '0'] = defaults.sdkAddress ? splitHostPort(defaults.sdkAddress) : [];
+    sdkAddress = defaults.sdkAddress ? `${host}:${await pick(Number(port))}` : '';
+  }
+  let appPort = env.WORKER_APP_METRICS_PORT;
+  if (appPort === undefined) {
+    let chosen = defaults.appPort > 0 ? await pick(defaults.appPort) : 0;
+    // Two fallbacks may land on one port: the second takes another.
+    while (chosen > 0 && sdkAddress.endsWith(`:${chosen}`)) chosen = await freePort();
+    appPort = String(chosen);
+  }
+  return { WORKER_METRICS_ADDRESS: sdkAddress, WORKER_APP_METRICS_PORT: appPort };
+}
+
+function splitHostPort(address: string): [string, string] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), address.slice(at + 1)];
 }
 
 // ---------------------------------------------------------------- mail sink
