@@ -21,6 +21,8 @@ import {
   chooseTemporal,
   devWorkerMetricsEnv,
   preferredPort,
+  releasePortClaims,
+  scriptEnvFor,
   startMailSink,
   startStripeMock,
   temporalStateFile,
@@ -44,7 +46,7 @@ await runInOwnProcessGroup();
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = join(repoRoot, '.data');
-const defaultDatabaseUrl = loadConfig({}).database.url;
+const defaultConfig = loadConfig({});
 
 interface Stoppable {
   name: string;
@@ -86,17 +88,19 @@ async function startStack(): Promise<Stack> {
   stopping.signal.throwIfAborted();
 
   await migrate(postgres.url);
-  const apiPort = process.env.PORT ? config.port : await preferredPort(3000);
-  const observability = loadConfig({}).observability;
+  const observability = defaultConfig.observability;
   const workerMetrics = await devWorkerMetricsEnv(process.env, {
     sdkAddress: observability.workerMetricsAddress,
     appPort: observability.workerAppMetricsPort,
   });
   log(`worker metrics: SDK ${workerMetrics.WORKER_METRICS_ADDRESS || 'off'}, app port ${workerMetrics.WORKER_APP_METRICS_PORT}`);
-  const env = { ...childEnv({ postgres, temporal, namespace, mail, stripe, apiPort }), ...workerMetrics };
+  const env = { ...childEnv({ postgres, temporal, namespace, mail, stripe }), ...workerMetrics };
   const worker = startApp('worker', 'src/worker-main.ts', env);
   await waitForWorker(worker, temporal.address, namespace, config.temporal.taskQueue);
-  const api = startApp('api', 'src/api-main.ts', env);
+  // Chosen only now, just before the API binds it: a stack starting beside this one meanwhile
+  // (the worker takes a while) would otherwise pick the same free port.
+  const apiPort = process.env.PORT ? config.port : await preferredPort(3000);
+  const api = startApp('api', 'src/api-main.ts', { ...env, PORT: String(apiPort) });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitForApi(api, apiUrl);
   return { postgres, temporal, namespace, mail, stripe, apiUrl };
@@ -174,7 +178,7 @@ async function migrate(url: string): Promise<void> {
 }
 
 /** The settings the API and the worker run with: what we resolved on top of the caller's environment. */
-function childEnv(stack: Omit<Stack, 'apiUrl'> & { apiPort: number }): NodeJS.ProcessEnv {
+function childEnv(stack: Omit<Stack, 'apiUrl'>): NodeJS.ProcessEnv {
   return {
     ...process.env,
     // So that `#!/usr/bin/env node` (tsx) finds the Node that runs us, not an older one on PATH.
@@ -184,7 +188,6 @@ function childEnv(stack: Omit<Stack, 'apiUrl'> & { apiPort: number }): NodeJS.Pr
     TEMPORAL_NAMESPACE: stack.namespace,
     SMTP_HOST: stack.mail.smtpHost,
     SMTP_PORT: String(stack.mail.smtpPort),
-    PORT: String(stack.apiPort),
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     ...(stack.stripe ? { STRIPE_API_BASE: stack.stripe.url } : {}),
   };
@@ -268,6 +271,7 @@ async function shutdown(exitCode: number, reason: string): Promise<void> {
     log(`stopping ${service.name}`);
     await service.stop().catch((error: unknown) => log(`could not stop ${service.name}: ${errorText(error)}`));
   }
+  releasePortClaims();
   log(exitCode === 0 ? 'everything stopped' : `everything stopped; exiting with ${exitCode}`);
   process.exit(exitCode);
 }
@@ -286,16 +290,17 @@ function printBox(stack: Stack): void {
     ['Database', stack.postgres.url],
     ['stripe-mock', stack.stripe?.url ?? `(none; STRIPE_API_BASE=${process.env.STRIPE_API_BASE ?? 'unset'})`],
   ];
-  // The scripts read DATABASE_URL like the app does; say so when the default would not find ours.
-  const needsUrl = !process.env.DATABASE_URL && stack.postgres.url !== defaultDatabaseUrl;
-  const dbPrefix = needsUrl ? `DATABASE_URL='${stack.postgres.url}' ` : '';
+  // The scripts (seed, ops) read DATABASE_URL and TEMPORAL_ADDRESS like the app does; where the
+  // defaults would find another stack's (a second one on this machine), say what to set.
+  const scriptEnv = scriptEnvFor({ databaseUrl: stack.postgres.url, temporalAddress: stack.temporal.address }, defaultConfig);
   const lines = [
     'eventbook is up',
     '',
     ...rows.map(([name, value]) => `${name.padEnd(12)} ${value}`),
     '',
+    ...(scriptEnv ? [`Scripts:   export ${scriptEnv}`] : []),
     'A token:   npm run token -- --sub u1 --role admin',
-    `An event:  ${dbPrefix}npm run seed`,
+    `An event:  ${scriptEnv ? `${scriptEnv} ` : ''}npm run seed`,
     'Ctrl-C stops everything.',
   ];
   const width = Math.max(...lines.map((line) => line.length));

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort, portAnswers, waitFor } from './ports.js';
 import { describeExit, startProcess, type ManagedProcess } from './processes.js';
@@ -26,9 +27,52 @@ export async function canListen(port: number, host = LOCALHOST): Promise<boolean
   });
 }
 
-/** `port` when it is free, else a free one. */
+/**
+ * Where dev runners on this machine note the default ports they chose, one file per port holding
+ * the runner's pid: a port is chosen a while before its process binds it (the worker starts for
+ * seconds), and a second stack starting meanwhile must not choose it too.
+ */
+const claimsDir = join(tmpdir(), 'eventbook-dev-ports');
+const claimed: string[] = [];
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Notes `port` as this process's; false when a live other process has it noted. */
+function claimPort(port: number): boolean {
+  mkdirSync(claimsDir, { recursive: true });
+  const file = join(claimsDir, String(port));
+  try {
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner !== process.pid && alive(owner)) return false;
+  } catch {
+    // no claim yet
+  }
+  writeFileSync(file, String(process.pid));
+  claimed.push(file);
+  return true;
+}
+
+/** Drops this process's claims (on exit; a claim of a process that is gone counts for nothing anyway). */
+export function releasePortClaims(): void {
+  for (const file of claimed.splice(0)) {
+    try {
+      if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** `port` when it is free and no other dev runner chose it, else a free one. */
 export async function preferredPort(port: number): Promise<number> {
-  return (await canListen(port)) ? port : freePort();
+  return (await canListen(port)) && claimPort(port) ? port : freePort();
 }
 
 /** Waits until the process listens on every port, failing early when it exits or we are stopping. */
@@ -118,6 +162,21 @@ export async function chooseTemporal(options: {
 export function temporalStateFile(dataDir: string, databaseUrl: string): string {
   const database = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'eventbook';
   return database === 'eventbook' ? join(dataDir, 'temporal.sqlite') : join(dataDir, `temporal-${database.replace(/[^A-Za-z0-9_-]/g, '_')}.sqlite`);
+}
+
+/**
+ * `DATABASE_URL='…' TEMPORAL_ADDRESS=…` for the settings of this stack that the scripts' defaults
+ * would not find (empty when both are the defaults): `npm run seed` against the default Temporal
+ * would start this stack's lifecycle on another stack's server, where the wrong worker runs it.
+ */
+export function scriptEnvFor(
+  stack: { databaseUrl: string; temporalAddress: string },
+  defaults: { database: { url: string }; temporal: { address: string } },
+): string {
+  return [
+    ...(stack.databaseUrl !== defaults.database.url ? [`DATABASE_URL='${stack.databaseUrl}'`] : []),
+    ...(stack.temporalAddress !== defaults.temporal.address ? [`TEMPORAL_ADDRESS=${stack.temporalAddress}`] : []),
+  ].join(' ');
 }
 
 // ---------------------------------------------------------------- worker metrics
