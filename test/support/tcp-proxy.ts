@@ -28,6 +28,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
   let stalled = false;
+  const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -36,13 +37,15 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     if (stalled) {
       sockets.add(client);
       client.on('error', () => client.destroy());
-      client.resume(); // read and drop
       return;
     }
     const upstream = connect(targetPort, host);
+    const pair: [Socket, Socket] = [client, upstream];
     sockets.add(client);
     sockets.add(upstream);
+    pairs.add(pair);
     const drop = () => {
+      pairs.delete(pair);
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
@@ -50,13 +53,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    // Bytes pass only while not stalled.
-    client.on('data', (chunk: Buffer) => {
-      if (!stalled) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!stalled) client.write(chunk);
-    });
+    client.pipe(upstream);
+    upstream.pipe(client);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -71,6 +69,13 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     stall() {
       stalled = true;
+      // Bytes stay where they are: nothing is read from either side any more.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     restore() {
       if (stalled) {
