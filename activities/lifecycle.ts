@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { raw } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { LiveEvent } from '../src/events/event.entity.js';
 import { EventChange } from '../src/events/event-change.entity.js';
@@ -183,7 +184,25 @@ export function createLifecycleActivities(deps: {
 
     /** The event is over: it is marked completed, participants thanked, their signup workflows ended. */
     async completeEvent(input: { eventId: string }): Promise<{ now: string; recipients: number }> {
-      await em().nativeUpdate(LiveEvent, { id: input.eventId, completedAt: null }, { completedAt: new Date() });
+      // Published only: a retried attempt finds it completed already and changes nothing. The
+      // version moves so an admin's cached copy (its ETag) is stale; the webhook trigger writes
+      // nothing for this move (event.entity.ts).
+      await em().transactional(async (tx) => {
+        const at = new Date();
+        const moved = await tx.nativeUpdate(
+          LiveEvent,
+          { id: input.eventId, status: 'published' },
+          { status: 'completed', completedAt: at, version: raw('version + 1'), updatedAt: at },
+        );
+        if (moved === 1) {
+          tx.create(EventChange, {
+            eventId: input.eventId,
+            action: 'completed',
+            changedBy: 'lifecycle',
+            changes: [{ field: 'status', before: 'published', after: 'completed' }],
+          });
+        }
+      });
       const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
         await mailSignup(input.eventId, signup.id, 'thank-you', 'thank-you');
         await signalIfRunning(deps.temporal, starter, signup, (handle) => handle.signal(eventFinishedSignal));

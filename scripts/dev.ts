@@ -2,10 +2,11 @@
  * npm run dev: the whole stack on this machine with local defaults, in one command.
  *
  *   PostgreSQL   DATABASE_URL, else the server on 127.0.0.1:5432, else an embedded one
- *   Temporal     TEMPORAL_ADDRESS, else a dev server on 7233 (UI on 8233, state in .data/)
+ *   Temporal     TEMPORAL_ADDRESS, else a dev server of its own on 7233 (UI on 8233, state in .data/,
+ *                one file per database); never one that something else started there
  *   mail         maildev on 1025 (web UI 1080), unless SMTP_HOST names another host
  *   stripe-mock  on 12111, unless STRIPE_API_BASE is set
- *   then the migrations, the worker and the API (PORT, default 3000).
+ *   then the migrations, the worker (metrics on 9464 and 9465) and the API (PORT, default 3000).
  *
  * Ports left at their defaults fall back to free ones when taken; ports set explicitly are used
  * as they are. Ctrl-C or SIGTERM stops everything in reverse order and exits 0; a process that
@@ -18,9 +19,13 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import {
   chooseTemporal,
+  devWorkerMetricsEnv,
   preferredPort,
+  releasePortClaims,
+  scriptEnvFor,
   startMailSink,
   startStripeMock,
+  temporalStateFile,
   watchHealth,
   type MailSink,
   type StripeMock,
@@ -41,7 +46,7 @@ await runInOwnProcessGroup();
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = join(repoRoot, '.data');
-const defaultDatabaseUrl = loadConfig({}).database.url;
+const defaultConfig = loadConfig({});
 
 interface Stoppable {
   name: string;
@@ -77,17 +82,25 @@ async function startStack(): Promise<Stack> {
   const namespace = config.temporal.namespace;
 
   const postgres = await startPostgres();
-  const temporal = await startTemporal(namespace);
+  const temporal = await startTemporal(namespace, postgres.url);
   const mail = await startMail();
   const stripe = await startStripe();
   stopping.signal.throwIfAborted();
 
   await migrate(postgres.url);
-  const apiPort = process.env.PORT ? config.port : await preferredPort(3000);
-  const env = childEnv({ postgres, temporal, namespace, mail, stripe, apiPort });
+  const observability = defaultConfig.observability;
+  const workerMetrics = await devWorkerMetricsEnv(process.env, {
+    sdkAddress: observability.workerMetricsAddress,
+    appPort: observability.workerAppMetricsPort,
+  });
+  log(`worker metrics: SDK ${workerMetrics.WORKER_METRICS_ADDRESS || 'off'}, app port ${workerMetrics.WORKER_APP_METRICS_PORT}`);
+  const env = { ...childEnv({ postgres, temporal, namespace, mail, stripe }), ...workerMetrics };
   const worker = startApp('worker', 'src/worker-main.ts', env);
   await waitForWorker(worker, temporal.address, namespace, config.temporal.taskQueue);
-  const api = startApp('api', 'src/api-main.ts', env);
+  // Chosen only now, just before the API binds it: a stack starting beside this one meanwhile
+  // (the worker takes a while) would otherwise pick the same free port.
+  const apiPort = process.env.PORT ? config.port : await preferredPort(3000);
+  const api = startApp('api', 'src/api-main.ts', { ...env, PORT: String(apiPort) });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitForApi(api, apiUrl);
   return { postgres, temporal, namespace, mail, stripe, apiUrl };
@@ -114,11 +127,11 @@ async function startPostgres(): Promise<PostgresChoice> {
   return postgres;
 }
 
-async function startTemporal(namespace: string): Promise<TemporalChoice> {
+async function startTemporal(namespace: string, databaseUrl: string): Promise<TemporalChoice> {
   const temporal = await chooseTemporal({
     configuredAddress: process.env.TEMPORAL_ADDRESS,
     namespace,
-    dbFilename: join(dataDir, 'temporal.sqlite'),
+    dbFilename: temporalStateFile(dataDir, databaseUrl),
     log: logger('temporal'),
   });
   log(`Temporal: ${temporal.address}, ${temporal.origin}`);
@@ -165,7 +178,7 @@ async function migrate(url: string): Promise<void> {
 }
 
 /** The settings the API and the worker run with: what we resolved on top of the caller's environment. */
-function childEnv(stack: Omit<Stack, 'apiUrl'> & { apiPort: number }): NodeJS.ProcessEnv {
+function childEnv(stack: Omit<Stack, 'apiUrl'>): NodeJS.ProcessEnv {
   return {
     ...process.env,
     // So that `#!/usr/bin/env node` (tsx) finds the Node that runs us, not an older one on PATH.
@@ -175,7 +188,6 @@ function childEnv(stack: Omit<Stack, 'apiUrl'> & { apiPort: number }): NodeJS.Pr
     TEMPORAL_NAMESPACE: stack.namespace,
     SMTP_HOST: stack.mail.smtpHost,
     SMTP_PORT: String(stack.mail.smtpPort),
-    PORT: String(stack.apiPort),
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
     ...(stack.stripe ? { STRIPE_API_BASE: stack.stripe.url } : {}),
   };
@@ -259,6 +271,7 @@ async function shutdown(exitCode: number, reason: string): Promise<void> {
     log(`stopping ${service.name}`);
     await service.stop().catch((error: unknown) => log(`could not stop ${service.name}: ${errorText(error)}`));
   }
+  releasePortClaims();
   log(exitCode === 0 ? 'everything stopped' : `everything stopped; exiting with ${exitCode}`);
   process.exit(exitCode);
 }
@@ -277,16 +290,17 @@ function printBox(stack: Stack): void {
     ['Database', stack.postgres.url],
     ['stripe-mock', stack.stripe?.url ?? `(none; STRIPE_API_BASE=${process.env.STRIPE_API_BASE ?? 'unset'})`],
   ];
-  // The scripts read DATABASE_URL like the app does; say so when the default would not find ours.
-  const needsUrl = !process.env.DATABASE_URL && stack.postgres.url !== defaultDatabaseUrl;
-  const dbPrefix = needsUrl ? `DATABASE_URL='${stack.postgres.url}' ` : '';
+  // The scripts (seed, ops) read DATABASE_URL and TEMPORAL_ADDRESS like the app does; where the
+  // defaults would find another stack's (a second one on this machine), say what to set.
+  const scriptEnv = scriptEnvFor({ databaseUrl: stack.postgres.url, temporalAddress: stack.temporal.address }, defaultConfig);
   const lines = [
     'eventbook is up',
     '',
     ...rows.map(([name, value]) => `${name.padEnd(12)} ${value}`),
     '',
+    ...(scriptEnv ? [`Scripts:   export ${scriptEnv}`] : []),
     'A token:   npm run token -- --sub u1 --role admin',
-    `An event:  ${dbPrefix}npm run seed`,
+    `An event:  ${scriptEnv ? `${scriptEnv} ` : ''}npm run seed`,
     'Ctrl-C stops everything.',
   ];
   const width = Math.max(...lines.map((line) => line.length));

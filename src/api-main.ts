@@ -15,7 +15,7 @@ const logger = createLogger(config.logLevel, 'api', config.logFormat);
 // Off (and free) unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = startTracing({ serviceName: 'eventbook-api', endpoint: config.observability.otlpEndpoint });
 collectProcessMetrics();
-const orm = await openOrm(config.database);
+const orm = await openOrm({ ...config.database, queryTimeoutMs: config.database.apiQueryTimeoutMs });
 const temporal = await connectTemporalClient(config.temporal, tracing);
 const app = createApp({
   orm,

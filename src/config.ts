@@ -75,6 +75,12 @@ export const configSchema = z
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
     /** How long a query waits for a pool connection (also to open one) before it fails: a database that is down is a fast 503, not a hang. */
     DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
+    /**
+     * How long an API query waits for its answer before it fails (503): a database that stops answering
+     * without closing the connections is a fast 503 too, not a hang. The API only; the worker's and
+     * migrations' statements may run longer. 0 for no bound.
+     */
+    API_DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
     /** Read replicas (comma-separated URLs) for the public catalog's reads; writes and signups use the primary. */
     DATABASE_READ_REPLICA_URLS: z
       .string()
@@ -254,7 +260,7 @@ export interface Config {
   port: number;
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: RawConfig['LOG_FORMAT'];
-  database: { url: string; poolMax: number; acquireTimeoutMs: number; readReplicaUrls: string[] };
+  database: { url: string; poolMax: number; acquireTimeoutMs: number; apiQueryTimeoutMs: number; readReplicaUrls: string[] };
   temporal: { address: string; namespace: string; taskQueue: string };
   signup: {
     holdSeconds: number;
@@ -336,6 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,
       acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+      apiQueryTimeoutMs: e.API_DATABASE_QUERY_TIMEOUT_MS,
       readReplicaUrls: e.DATABASE_READ_REPLICA_URLS,
     },
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },

@@ -9,6 +9,12 @@ export interface OrmSettings {
   poolMax: number;
   /** How long a query waits for a pool connection, opening one included (node-postgres' connectionTimeoutMillis). */
   acquireTimeoutMs?: number;
+  /**
+   * How long a query waits for its answer (node-postgres' query_timeout), unset for none. The API's:
+   * a database that stopped answering (a host gone, packets dropped) leaves the pool's open
+   * connections waiting for replies that never come, which no acquire timeout bounds.
+   */
+  queryTimeoutMs?: number;
   /** Read replicas: used only where code asks for a read connection (the public catalog). */
   readReplicaUrls?: string[];
   debug?: boolean;
@@ -43,7 +49,11 @@ export function ormOptions(settings: OrmSettings): Options {
     // short index-driven reads that guess is wrong and compiling cost about 22 ms per statement.
     // connectionTimeoutMillis: a query waits this long for a connection (the pool's or a new one),
     // then fails, so a database that is down answers 503 at once instead of hanging the request.
-    driverOptions: { options: '-c jit=off', connectionTimeoutMillis: settings.acquireTimeoutMs ?? 1500 },
+    driverOptions: {
+      options: '-c jit=off',
+      connectionTimeoutMillis: settings.acquireTimeoutMs ?? 1500,
+      ...(settings.queryTimeoutMs ? { query_timeout: settings.queryTimeoutMs } : {}),
+    },
     debug: settings.debug ?? false,
     extensions: [Migrator],
     // Entities are handed over as objects; nothing needs to be discovered from files.

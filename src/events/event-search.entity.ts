@@ -16,7 +16,7 @@ export const EventSearchSchema = defineEntity({
     {
       name: 'event_search_walk_idx',
       properties: ['startsAt', 'event', 'locale'],
-      include: ['announceAt', 'isDefault', 'walkVector'],
+      include: ['endsAt', 'announceAt', 'isDefault', 'walkVector'],
       where: `status = 'published'`,
     },
   ],
@@ -25,6 +25,8 @@ export const EventSearchSchema = defineEntity({
     locale: p.string().length(16).primary(),
     /** The event's, as they are now. */
     startsAt: p.datetime(),
+    /** The default catalog leaves out events that have ended. */
+    endsAt: p.datetime(),
     status: p.enum(eventStatuses),
     announceAt: p.datetime().nullable(),
     /** Whether this is the event's default locale (the text shown where the requested one is missing). */

@@ -43,7 +43,7 @@ export const EventTranslationSchema = defineEntity({
       name: 'sync_search_row',
       timing: 'after',
       events: ['insert', 'update', 'delete'],
-      body: `if tg_op <> 'INSERT' then delete from event_search where event_id = old.event_id and locale = old.locale; end if; if tg_op <> 'DELETE' then insert into event_search (event_id, locale, starts_at, status, announce_at, is_default, walk_vector) select e.id, new.locale, e.starts_at, e.status, e.announce_at, e.default_locale = new.locale, case when pg_column_size(new.search_vector) <= 1500 then new.search_vector end from event e where e.id = new.event_id; end if; return null;`,
+      body: `if tg_op <> 'INSERT' then delete from event_search where event_id = old.event_id and locale = old.locale; end if; if tg_op <> 'DELETE' then insert into event_search (event_id, locale, starts_at, ends_at, status, announce_at, is_default, walk_vector) select e.id, new.locale, e.starts_at, e.ends_at, e.status, e.announce_at, e.default_locale = new.locale, case when pg_column_size(new.search_vector) <= 1500 then new.search_vector end from event e where e.id = new.event_id; end if; return null;`,
     },
   ],
   indexes: [

@@ -1,7 +1,11 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import type { AgeRules, InternalNotes, NotificationTexts, Platform, RefundPolicy, Venue } from './event-data.js';
 
-export const eventStatuses = ['draft', 'published', 'cancelled'] as const;
+/**
+ * draft -> published -> completed (the lifecycle's complete step, at its end) or cancelled (an
+ * organizer, before its end). Only a published event takes signups; completed and cancelled are final.
+ */
+export const eventStatuses = ['draft', 'published', 'completed', 'cancelled'] as const;
 export type EventStatus = (typeof eventStatuses)[number];
 
 /**
@@ -27,11 +31,12 @@ export const LiveEventSchema = defineEntity({
       name: 'push_search_fields',
       timing: 'after',
       events: ['update'],
-      when: '((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.status IS DISTINCT FROM new.status) OR (old.announce_at IS DISTINCT FROM new.announce_at) OR ((old.default_locale)::text IS DISTINCT FROM (new.default_locale)::text))',
-      body: 'update event_search set starts_at = new.starts_at, status = new.status, announce_at = new.announce_at, is_default = (locale = new.default_locale) where event_id = new.id; return null;',
+      when: '((old.starts_at IS DISTINCT FROM new.starts_at) OR (old.ends_at IS DISTINCT FROM new.ends_at) OR (old.status IS DISTINCT FROM new.status) OR (old.announce_at IS DISTINCT FROM new.announce_at) OR ((old.default_locale)::text IS DISTINCT FROM (new.default_locale)::text))',
+      body: 'update event_search set starts_at = new.starts_at, ends_at = new.ends_at, status = new.status, announce_at = new.announce_at, is_default = (locale = new.default_locale) where event_id = new.id; return null;',
     },
     // Outbound webhooks' outbox (src/webhooks/), in the transaction of the change: published,
     // cancelled, and changed (an admin write bumps the version; seat moves do not, and skip it).
+    // Completion (published -> completed, by the lifecycle) is none of these: it writes nothing.
     {
       name: 'event_integration_event_insert',
       timing: 'after',

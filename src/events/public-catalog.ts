@@ -8,8 +8,9 @@ import type { LiveEvent } from './event.entity.js';
 import { spotsLeft } from './rules.js';
 
 /**
- * What apps read: published, announced events, localized, with their availability. Drafts,
- * cancelled and not-yet-announced events do not exist here, not even by id, and internal fields
+ * What apps read: published, announced events, localized, with their availability; ended ones
+ * (completed) only within an explicit date window, and by id. Drafts and not-yet-announced events
+ * do not exist here, not even by id (cancelled ones only by id), and internal fields
  * (notes, notification texts, counters, versions, authors) are never selected.
  *
  * The reads are hand-written SQL shaped for the partial indexes on event (starts_at, id) where
@@ -200,6 +201,32 @@ const publicColumns = `e.id, e.default_locale, e.category, e.tags, e.market, e.t
 /** Published and announced: the one visibility rule of the public side (interests use it too). */
 export const visible = `e.status = 'published' and (e.announce_at is null or e.announce_at <= ?)`;
 
+/**
+ * Whether a listing shows completed events too: only with an explicit date window (the default
+ * list leaves ended events out) that reaches before `now`. An event completes at its end, so it
+ * started before now: a window in the future cannot hold one, and stays on the partial indexes of
+ * published events (which completed events leave).
+ */
+function listsCompleted(query: CatalogQuery, now: Date): boolean {
+  if (query.from === undefined) return query.to !== undefined;
+  return query.from < now;
+}
+
+/**
+ * Which announced events a listing shows, on the event table (`e`) or on event_search (`s`, which
+ * carries the columns it needs). The default list (no dates): published events that have not ended;
+ * one that ended but whose lifecycle has not marked it completed yet is gone too. With an explicit
+ * date window: published and completed events (ended or not) starting in it.
+ */
+function listingVisibility(alias: 'e' | 's', query: CatalogQuery, now: Date): { sql: string; params: unknown[] } {
+  const announced = `(${alias}.announce_at is null or ${alias}.announce_at <= ?)`;
+  if (query.from === undefined && query.to === undefined) {
+    return { sql: `${alias}.status = 'published' and ${announced} and ${alias}.ends_at > ?`, params: [now, now] };
+  }
+  const statuses = listsCompleted(query, now) ? `${alias}.status in ('published', 'completed')` : `${alias}.status = 'published'`;
+  return { sql: `${statuses} and ${announced}`, params: [now] };
+}
+
 /** The text in the requested locale, else the default locale's; and the price range over all ticket types. */
 function localizedSelect(textColumns: readonly string[], pageColumns = ''): string {
   return `select ${publicColumns}, ${pageColumns} tr.*, pr.currency as price_currency, pr.min_amount as price_min, pr.max_amount as price_max
@@ -294,8 +321,9 @@ function keysetAndDates(
 /** The WHERE clause shared by every catalog statement: visibility, keyset and filters. */
 function filterSql(query: CatalogQuery, now: Date, after = query.after): { where: string; params: unknown[] } {
   const range = keysetAndDates('e.starts_at', 'e.id', query, after);
-  const conditions = [visible, ...range.conditions];
-  const params: unknown[] = [now, ...range.params];
+  const visibility = listingVisibility('e', query, now);
+  const conditions = [visibility.sql, ...range.conditions];
+  const params: unknown[] = [...visibility.params, ...range.params];
   if (query.category !== undefined) {
     conditions.push('e.category = ?');
     params.push(query.category);
@@ -565,7 +593,8 @@ function datesOnly(query: CatalogQuery): boolean {
 /** Checks the next `budget` events in start order (after `after`): the hits, how many were walked, and the last one. */
 async function walk(em: EntityManager, step: WalkStep): Promise<Walked> {
   const { query, tsq, requested, now, after, budget } = step;
-  if (datesOnly(query)) return walkSearchRows(em, step);
+  // event_search's index holds published rows only; a window with completed events walks the events.
+  if (datesOnly(query) && !listsCompleted(query, now)) return walkSearchRows(em, step);
   const walkFilter = filterSql(query, now, after);
   const walked = await em.getConnection('read').execute<KeyRow[]>(
     `with walk as materialized (
@@ -592,8 +621,9 @@ async function walk(em: EntityManager, step: WalkStep): Promise<Walked> {
  */
 async function walkSearchRows(em: EntityManager, { query, tsq, requested, now, after, budget }: WalkStep): Promise<Walked> {
   const range = keysetAndDates('s.starts_at', 's.event_id', query, after);
-  const conditions = [`s.status = 'published' and (s.announce_at is null or s.announce_at <= ?)`, '(s.locale = ? or s.is_default)', ...range.conditions];
-  const params: unknown[] = [now, requested, ...range.params];
+  const visibility = listingVisibility('s', query, now);
+  const conditions = [visibility.sql, '(s.locale = ? or s.is_default)', ...range.conditions];
+  const params: unknown[] = [...visibility.params, requested, ...range.params];
   // A vector too large for the index entry is null there: then the translation's own.
   const vector = `coalesce(s.walk_vector, (select t.search_vector from event_translation t where t.event_id = s.event_id and t.locale = s.locale))`;
   const walked = await em.getConnection('read').execute<KeyRow[]>(
@@ -669,10 +699,11 @@ export function catalogPageSql(query: CatalogQuery, locale: string | undefined, 
 }
 
 /**
- * By id the public also sees an event that was published and then cancelled (cancellation only
- * comes from published, and never before its announcement): its page says so instead of vanishing.
+ * By id the public also sees an event that was published and then completed or cancelled (both
+ * only come from published, and never before its announcement): its page stays readable (a
+ * cancelled one says so) instead of vanishing.
  */
-const visibleById = `(${visible} or (e.status = 'cancelled' and (e.announce_at is null or e.announce_at <= ?)))`;
+const visibleById = `(e.status in ('published', 'completed', 'cancelled') and (e.announce_at is null or e.announce_at <= ?))`;
 
 /** One public event by id, or undefined for anything the public may not see. */
 export async function findPublicEvent(
@@ -688,7 +719,7 @@ export async function findPublicEvent(
               e.cancellation_reason
          from event e where e.id = ? and ${visibleById})
      ${localizedSelect(['title', 'summary', 'description'], 'e.cancelled_at, e.cancellation_reason,')}`,
-    [eventId, now, now, requested, requested],
+    [eventId, now, requested, requested],
   );
   if (!row) return undefined;
   const tickets = await em.getConnection('read').execute<{ code: string; names: Record<string, string>; prices: Price[] }[]>(

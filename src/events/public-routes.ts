@@ -36,7 +36,9 @@ export const listPublicEventsQuerySchema = z
       .max(200)
       .optional()
       .describe('Words to find in the title, summary or description (websearch syntax: "quoted phrases", -exclusions, or)'),
-    from: instant.optional().describe('Only events starting at or after this instant, e.g. 2027-03-01T10:00:00Z (write the + of an offset as %2B)'),
+    from: instant.optional().describe(
+      'Only events starting at or after this instant, e.g. 2027-03-01T10:00:00Z (write the + of an offset as %2B). Without `from` and `to` the list leaves out events that have ended; with either it shows ended and completed events starting in the window too',
+    ),
     to: instant.optional().describe('Only events starting before this instant (must be after `from`)'),
     category: z.string().min(1).max(64).optional().describe('Only events of this category'),
     market: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code').optional().describe('Only events in this market (ISO 3166-1 alpha-2)'),

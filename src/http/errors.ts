@@ -58,7 +58,7 @@ const GRPC_UNAVAILABLE = 14;
 /** Node socket errors, and PostgreSQL's SQLSTATEs for a server going away or refusing connections (class 08, 57P01-03, 53300). */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
 /** What node-postgres says when a connection drops or the pool cannot get one in time (DATABASE_ACQUIRE_TIMEOUT_MS). */
-const PG_UNREACHABLE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
+const PG_UNREACHABLE = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 /** Which dependency the error says is down, looking through its causes (the SDK and MikroORM wrap them). */
 export function unavailableDependency(error: unknown): 'Temporal' | 'the database' | undefined {

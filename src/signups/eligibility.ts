@@ -3,9 +3,11 @@
  * code (it becomes the problem type or the `rejected` reason) and the field at fault.
  */
 import type { Platform } from '../events/event-data.js';
+import type { EventStatus } from '../events/event.entity.js';
 
 export interface EligibilityEvent {
-  status: 'draft' | 'published' | 'cancelled';
+  /** Only a published event takes signups (not a draft, a completed or a cancelled one). */
+  status: EventStatus;
   announceAt?: Date | null;
   signupOpensAt?: Date | null;
   signupClosesAt?: Date | null;

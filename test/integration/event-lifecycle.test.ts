@@ -113,6 +113,24 @@ describe('the event lifecycle', () => {
     const [attendee] = await orm.em.fork().find(Attendee, { signup: signupId });
     expect(attendee?.firstName).toBe('-');
 
+    // Completed: so says the admin view and its filter; it takes no signups; integrators heard of
+    // its publication only (completion is not a change of the event).
+    const admin = await request(api.baseUrl, 'GET', `/v1/admin/events/${event.id}`, { token: organizer.token });
+    expect(admin.body).toMatchObject({ status: 'completed' });
+    const completedList = await request(api.baseUrl, 'GET', '/v1/admin/events?status=completed', { token: organizer.token });
+    expect(completedList.status).toBe(200);
+    expect((completedList.body.items as { id: string }[]).map((item) => item.id)).toContain(event.id);
+    const late = await newUser(api, { name: 'late' });
+    expect((await request(api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, {
+      token: late.token,
+      body: { attendees: [{ firstName: 'Late', age: 30, kind: 'adult' }], platform: 'web' },
+    })).status).toBe(404);
+    const told = await orm.em.fork().getConnection().execute<{ type: string }[]>(
+      `select type from integration_event where event_id = ? and type like 'event.%' order by occurred_at`,
+      [event.id],
+    );
+    expect(told.map((row) => row.type)).toEqual(['event.published']);
+
     const handle = client.workflow.getHandle(workflowIds.eventLifecycle(event.id));
     expect(await handle.result()).toEqual({ eventId: event.id, phase: 'purged' });
     const description = await handle.describe();

@@ -155,6 +155,39 @@ describe('GET /v1/events', () => {
     expect(JSON.stringify(response.body)).not.toContain('secret');
   });
 
+  it('leaves ended events out of the default list; an explicit date window still finds them, completed ones too', async () => {
+    const category = uniqueCategory();
+    const word = letters();
+    const texts = { en: { title: `Ended or not ${word}` } };
+    // seed() makes every event last two hours.
+    const completed = await seed({ category, texts, status: 'completed', startsAt: inDays(-2) });
+    const ended = await seed({ category, texts, startsAt: inDays(-1) });
+    const running = await seed({ category, texts, startsAt: new Date(Date.now() - 3_600_000) });
+    const upcoming = await seed({ category, texts, startsAt: inDays(3) });
+    const everything = [completed.id, ended.id, running.id, upcoming.id];
+    const window = { from: inDays(-3).toISOString() };
+
+    expect(ids((await list({ category })).items)).toEqual([running.id, upcoming.id]);
+    expect(ids((await list({ category, ...window })).items)).toEqual(everything);
+    expect(ids((await list({ category, to: inDays(1).toISOString() })).items)).toEqual([completed.id, ended.id, running.id]);
+    expect(ids((await list({ category, ...window, sort: '-startsAt' })).items)).toEqual([...everything].reverse());
+    // A window in the future holds no ended event.
+    expect(ids((await list({ category, from: inDays(1).toISOString() })).items)).toEqual([upcoming.id]);
+    // Keyword searches alike, by each of their paths: the walk over event_search (dates only),
+    // the walk over events (a filter), the GIN index after a one-event walk.
+    expect(ids((await list({ q: word })).items)).toEqual([running.id, upcoming.id]);
+    expect(ids((await list({ q: word, ...window })).items)).toEqual(everything);
+    expect(ids((await list({ q: word, category })).items)).toEqual([running.id, upcoming.id]);
+    const viaIndex = (query: { from?: Date }) =>
+      listPublicEvents(orm.em.fork(), { q: word, limit: 10, ...query }, 'en', new Date(), { walkBudget: 1 });
+    expect((await viaIndex({})).items.map((item) => item.id)).toEqual([running.id, upcoming.id]);
+    expect((await viaIndex({ from: inDays(-3) })).items.map((item) => item.id)).toEqual(everything);
+    // By id a completed event stays readable; nothing to sign up for.
+    const page = await request(api.baseUrl, 'GET', `/v1/events/${completed.id}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ id: completed.id, signupState: 'closed', cancellation: null });
+  });
+
   it('filters by start time range: from inclusive, to exclusive', async () => {
     const category = uniqueCategory();
     const start = new Date(Math.ceil(Date.now() / day) * day + 30 * day);

@@ -7,6 +7,12 @@ export interface TcpProxy {
   port: number;
   /** The dependency "goes down": open connections are reset and new ones refused (closed at once). */
   cut(): void;
+  /**
+   * The dependency stops answering without saying so (a host gone, packets dropped): bytes on open
+   * connections go nowhere, new connections are accepted and never reach it. Ended by restore(),
+   * which drops the stalled connections (a real peer would have timed them out).
+   */
+  stall(): void;
   /** It is back: new connections reach the target again, at full speed. */
   restore(): void;
   /** The dependency is up but slow: every byte sent to it arrives `ms` later (0 for full speed). */
@@ -24,15 +30,25 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
   let delayMs = 0;
+  let stalled = false;
+  const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     if (down) {
       client.destroy();
       return;
     }
+    if (stalled) {
+      sockets.add(client);
+      client.on('error', () => client.destroy());
+      return;
+    }
     const upstream = connect(targetPort, host);
+    const pair: [Socket, Socket] = [client, upstream];
     sockets.add(client);
     sockets.add(upstream);
+    pairs.add(pair);
     const drop = () => {
+      pairs.delete(pair);
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
@@ -58,7 +74,22 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       for (const socket of sockets) socket.destroy();
       sockets.clear();
     },
+    stall() {
+      stalled = true;
+      // Bytes stay where they are: nothing is read from either side any more.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
     restore() {
+      if (stalled) {
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+      }
+      stalled = false;
       down = false;
       delayMs = 0;
     },

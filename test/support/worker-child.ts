@@ -7,6 +7,8 @@ export interface ChildWorker {
   kill(): Promise<void>;
   /** SIGTERM: the SDK's graceful shutdown. */
   stop(): Promise<void>;
+  /** The exit code (null when ended by a signal) and when the process ended. */
+  exited: Promise<{ code: number | null; at: number }>;
 }
 
 const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
@@ -15,11 +17,11 @@ const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
  * Starts test/support/worker-process.ts (under tsx) on the task queue, pointed at the test stack
  * through the environment jest's global setup filled in; resolves once it polls.
  */
-export async function spawnWorker(taskQueue: string, timeoutMs = 30_000): Promise<ChildWorker> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+export async function spawnWorker(taskQueue: string, timeoutMs = 30_000, extraEnv: Record<string, string> = {}): Promise<ChildWorker> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...extraEnv };
   delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not for this process
   const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
@@ -45,5 +47,10 @@ export async function spawnWorker(taskQueue: string, timeoutMs = 30_000): Promis
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { pid: child.pid ?? -1, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+  return {
+    pid: child.pid ?? -1,
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
+    exited,
+  };
 }

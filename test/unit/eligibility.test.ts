@@ -20,6 +20,7 @@ describe('eligibility', () => {
     ['an open event, a fitting party', {}, {}, []],
     ['a draft', { status: 'draft' as const }, {}, ['event-not-open']],
     ['a cancelled event', { status: 'cancelled' as const }, {}, ['event-not-open']],
+    ['a completed event', { status: 'completed' as const }, {}, ['event-not-open']],
     ['an event not announced yet', {}, { now: at('2026-12-31T00:00:00Z') }, ['event-not-open']],
     ['before the window', {}, { now: at('2027-01-15T00:00:00Z') }, ['signup-not-open-yet']],
     ['at the closing instant', {}, { now: at('2027-03-01T00:00:00Z') }, ['signup-closed']],

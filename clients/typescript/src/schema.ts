@@ -1519,7 +1519,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            status: "draft" | "published" | "cancelled";
+            status: "draft" | "published" | "completed" | "cancelled";
             defaultLocale: string;
             translations: {
                 [key: string]: {
@@ -1665,7 +1665,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            status: "draft" | "published" | "cancelled";
+            status: "draft" | "published" | "completed" | "cancelled";
             /** @description In the default locale */
             title: string;
             market: string;
@@ -4758,7 +4758,7 @@ export interface operations {
             query?: {
                 page?: number;
                 limit?: number;
-                status?: "draft" | "published" | "cancelled";
+                status?: "draft" | "published" | "completed" | "cancelled";
                 market?: string;
                 /** @description Part of a title, in any of the event's languages (case-insensitive) */
                 q?: string;
@@ -6780,7 +6780,7 @@ export interface operations {
             query?: {
                 /** @description Words to find in the title, summary or description (websearch syntax: "quoted phrases", -exclusions, or) */
                 q?: string;
-                /** @description Only events starting at or after this instant, e.g. 2027-03-01T10:00:00Z (write the + of an offset as %2B) */
+                /** @description Only events starting at or after this instant, e.g. 2027-03-01T10:00:00Z (write the + of an offset as %2B). Without `from` and `to` the list leaves out events that have ended; with either it shows ended and completed events starting in the window too */
                 from?: string;
                 /** @description Only events starting before this instant (must be after `from`) */
                 to?: string;

@@ -23,6 +23,7 @@ import { Migration20261201105857_rate_limits } from './Migration20261201105857_r
 import { Migration20261201110947_outbound_webhooks } from './Migration20261201110947_outbound_webhooks.js';
 import { Migration20261201112522_erasure_request } from './Migration20261201112522_erasure_request.js';
 import { Migration20261201130855_needs_note_read } from './Migration20261201130855_needs_note_read.js';
+import { Migration20261201130912_event_completed } from './Migration20261201130912_event_completed.js';
 import { Migration20261201131427_notification_preferences } from './Migration20261201131427_notification_preferences.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
@@ -51,5 +52,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201110947_outbound_webhooks', class: Migration20261201110947_outbound_webhooks },
   { name: 'Migration20261201112522_erasure_request', class: Migration20261201112522_erasure_request },
   { name: 'Migration20261201130855_needs_note_read', class: Migration20261201130855_needs_note_read },
+  { name: 'Migration20261201130912_event_completed', class: Migration20261201130912_event_completed },
   { name: 'Migration20261201131427_notification_preferences', class: Migration20261201131427_notification_preferences },
 ];
