@@ -137,9 +137,10 @@ export function createApp(deps: AppDependencies): Express {
   // Browser-facing headers on every answer, errors included (src/http/browser-security.ts).
   app.use(securityHeaders());
   app.use(corsFor(deps.config.http.corsOrigins));
-  // Counted in PostgreSQL, shared by every replica; without a database URL (some tests) no limits.
+  // Writes counted in PostgreSQL (shared by every replica), public reads per process
+  // (src/limits/rate-limits.ts); without a database URL (some tests) no limits.
   const limits = deps.databaseUrl
-    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations })
+    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations, logger: deps.logger })
     : undefined;
   if (limits) {
     rateLimiters.set(app, limits);
