@@ -62,14 +62,19 @@ export interface RateLimits {
 /** application_name of the limiter's connections (pg_stat_activity shows whose they are). */
 export const RATE_LIMITS_APPLICATION_NAME = 'eventbook-rate-limits';
 
+/** Connections of the limiter's pool per API process (on top of DATABASE_POOL_MAX; idle ones close after 10 s). */
+const RATE_LIMITS_POOL_MAX = 16;
+
 export function createRateLimits(deps: {
   databaseUrl: string;
   settings: Config['rateLimits'];
   operations: readonly ApiOperation[];
   logger?: Pick<Logger, 'warn'>;
 }): RateLimits {
-  // A small pool of its own: a limiter statement never waits behind a long transaction for a connection.
-  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 4, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
+  // A pool of its own: a limiter statement never waits behind a long transaction for a connection.
+  // Each signup write spends two budgets (address, user) before its transaction, one statement
+  // each: with too few connections, a burst queues here instead of in the database.
+  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: RATE_LIMITS_POOL_MAX, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
   // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
   // it would end the process. The pool drops that connection and opens another on the next request,
   // and meanwhile the in-memory insurance limiter counts.
