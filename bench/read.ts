@@ -11,6 +11,9 @@
  * The list and its baseline are measured --rounds times, each pair back to back, and the median
  * pair is reported: on this small shared machine one pair alone swung between 0.49 and 0.89.
  * The app logs every request at info as in production (to /dev/null).
+ * Each target also reports the serving process's CPU time per request (user + system, over the
+ * measured run): on a machine shared with other work, req/s moves with what the neighbours do,
+ * while CPU per request is what the code costs, and compares across runs.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -121,7 +124,13 @@ async function serve(): Promise<void> {
       eventBytes: Buffer.byteLength(eventText),
     };
     process.send?.(ports);
-    await once(process, 'message');
+    // 'cpu': the driver samples this process's CPU time around a measured run; anything else stops.
+    await new Promise<void>((stop) => {
+      process.on('message', (message) => {
+        if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+        else stop();
+      });
+    });
     appServer.closeAllConnections();
     bareServer.closeAllConnections();
     appServer.close();
@@ -141,9 +150,15 @@ interface Result {
   p99: number;
   non2xx: number;
   bytes: number;
+  /** The server's CPU time per request, microseconds. */
+  cpuMicros: number;
 }
 
+/** The serving child's CPU time so far (user + system, microseconds). */
+type CpuSampler = () => Promise<number>;
+
 async function load(
+  cpu: CpuSampler,
   name: string,
   url: string,
   headers: Record<string, string> = {},
@@ -157,7 +172,9 @@ async function load(
     ...(setupRequest ? { requests: [{ setupRequest }] } : {}),
   };
   await autocannon({ ...options, duration: 2 }); // warm-up: JIT, connection pool, PostgreSQL caches
+  const cpuBefore = await cpu();
   const result = await autocannon(options);
+  const cpuUsed = (await cpu()) - cpuBefore;
   return {
     name,
     requests: result.requests.average,
@@ -165,6 +182,7 @@ async function load(
     p99: result.latency.p99,
     non2xx: result.non2xx,
     bytes: result.throughput.average / Math.max(1, result.requests.average),
+    cpuMicros: cpuUsed / Math.max(1, result.requests.total),
   };
 }
 
@@ -176,6 +194,11 @@ async function drive(): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const [ports] = (await once(child, 'message')) as [Ports];
+  const cpu: CpuSampler = async () => {
+    child.send('cpu');
+    const [{ cpu: usage }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }];
+    return usage.user + usage.system;
+  };
   try {
     const base = (port: number) => `http://127.0.0.1:${port}`;
     console.log(
@@ -183,29 +206,31 @@ async function drive(): Promise<void> {
     );
     const pairs: { bare: Result; list: Result; ratio: number }[] = [];
     for (let round = 0; round < Math.max(1, Number(args.rounds)); round++) {
-      const bareRound = await load('bare express, same list body', `${base(ports.bare)}/list`);
-      const listRound = await load('GET /v1/events (list, 20 items)', `${base(ports.app)}${ports.listPath}`, { 'accept-language': 'en' });
+      const bareRound = await load(cpu, 'bare express, same list body', `${base(ports.bare)}/list`);
+      const listRound = await load(cpu, 'GET /v1/events (list, 20 items)', `${base(ports.app)}${ports.listPath}`, { 'accept-language': 'en' });
       pairs.push({ bare: bareRound, list: listRound, ratio: listRound.requests / bareRound.requests });
     }
     pairs.sort((a, b) => a.ratio - b.ratio);
     const { bare, list } = pairs[Math.floor(pairs.length / 2)] as (typeof pairs)[number];
     // Every request a different URL (the `from` instant moves by a millisecond): no response-cache hits.
     let n = 0;
-    const uncached = await load('GET /v1/events, every URL new (no cache)', `${base(ports.app)}${ports.listPath}`, { 'accept-language': 'en' }, (request) => ({
+    const uncached = await load(cpu, 'GET /v1/events, every URL new (no cache)', `${base(ports.app)}${ports.listPath}`, { 'accept-language': 'en' }, (request) => ({
       ...request,
       path: ports.listPath.replace('T00:00:00Z', `T00:00:0${Math.floor((n % 10_000) / 1000)}.${String(n++ % 1000).padStart(3, '0')}Z`),
     }));
-    const event = await load('GET /v1/events/{id}', `${base(ports.app)}${ports.eventPath}`, { 'accept-language': 'en' });
+    const event = await load(cpu, 'GET /v1/events/{id}', `${base(ports.app)}${ports.eventPath}`, { 'accept-language': 'en' });
     const etag = (await fetch(`${base(ports.app)}${ports.listPath}`, { headers: { 'accept-language': 'en' } })).headers.get('etag') ?? '';
-    const notModified = await load('GET /v1/events, If-None-Match (304)', `${base(ports.app)}${ports.listPath}`, {
+    const notModified = await load(cpu, 'GET /v1/events, If-None-Match (304)', `${base(ports.app)}${ports.listPath}`, {
       'accept-language': 'en',
       'if-none-match': etag,
     });
-    console.log(`\n| ${'target'.padEnd(38)} | ${'req/s'.padStart(8)} | ${'p50 ms'.padStart(7)} | ${'p99 ms'.padStart(7)} | ${'non-2xx'.padStart(7)} | ${'vs bare'.padStart(7)} |`);
-    console.log(`|${'-'.repeat(40)}|${'-'.repeat(10)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(9)}|`);
+    console.log(
+      `\n| ${'target'.padEnd(38)} | ${'req/s'.padStart(8)} | ${'p50 ms'.padStart(7)} | ${'p99 ms'.padStart(7)} | ${'non-2xx'.padStart(7)} | ${'vs bare'.padStart(7)} | ${'CPU µs/req'.padStart(10)} | ${'x bare'.padStart(6)} |`,
+    );
+    console.log(`|${'-'.repeat(40)}|${'-'.repeat(10)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(9)}|${'-'.repeat(12)}|${'-'.repeat(8)}|`);
     for (const r of [bare, list, uncached, event, notModified]) {
       console.log(
-        `| ${r.name.padEnd(38)} | ${r.requests.toFixed(0).padStart(8)} | ${r.p50.toFixed(1).padStart(7)} | ${r.p99.toFixed(1).padStart(7)} | ${String(r.non2xx).padStart(7)} | ${(r.requests / bare.requests).toFixed(2).padStart(7)} |`,
+        `| ${r.name.padEnd(38)} | ${r.requests.toFixed(0).padStart(8)} | ${r.p50.toFixed(1).padStart(7)} | ${r.p99.toFixed(1).padStart(7)} | ${String(r.non2xx).padStart(7)} | ${(r.requests / bare.requests).toFixed(2).padStart(7)} | ${r.cpuMicros.toFixed(0).padStart(10)} | ${(r.cpuMicros / bare.cpuMicros).toFixed(2).padStart(6)} |`,
       );
     }
     console.log(`\nratio real list / bare, each round: ${pairs.map((pair) => pair.ratio.toFixed(2)).join(', ')} (table: the median round)`);

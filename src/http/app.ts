@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
@@ -104,7 +105,7 @@ export function createApp(deps: AppDependencies): Express {
   // Seeing inside (docs/architecture.md): a span and a duration per request, ids for the log line.
   if (deps.tracing) app.use(traceHttpRequests(deps.tracing));
   app.use(observeHttpRequests());
-  app.use(rememberRouteIds);
+  rememberRouteIds(app);
   countSignupsWith(async () =>
     (
       await deps.orm.em.getConnection().execute<{ status: string; count: number }[]>(
@@ -125,28 +126,35 @@ export function createApp(deps: AppDependencies): Express {
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
       // The signup and event the request is about, when its route names them.
-      customProps: (req) => ({ ...routeIdsOf(req) }),
+      // No ids: undefined, so pino-http makes no child logger per request for nothing (its code
+      // skips a falsy result; its type asks for an object).
+      customProps: (req) => routeIdsOf(req) as object,
       // Prometheus scrapes every few seconds: not worth a log line each.
       autoLogging: { ignore: (req) => req.url === '/metrics' },
       // What a request line needs; not every header of every request (serializing and redacting
-      // them cost the cached catalog reads a measurable share of their time, bench/read.ts).
+      // them cost the cached catalog reads a measurable share of their time, bench/read.ts). Raw
+      // objects in (wrapSerializers: false): pino-http's wrapping would first copy every header
+      // (and parse the query) for fields these serializers then drop. Errors keep pino's own.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
+          url: req.originalUrl ?? req.url,
+          remoteAddress: req.socket?.remoteAddress,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // No status before the answer started (a client that went away), as pino's own serializer.
+        res: (res: ServerResponse) => ({ statusCode: res.headersSent ? res.statusCode : null }),
       },
     }),
   );
   // Browser-facing headers on every answer, errors included (src/http/browser-security.ts).
   app.use(securityHeaders());
   app.use(corsFor(deps.config.http.corsOrigins));
-  // Counted in PostgreSQL, shared by every replica; without a database URL (some tests) no limits.
+  // Writes counted in PostgreSQL (shared by every replica), public reads per process
+  // (src/limits/rate-limits.ts); without a database URL (some tests) no limits.
   const limits = deps.databaseUrl
-    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations })
+    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations, logger: deps.logger })
     : undefined;
   if (limits) {
     rateLimiters.set(app, limits);

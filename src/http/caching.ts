@@ -47,15 +47,18 @@ export function sendCacheableJson(req: Request, res: Response, body: unknown, po
   sendCachedBody(req, res, cachedBody(body), policy);
 }
 
-/** A serialized response: the body text and its tag, computed once per cache entry. */
+/**
+ * A serialized response: the body's UTF-8 bytes and its tag, computed once per cache entry (a
+ * string body would be encoded again, and its content type parsed again, on every send).
+ */
 export interface CachedBody {
-  json: string;
+  bytes: Buffer;
   etag: string;
 }
 
 export function cachedBody(body: unknown): CachedBody {
   const json = JSON.stringify(body);
-  return { json, etag: weakEtag(json) };
+  return { bytes: Buffer.from(json), etag: weakEtag(json) };
 }
 
 /**
@@ -96,5 +99,6 @@ export function sendCachedBody(req: Request, res: Response, body: CachedBody, po
     res.status(304).end();
     return;
   }
-  res.type('application/json').send(body.json);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.send(body.bytes);
 }

@@ -3,25 +3,35 @@ import type { Request, RequestHandler, Response } from 'express';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config, Rate } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { ApiOperation } from '../http/openapi.js';
 import { operationMatcher } from '../http/methods.js';
 import { Problem } from '../http/problem.js';
 
 /**
- * Abuse limits per class of route, per user and per client address, counted in PostgreSQL
- * (rate-limiter-flexible's store, table `rate_limit`) so that every API replica spends from the
- * same budgets. A refused request is a 429 problem with Retry-After; every limited answer tells
- * the client where it stands with the RateLimit-Policy and RateLimit headers
- * (draft-ietf-httpapi-ratelimit-headers).
+ * Abuse limits per class of route, per user and per client address. A refused request is a 429
+ * problem with Retry-After; every limited answer tells the client where it stands with the
+ * RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers).
+ *
+ * Where they are counted (docs/architecture.md, "Rate limits"):
+ *  - Writes (signup and consent writes, admin and ops writes) and refused tokens: in PostgreSQL
+ *    (rate-limiter-flexible's store, unlogged table `rate_limit`), so every API replica spends
+ *    from the same budget. A write costs a transaction anyway; one upsert more is small next to it.
+ *  - Public reads: in this process's memory (RateLimiterMemory), so each replica has the whole
+ *    budget of its own: N replicas let one address read N x RATE_LIMIT_PUBLIC_READS_PER_ADDRESS.
+ *    A read served from the response cache costs microseconds; a database round trip per read
+ *    (and the dead row versions it leaves) would cost more than the read it limits. The budget
+ *    guards the replica against one address's flood, which is what a per-process count can do;
+ *    a shared read budget belongs to the ingress or CDN in front, which absorbs read load anyway.
  *
  * The per-address budget is taken before authentication (it also limits what anonymous callers
  * can make us do); the per-user budget once the token is verified. Failed authentication spends
  * its own per-address budget: over it, a bad token is answered 429 instead of 401.
  *
- * Cost: one upsert per budget a request spends from (one statement, no transaction). Once a key
- * is over its budget, this process refuses it from memory until its window ends, so a flood
- * costs the database nothing more. Should PostgreSQL fail, each process counts in memory meanwhile
- * (the insurance limiter), so the API neither fails nor stops limiting.
+ * Cost of a shared budget: one upsert per budget a request spends from (one statement, no
+ * transaction). Once a key is over its budget, this process refuses it from memory until its
+ * window ends, so a flood costs the database nothing more. Should PostgreSQL fail, each process
+ * counts in memory meanwhile (the insurance limiter), so the API neither fails nor stops limiting.
  */
 
 export const rateLimitClasses = ['signup-writes', 'admin-writes', 'public-reads'] as const;
@@ -37,7 +47,7 @@ export function rateLimitClassOf(op: Pick<ApiOperation, 'operationId' | 'method'
   return undefined;
 }
 
-type Budget = { name: string; limiter: RateLimiterPostgres; rate: Rate };
+type Budget = { name: string; limiter: RateLimiterPostgres | RateLimiterMemory; rate: Rate };
 
 export interface RateLimits {
   /** Express middleware, before the routes: finds the request's class and spends its per-address budget. */
@@ -49,14 +59,30 @@ export interface RateLimits {
   close(): Promise<void>;
 }
 
-export function createRateLimits(deps: { databaseUrl: string; settings: Config['rateLimits']; operations: readonly ApiOperation[] }): RateLimits {
-  // A small pool of its own: a limiter statement never waits behind a long transaction for a connection.
-  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: 4, allowExitOnIdle: true });
+/** application_name of the limiter's connections (pg_stat_activity shows whose they are). */
+export const RATE_LIMITS_APPLICATION_NAME = 'eventbook-rate-limits';
+
+/** Connections of the limiter's pool per API process (on top of DATABASE_POOL_MAX; idle ones close after 10 s). */
+const RATE_LIMITS_POOL_MAX = 16;
+
+export function createRateLimits(deps: {
+  databaseUrl: string;
+  settings: Config['rateLimits'];
+  operations: readonly ApiOperation[];
+  logger?: Pick<Logger, 'warn'>;
+}): RateLimits {
+  // A pool of its own: a limiter statement never waits behind a long transaction for a connection.
+  // Each signup write spends two budgets (address, user) before its transaction, one statement
+  // each: with too few connections, a burst queues here instead of in the database.
+  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: RATE_LIMITS_POOL_MAX, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
   // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
   // it would end the process. The pool drops that connection and opens another on the next request,
   // and meanwhile the in-memory insurance limiter counts.
-  pool.on('error', () => {});
-  const budget = (name: string, rate: Rate): Budget | undefined => {
+  pool.on('error', (error) => {
+    deps.logger?.warn({ err: error }, 'rate limits: PostgreSQL ended an idle connection; the next request opens another');
+  });
+  /** Counted in PostgreSQL: one budget for every replica. */
+  const shared = (name: string, rate: Rate): Budget | undefined => {
     if (rate.points <= 0) return undefined;
     const limiter = new RateLimiterPostgres({
       storeClient: pool,
@@ -72,18 +98,22 @@ export function createRateLimits(deps: { databaseUrl: string; settings: Config['
     });
     return { name, limiter, rate };
   };
+  /** Counted in this process's memory: a budget per replica. */
+  const perProcess = (name: string, rate: Rate): Budget | undefined =>
+    rate.points > 0 ? { name, rate, limiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds }) } : undefined;
   const s = deps.settings;
   const perAddress: Record<RateLimitClass, Budget | undefined> = {
-    'signup-writes': budget('signup-address', s.signupPerAddress),
-    'admin-writes': budget('admin-address', s.adminPerAddress),
-    'public-reads': budget('public-address', s.publicReadsPerAddress),
+    'signup-writes': shared('signup-address', s.signupPerAddress),
+    'admin-writes': shared('admin-address', s.adminPerAddress),
+    'public-reads': perProcess('public-address', s.publicReadsPerAddress),
   };
   const perUser: Record<RateLimitClass, Budget | undefined> = {
-    'signup-writes': budget('signup-user', s.signupPerUser),
-    'admin-writes': budget('admin-user', s.adminPerUser),
+    'signup-writes': shared('signup-user', s.signupPerUser),
+    'admin-writes': shared('admin-user', s.adminPerUser),
     'public-reads': undefined,
   };
-  const authFailures = budget('auth-failures-address', s.authFailuresPerAddress);
+  // Shared: a guesser spreading bad tokens over the replicas must not get N times the guesses.
+  const authFailures = shared('auth-failures-address', s.authFailuresPerAddress);
 
   const match = operationMatcher(deps.operations);
   const classes = new WeakMap<Request, RateLimitClass>();

@@ -172,4 +172,15 @@ describe('seeing inside a free signup', () => {
     const activityLine = lines.find((line) => line.activityType === 'sendSignupNotification' && line.signupId === signupId);
     expect(activityLine).toMatchObject({ workflowId: `signup-${signupId}`, activityType: 'sendSignupNotification', signupId });
   });
+
+  it("keeps the route's ids on the log line of an error answer, and logs no header", async () => {
+    const missing = randomUUID();
+    const token = await api.token(`observer-${randomUUID()}`);
+    const answer = await fetch(`${api.baseUrl}/v1/signups/${missing}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(answer.status).toBe(404);
+    // The router resets req.params when the error leaves it; the line is written after that.
+    const line = await eventually('the 404 request line', () => Promise.resolve(lines.find((entry) => entry.signupId === missing && entry.res !== undefined)));
+    expect(line.res).toEqual({ statusCode: 404 });
+    expect(line.req).toEqual({ id: expect.any(String), method: 'GET', url: `/v1/signups/${missing}`, remoteAddress: '127.0.0.1' });
+  });
 });

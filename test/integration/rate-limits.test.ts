@@ -1,9 +1,10 @@
 /**
  * The rate limits (src/limits/) on the real app and PostgreSQL: 429 problem+json with Retry-After
  * and the RateLimit headers after the configured burst; separate budgets per user and per client
- * address; X-Forwarded-For believed only from a trusted proxy; one budget shared by two API
- * instances on one database. The file has a database of its own, so budgets spent by other test
- * files (all from 127.0.0.1) cannot leak in.
+ * address; X-Forwarded-For believed only from a trusted proxy; one write budget shared by two API
+ * instances on one database, public reads counted per instance; PostgreSQL ending the limiter's
+ * idle connections does not end the process. The file has a database of its own, so budgets spent
+ * by other test files (all from 127.0.0.1) cannot leak in.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -12,16 +13,18 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
+import { pino } from 'pino';
 import { createTokenVerifier, mintDevToken } from '../../src/auth/tokens.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../../src/db/admin.js';
 import { migrateToLatest, openOrm, type MikroORM } from '../../src/db/orm.js';
 import { createApp, rateLimitsOf, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createApiServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/logger.js';
+import { RATE_LIMITS_APPLICATION_NAME } from '../../src/limits/rate-limits.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { requireEnv } from '../support/environment.js';
 import { request } from '../support/http.js';
-import { connectTestClient, testConfig } from '../support/stack.js';
+import { connectTestClient, eventually, testConfig } from '../support/stack.js';
 
 const limits = {
   RATE_LIMIT_SIGNUP_PER_USER: '3/60',
@@ -42,13 +45,13 @@ let orm: MikroORM;
 let temporal: Client;
 const instances: Instance[] = [];
 
-async function startInstance(env: Record<string, string>): Promise<Instance> {
+async function startInstance(env: Record<string, string>, logger: Logger = createLogger('silent', 'api-limits')): Promise<Instance> {
   const config = testConfig({ DATABASE_URL: databaseUrl, ...env });
   const app = createApp({
     orm,
     temporal,
     verifyToken: await createTokenVerifier(config.jwt),
-    logger: createLogger('silent', 'api-limits'),
+    logger,
     taskQueue: `limits-${randomUUID()}`,
     config,
     databaseUrl,
@@ -159,5 +162,46 @@ describe('rate limits', () => {
     const statuses = [];
     for (const instance of [api, other, api, other]) statuses.push((await cancelNothing(instance, token, from)).status);
     expect(statuses).toEqual([404, 404, 404, 429]);
+  });
+
+  it('counts public reads in each instance: another one has a budget of its own', async () => {
+    const other = await startInstance({ ...limits, TRUST_PROXY: 'loopback' });
+    const from = address();
+    const reads = [];
+    for (let i = 0; i < 5; i++) reads.push((await request(api.baseUrl, 'GET', `/v1/events/${randomUUID()}`, { headers: { 'x-forwarded-for': from } })).status);
+    expect(reads).toEqual([404, 404, 404, 404, 429]);
+    // In memory per process (docs/architecture.md): N replicas let one address read N x the budget.
+    const elsewhere = await request(other.baseUrl, 'GET', `/v1/events/${randomUUID()}`, { headers: { 'x-forwarded-for': from } });
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.headers.get('ratelimit')).toMatch(/^"public-address";r=3;t=\d+$/);
+  });
+
+  it("keeps answering and counting when PostgreSQL ends the limiter's idle connections", async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const instance = await startInstance({ ...limits, TRUST_PROXY: 'loopback' }, logger);
+    const token = await mintDevToken(instance.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const from = address();
+    // A write spends from the PostgreSQL budgets: the limiter's pool now holds an idle connection.
+    expect((await cancelNothing(instance, token, from)).status).toBe(404);
+    // As a restart or failover would: PostgreSQL ends every connection of the limiters (this file's instances).
+    const ended = await orm.em
+      .getConnection()
+      .execute<{ ended: boolean }[]>(
+        // In the select list, not the WHERE clause: PostgreSQL may evaluate conditions in any order.
+        'select pg_terminate_backend(pid) as ended from pg_stat_activity where application_name = ? and datname = current_database()',
+        [RATE_LIMITS_APPLICATION_NAME],
+      );
+    expect(ended.length).toBeGreaterThan(0);
+    expect(ended.every((row) => row.ended)).toBe(true);
+    // The pool hears of it on its idle connection ('error'): unheard, that event ends the process.
+    await eventually('the limiter to notice its ended connection', () =>
+      Promise.resolve(warnings.some((line) => line.includes('PostgreSQL ended an idle connection')) ? true : undefined),
+    );
+    const after = await cancelNothing(instance, token, from);
+    expect(after.status).toBe(404);
+    // Still counted in PostgreSQL, on a new connection: the user's second of 3 (the in-memory
+    // insurance limiter, which counts only while the store fails, would say r=2).
+    expect(after.headers.get('ratelimit')).toMatch(/"signup-user";r=1;t=\d+$/);
   });
 });

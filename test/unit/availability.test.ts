@@ -74,10 +74,10 @@ describe('response cache', () => {
     expect(a).toBe(b);
     expect(calls).toBe(1);
     clock = 999;
-    expect((await cache.get('k', produce)).json).toBe('{"n":1}');
+    expect((await cache.get('k', produce)).bytes.toString()).toBe('{"n":1}');
     clock = 1000;
-    expect((await cache.get('k', produce)).json).toBe('{"n":2}');
+    expect((await cache.get('k', produce)).bytes.toString()).toBe('{"n":2}');
     await expect(cache.get('bad', () => Promise.reject(new Error('404')))).rejects.toThrow('404');
-    expect((await cache.get('bad', produce)).json).toBe('{"n":3}');
+    expect((await cache.get('bad', produce)).bytes.toString()).toBe('{"n":3}');
   });
 });
