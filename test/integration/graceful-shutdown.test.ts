@@ -158,20 +158,22 @@ describe('SIGTERM to the API with requests in flight', () => {
         },
         30_000,
       );
-      const event = await insertEvent(orm, { capacity: 20 });
+      // An event each: signups for one event are placed in batches (one in flight per event), so
+      // only separate events put all eight on the database at once.
+      const events = await Promise.all(Array.from({ length: 8 }, () => insertEvent(orm, { capacity: 20 })));
       // The api's config is this one (same environment): its tokens are ours.
       const users = await Promise.all(Array.from({ length: 8 }, () => newUser({ config: testConfig() } as RunningApi, { name: 'inflight' })));
 
-      // Every signup takes seats with one update of the event row: lock the row and they all wait.
+      // Every signup takes seats with an update of its event's row: lock the rows and they all wait.
       const locker = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await locker.connect();
       let answers: Promise<{ status: number }[]>;
       try {
         await locker.query('begin');
-        await locker.query('select id from event where id = $1 for update', [event.id]);
-        answers = Promise.all(users.map((user) => postSignup({ baseUrl, config: testConfig() } as RunningApi, user, event.id)));
+        await locker.query('select id from event where id = any($1) for update', [events.map((event) => event.id)]);
+        answers = Promise.all(users.map((user, index) => postSignup({ baseUrl, config: testConfig() } as RunningApi, user, events[index]!.id)));
         // Asked on another connection: inside the locking transaction pg_stat_activity is a snapshot.
-        await eventually('every signup waiting on the event row', async () => {
+        await eventually('every signup waiting on its event row', async () => {
           const [row] = await orm.em.getConnection().execute<{ n: number }[]>(
             `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%held_count%'`,
           );
@@ -189,7 +191,7 @@ describe('SIGTERM to the API with requests in flight', () => {
       expect((await answers).map((answer) => answer.status)).toEqual(users.map(() => 202));
       expect(await exited).toBe(0);
       expect(output).toContain('stopped');
-      const rows = await orm.em.fork().count(Signup, { event: event.id });
+      const rows = await orm.em.fork().count(Signup, { event: { $in: events.map((event) => event.id) } });
       expect(rows).toBe(users.length);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
