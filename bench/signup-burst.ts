@@ -71,6 +71,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { freePort } from '../scripts/lib/ports.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/lib/temporal-server.js';
 import { startQuietStripeMock } from '../scripts/lib/stripe-mock.js';
+import { startStripeProxy } from '../test/support/stripe-proxy.js';
 import { findOrBuildStripeMock } from '../scripts/lib/tools.js';
 import { createTokenVerifier, mintDevToken } from '../src/auth/tokens.js';
 import { createStripeClient } from '../src/payments/stripe-gateway.js';
@@ -589,6 +590,7 @@ async function payShare(
   eventId: string,
   share: number,
   webhookSecret: string,
+  stripeUrl: string,
   deadline: number,
 ): Promise<{ held: number; paid: number; late: number; refused: number }> {
   const { rows: held } = await db.query<{ id: string }>(`select id from signup where event_id = $1 and status = 'held' order by created_at, id`, [eventId]);
@@ -611,6 +613,13 @@ async function payShare(
           late += 1;
           return;
         }
+        // What a real payment does at Stripe before its webhook: the intent is paid.
+        const payment = await fetch(`${stripeUrl}/__proxy/intents/${row.payment_intent_id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'succeeded' }),
+        });
+        if (!payment.ok) throw new Error(`stripe proxy refused to mark ${row.payment_intent_id} paid: ${payment.status}`);
         const body = JSON.stringify({
           id: `evt_${randomUUID()}`,
           object: 'event',
@@ -671,10 +680,14 @@ async function drive(): Promise<void> {
   const namespace = externalTemporal ? config.temporal.namespace : (temporalServer?.namespace ?? 'default');
   const taskQueue = `bench-signup-${randomUUID()}`;
   let stripeMock: { url: string; stop(): Promise<void> } | undefined;
+  // stripe-mock keeps no state, and the API reads every succeeded intent back from Stripe before it
+  // confirms (src/payments/payment-check.ts): the tests' proxy gives it the memory a payment needs.
+  let stripe: { url: string; stop(): Promise<void> } | undefined;
   if (args.paid) {
     const binary = findOrBuildStripeMock((line) => console.error(line));
     if (!binary) throw new Error('--paid needs stripe-mock: install Go, or set STRIPE_MOCK');
     stripeMock = await startQuietStripeMock(binary);
+    stripe = await startStripeProxy(stripeMock.url);
   }
   const holdSeconds = Number(args['hold-seconds']);
   const env: NodeJS.ProcessEnv = {
@@ -689,7 +702,7 @@ async function drive(): Promise<void> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(await freePort()), // nobody listens: a mail attempt would fail, and show below
-    ...(stripeMock ? { STRIPE_API_BASE: stripeMock.url, SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
+    ...(stripe ? { STRIPE_API_BASE: stripe.url, SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
     ...benchRateLimitEnv(args['rate-limits']),
   };
   const childConfig = loadConfig(env);
@@ -704,6 +717,7 @@ async function drive(): Promise<void> {
       await Promise.allSettled([api.stop(), worker.stop()]);
       await db.end().catch(() => undefined);
       await temporalServer?.stop();
+      await stripe?.stop();
       await stripeMock?.stop();
       if (!args.keep) await dropDatabase(databaseUrl);
     })());
@@ -781,7 +795,7 @@ async function drive(): Promise<void> {
     const burstSeconds = (performance.now() - began) / 1000;
     const accepted = main.answers.filter((answer) => answer.status === 202).length;
     const deadline = Date.now() + timeoutMs;
-    const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, deadline) : undefined;
+    const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, stripe?.url ?? '', deadline) : undefined;
     // Paid: not every seat is bought, so "all confirmed" is not waited for.
     while (!args.paid && seatsConfirmedAfter === undefined && Date.now() < deadline) await sleep(50);
     polling = false;
@@ -900,6 +914,8 @@ async function drive(): Promise<void> {
       ...(args.paid
         ? ([
             [`${seats} or fewer confirmed`, (s.rows.confirmed ?? 0) <= seats],
+            // Each hold paid in time by its webhook is a ticket (none may be lost to the payment check).
+            ['every hold paid in time confirmed', (s.rows.confirmed ?? 0) === (payments?.paid ?? 0)],
             ['nothing held past its deadline', heldPastDeadline === 0],
           ] as const)
         : ([[`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats]] as const)),
