@@ -8,6 +8,7 @@ import { SeatMoveRecord } from './seat-move.entity.js';
 import { Signup } from './signup.entity.js';
 import type { SignupWorkflowInput } from '../temporal/contract.js';
 import { activeSignupStatuses, nextSignupStatus, type SignupStatus, type SignupTransition } from './status.js';
+import { startRowOf } from './workflow-starts.js';
 
 /**
  * The one code path that moves seats. Each exported function is one transaction that locks the
@@ -378,17 +379,7 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
         ticket_code: placement?.ticketCodes[index] ?? null,
       }),
     );
-    starts.push({
-      signup_id: signup.id,
-      workflow_id: start.workflowId,
-      task_queue: start.taskQueue,
-      input: start.input,
-      status,
-      market: start.market,
-      summary: start.summary,
-      next_attempt_at: start.nextAttemptAt,
-      created_at: now,
-    });
+    starts.push({ ...startRowOf(signup.id, status, start), next_attempt_at: start.nextAttemptAt, created_at: now });
   }
   const seatsTaken = taken.held + taken.confirmed;
   // Raw SQL: the whole batch in one statement, so the event's lock is held for one more round trip

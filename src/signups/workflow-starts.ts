@@ -78,6 +78,20 @@ export interface WorkflowOutbox {
   claimDue(limit: number, claimSeconds: number): Promise<string[]>;
 }
 
+/** A new outbox row's columns, as the relay reads them back (the door's batch inserts the same). */
+export function startRowOf(signupId: string, status: SignupStatus, start: WorkflowStartValues): StartRow {
+  return {
+    signup_id: signupId,
+    workflow_id: start.workflowId,
+    task_queue: start.taskQueue,
+    input: start.input,
+    status,
+    market: start.market,
+    summary: start.summary,
+    attempts: 0,
+  };
+}
+
 interface StartRow {
   signup_id: string;
   workflow_id: string;
@@ -154,16 +168,7 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   const starter = {
     /** After the signup's commit: start its workflow in the background, from the values its outbox row was written with. */
     startSoon(signupId: string, status: SignupStatus, start: WorkflowStartValues): void {
-      const row: StartRow = {
-        signup_id: signupId,
-        workflow_id: start.workflowId,
-        task_queue: start.taskQueue,
-        input: start.input,
-        status,
-        market: start.market,
-        summary: start.summary,
-        attempts: 0,
-      };
+      const row = startRowOf(signupId, status, start);
       queue.push({ run: () => startRow(row), about: { signupId } });
       drain();
     },
