@@ -1,15 +1,15 @@
-import { ActivityFailure, condition, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
   paymentRefundProgressQuery,
   retryStepSignal,
-  searchAttributes,
   unhonouredPaymentSignal,
   type PaymentRefundInput,
   type PaymentRefundProgress,
   type PaymentRefundResult,
   type UnhonouredPayment,
 } from '../src/temporal/contract.js';
+import { OperatorRetry } from './operator-retry.js';
 
 // Stripe calls carry an idempotency key per intent, so retrying them is safe; Stripe refusing
 // (non-retryable, raised by the activity) waits for an operator below.
@@ -43,29 +43,9 @@ export async function paymentRefundWorkflow(input: PaymentRefundInput): Promise<
 
   // A step that still fails after its retries (Stripe refusing the refund) waits, marked `Attention`,
   // for an operator's `retryStep` (npm run ops -- retry payment-<intent id>), as the signup flow does.
-  let retryRequested = false;
-  setHandler(retryStepSignal, () => {
-    retryRequested = true;
-  });
-  let operatorRetries = 0;
-  const untilDone = async <T>(step: string, run: (operatorRetries: number) => Promise<T>): Promise<T> => {
-    for (;;) {
-      try {
-        return await run(operatorRetries);
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        const cause = error.cause instanceof Error ? error.cause.message : error.message;
-        progress.attention = { step, error: cause };
-        upsertSearchAttributes([{ key: searchAttributes.attention, value: step }]);
-        log.error('payment refund step needs an operator', { paymentIntentId, step, error: cause });
-        retryRequested = false;
-        await condition(() => retryRequested);
-        operatorRetries++;
-        progress.attention = undefined;
-        upsertSearchAttributes([{ key: searchAttributes.attention, value: null }]);
-      }
-    }
-  };
+  const operator = new OperatorRetry(progress, { message: 'payment refund step needs an operator', ids: { paymentIntentId } });
+  setHandler(retryStepSignal, () => operator.retryStep());
+  const untilDone = <T>(step: string, run: (operatorRetries: number) => Promise<T>) => operator.untilDone(step, run);
 
   // Signal-with-start delivers the hand-over with the first task.
   await condition(() => handedOver !== undefined);

@@ -1,10 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  log,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import {
   searchAttributes,
@@ -15,6 +9,7 @@ import {
   type SignupWorkflowResult,
 } from '../src/temporal/contract.js';
 import { isFinalSignupStatus, nextSignupStatus, type SignupStatus } from '../src/signups/status.js';
+import { OperatorRetry } from './operator-retry.js';
 
 /**
  * Thrown by a wait that a cancel request ended: the process stops where it waits, and
@@ -43,11 +38,12 @@ export class SignupFlow {
   eventFinished = false;
   paymentSucceeded = false;
   private cancelRequest: CancelRequest | undefined;
-  private retryRequested = false;
   private readonly seenStripeEvents = new Set<string>();
+  private readonly operator: OperatorRetry;
 
   constructor(readonly input: SignupWorkflowInput) {
     this.progress = { status: 'requested', paymentState: input.paid ? 'awaiting' : 'not-needed', seenPaymentEvents: 0 };
+    this.operator = new OperatorRetry(this.progress, { message: 'signup step needs an operator', ids: { signupId: input.signupId } });
   }
 
   get signupId(): string {
@@ -132,7 +128,7 @@ export class SignupFlow {
   }
 
   retryStep(): void {
-    this.retryRequested = true;
+    this.operator.retryStep();
   }
 
   // What the process waits with.
@@ -169,28 +165,9 @@ export class SignupFlow {
     if (this.cancelRequest) throw new CancelRequested(this.cancelRequest);
   }
 
-  /**
-   * Runs one step (an activity call). Seat moves and Stripe calls that still fail after their retry
-   * policy (a refund Stripe keeps refusing, a database that stays down) do not end the flow: it
-   * waits, marked `Attention` with the step, until an operator has fixed the cause and sends
-   * `retryStep` (npm run ops -- retry <workflowId>), then runs the step again.
-   */
-  async untilDone<T>(step: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        return await run();
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        const cause = error.cause instanceof Error ? error.cause.message : error.message;
-        this.progress.attention = { step, error: cause };
-        upsertSearchAttributes([{ key: searchAttributes.attention, value: step }]);
-        log.error('signup step needs an operator', { signupId: this.signupId, step, error: cause });
-        this.retryRequested = false;
-        await condition(() => this.retryRequested);
-        this.progress.attention = undefined;
-        upsertSearchAttributes([{ key: searchAttributes.attention, value: null }]);
-      }
-    }
+  /** Runs one step (an activity call), waiting for an operator's `retryStep` past its retry policy (OperatorRetry). */
+  untilDone<T>(step: string, run: () => Promise<T>): Promise<T> {
+    return this.operator.untilDone(step, run);
   }
 
   private beforeOffer(): boolean {
