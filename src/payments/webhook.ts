@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { Problem } from '../http/problem.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { Signup } from '../signups/signup.entity.js';
+import { withWebhookDeadline } from '../temporal/client.js';
 import { toSignupWorkflow, type SignupWorkflowStarter } from '../signups/workflow-starts.js';
 import { paymentEventSignal, type UnhonouredPaymentReason } from '../temporal/contract.js';
 import { handOverUnhonouredPayment } from './hand-over.js';
@@ -15,17 +16,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Seconds Stripe (which retries anyway) is asked to wait when Stripe or Temporal is not reachable. */
 const RETRY_AFTER_SECONDS = '30';
-
-/**
- * How long a webhook waits for Temporal to take its signal. Longer than an app request's
- * (withRequestDeadline): nobody is looking at a spinner, and a 503 puts the confirmation off until
- * Stripe's next delivery, minutes or hours later, so a Temporal that is busy (a burst's starts) but up
- * must not earn one. Still well inside the time Stripe waits for an answer. A Temporal that is down
- * still gets its 503 at this bound, and the signup's flow asks Stripe itself when its hold ends.
- */
-const WEBHOOK_TEMPORAL_DEADLINE_MS = 5_000;
-const withWebhookDeadline = <T>(temporal: Client, fn: () => Promise<T>): Promise<T> =>
-  temporal.connection.withDeadline(Date.now() + WEBHOOK_TEMPORAL_DEADLINE_MS, fn);
 
 export interface StripeWebhookResult {
   received: true;

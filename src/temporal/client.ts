@@ -17,6 +17,20 @@ export function withRequestDeadline<T>(temporal: Client, fn: () => Promise<T>): 
 }
 
 /**
+ * How long a webhook waits for Temporal to take its signal. Longer than an app request's
+ * (withRequestDeadline): nobody is looking at a spinner, and a 503 puts the confirmation off until
+ * Stripe's next delivery, minutes or hours later, so a Temporal that is busy (a burst's starts) but up
+ * must not earn one. Still well inside the time Stripe waits for an answer. A Temporal that is down
+ * still gets its 503 at this bound, and the signup's flow asks Stripe itself when its hold ends.
+ */
+export const WEBHOOK_TEMPORAL_DEADLINE_MS = 5_000;
+
+/** Runs a Stripe webhook's Temporal calls under WEBHOOK_TEMPORAL_DEADLINE_MS. */
+export function withWebhookDeadline<T>(temporal: Client, fn: () => Promise<T>): Promise<T> {
+  return temporal.connection.withDeadline(Date.now() + WEBHOOK_TEMPORAL_DEADLINE_MS, fn);
+}
+
+/**
  * An update's answer waits for the workflow's own work (a refund at Stripe, a seat move), which may
  * take longer than a short deadline while Temporal is fine. So: first a cheap call under the request
  * deadline (Temporal down: fails fast, 503, nothing sent), then the update under a longer bound.
