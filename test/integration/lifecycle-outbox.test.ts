@@ -117,9 +117,11 @@ describe('lifecycle starts through the outbox', () => {
     proxy.restore();
     await sweepUntilDelivered(event.id);
     await waitForMail(follower.email, /^New: /, 1, 30_000);
-    const state = await eventually('the change to be handled', async () => {
+    // The mail goes out inside the announce step, before the workflow records the step done: wait
+    // for both the change and the announcement to be recorded.
+    const state = await eventually('the change and the announcement to be handled', async () => {
       const query = await direct.workflow.getHandle(workflowIds.eventLifecycle(event.id)).query(eventLifecycleQuery);
-      return query.changesAnnounced.length > 0 ? query : undefined;
+      return query.changesAnnounced.length > 0 && query.done.includes('announce') ? query : undefined;
     });
     expect(state.changesAnnounced).toEqual([moved.body.version]);
     expect(state.done).toContain('announce');
