@@ -8,8 +8,10 @@ import { refundDue } from '../src/payments/refund-policy.js';
 import type { PaymentGateway, PaymentIntentState, PaymentIntentSummary } from '../src/payments/stripe-gateway.js';
 import { UnhonouredPayment } from '../src/payments/unhonoured-payment.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
+import { releaseHold, type SeatMove } from '../src/signups/seats.js';
 import type { UnhonouredPaymentReason } from '../src/temporal/contract.js';
-import { refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
+import { countSeatMove, refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
+import { moveIdOfThisActivity } from './seats.js';
 
 /**
  * What the signup flow's Stripe reads answer: Stripe's state, except that a succeeded intent whose
@@ -40,6 +42,21 @@ export function createPaymentActivities(orm: MikroORM, gateway: PaymentGateway, 
       from: 'signup-workflow',
     });
     return 'not-as-quoted';
+  }
+
+  /** The signup's intent cancelled, or the state that stopped it being cancelled (paid after all). */
+  async function cancelIntentOf(signupId: string): Promise<CheckedIntentState> {
+    const signup = await orm.em.fork().findOneOrFail(Signup, signupId);
+    const intentId = signup.paymentIntentId;
+    if (!intentId) return 'canceled';
+    try {
+      return (await gateway.cancelPaymentIntent(intentId, signupId)).state;
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') {
+        return checkedState(signup, await stripeCall(() => gateway.getPaymentIntent(intentId)));
+      }
+      throw asActivityError(error);
+    }
   }
 
   return {
@@ -78,18 +95,21 @@ export function createPaymentActivities(orm: MikroORM, gateway: PaymentGateway, 
      * Cancels the intent so it can no longer be paid. Answers the state it ends in: `succeeded`
      * when it had been paid after all (Stripe refuses to cancel it then).
      */
-    async cancelPaymentIntent(input: { signupId: string }): Promise<CheckedIntentState> {
-      const signup = await orm.em.fork().findOneOrFail(Signup, input.signupId);
-      const intentId = signup.paymentIntentId;
-      if (!intentId) return 'canceled';
-      try {
-        return (await gateway.cancelPaymentIntent(intentId, input.signupId)).state;
-      } catch (error) {
-        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') {
-          return checkedState(signup, await stripeCall(() => gateway.getPaymentIntent(intentId)));
-        }
-        throw asActivityError(error);
-      }
+    cancelPaymentIntent: (input: { signupId: string }): Promise<CheckedIntentState> => cancelIntentOf(input.signupId),
+
+    /**
+     * The end of a paid hold with no payment seen: the intent is cancelled so it can no longer be
+     * paid, and unless Stripe answers that it was paid after all, the seats go back in the same
+     * activity. One step where there were three (ask, cancel, release): behind a backlog of workflow
+     * tasks each step waits its turn, and every wait is seconds a released seat is not offered on.
+     * Repeatable: a second cancel finds the intent cancelled, and the release answers what an
+     * earlier attempt recorded (its key is this activity's).
+     */
+    async endUnpaidHold(input: { signupId: string; offerSeconds: number }): Promise<{ payment: CheckedIntentState; released?: SeatMove }> {
+      const payment = await cancelIntentOf(input.signupId);
+      if (payment === 'succeeded') return { payment };
+      const released = await releaseHold(orm.em.fork(), { signupId: input.signupId, offerSeconds: input.offerSeconds, moveId: moveIdOfThisActivity() });
+      return { payment, released: countSeatMove('releaseHold', released) };
     },
 
     /**

@@ -149,6 +149,12 @@ export class SignupFlow {
     return timeout === undefined ? condition(doneOrCancelled).then(() => true) : condition(doneOrCancelled, timeout);
   }
 
+  /** Whether the moment `at` (an ISO time) has passed, in workflow task time (see waitOrCancelUntil). */
+  hasPassed(at: string): boolean {
+    // eslint-disable-next-line no-restricted-properties -- workflow task time, deterministic on replay
+    return Date.parse(at) <= Date.now();
+  }
+
   /**
    * The same until the moment `at` (ISO). The SDK's Date inside a workflow is deterministic (the time
    * of the current workflow task, replayed from history), and this is its one use: turning a

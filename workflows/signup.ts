@@ -66,6 +66,9 @@ const mailInTask = proxyLocalActivities<Activities>({
  */
 const unhonouredPaymentsPatch = 'unhonoured-payments-handed-over';
 
+/** Released change: an unpaid hold ends in one activity (cancel the intent, release the seats). */
+const unpaidHoldEndsInOneStepPatch = 'unpaid-hold-ends-in-one-step';
+
 /** Waits while the seats are held: until `done`, a cancel, or the end of the hold (or offer). */
 type WhileHeld = (done: () => boolean) => Promise<boolean>;
 
@@ -96,6 +99,8 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   });
 
   const seats = seatActivitiesWithin(input.seatMoveTimeoutSeconds);
+  /** The release an unpaid hold's end made together with the intent's cancel (step 4), for step 5. */
+  let releasedAtDeadline: SeatMove | undefined;
 
   try {
     // 1. Eligibility (age, ticket type, promo code, price) was decided by the API before anything
@@ -113,7 +118,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       if (!hold) return flow.result();
       // 4. Paid for, or the offer taken, while the seats are held (a plain free hold needs neither).
       const whileHeld = holdWindow(hold);
-      const kept = input.paid ? await paidWhileHeld(whileHeld) : flow.offer ? await offerTakenWhileHeld(whileHeld) : true;
+      const kept = input.paid ? await paidWhileHeld(whileHeld, holdDeadline(hold)) : flow.offer ? await offerTakenWhileHeld(whileHeld) : true;
       // 5. Confirmed, with ticket codes. Or the hold ran out: its seats go back (to the next in
       //    line), and a payment that still comes follows the late-payment rule.
       if (!kept || !(await confirmSeats())) {
@@ -192,6 +197,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     return hold;
   }
 
+  /** The deadline stored with the seats (or the offer): the holdExpiresAt the app was shown. */
+  function holdDeadline(hold: SeatMove): string | undefined {
+    const deadline = flow.offer ? flow.offer.holdExpiresAt : hold.holdExpiresAt;
+    return deadline === '' ? undefined : deadline;
+  }
+
   /**
    * How long step 4 may wait. Released change, behind a patch: the window ends at the deadline
    * stored with the seats (the holdExpiresAt the app was shown), not a full window after this
@@ -200,26 +211,43 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
    */
   function holdWindow(hold: SeatMove): WhileHeld {
     const windowSeconds = flow.offer ? input.offerTimeoutSeconds : input.holdTimeoutSeconds;
-    const deadline = flow.offer ? flow.offer.holdExpiresAt : hold.holdExpiresAt;
-    const exactDeadline = deadline !== undefined && deadline !== '' && patched('hold-until-stored-deadline') ? deadline : undefined;
+    const deadline = holdDeadline(hold);
+    const exactDeadline = deadline !== undefined && patched('hold-until-stored-deadline') ? deadline : undefined;
     return (done) => (exactDeadline ? flow.waitOrCancelUntil(done, exactDeadline) : flow.waitOrCancel(done, `${windowSeconds} seconds`));
   }
 
   /** Step 4 of a paid signup: true when the payment succeeded before the hold ran out. */
-  async function paidWhileHeld(whileHeld: WhileHeld): Promise<boolean> {
-    await flow.untilDone('createPaymentIntent', () => payments.createPaymentIntent({ signupId }));
+  async function paidWhileHeld(whileHeld: WhileHeld, deadline: string | undefined): Promise<boolean> {
+    // Released change, behind a patch: no intent for a hold whose deadline passed before this
+    // workflow got going (queued behind a backlog), and an unpaid hold ends in one step (cancel the
+    // intent, and unless it was paid after all, release) instead of three. Histories recorded
+    // before it still ask Stripe, cancel, then release.
+    const endsInOneStep = patched(unpaidHoldEndsInOneStepPatch);
+    const deadlinePassed = deadline !== undefined && flow.hasPassed(deadline);
+    if (!endsInOneStep || !deadlinePassed) {
+      await flow.untilDone('createPaymentIntent', () => payments.createPaymentIntent({ signupId }));
+    }
     await whileHeld(() => flow.paymentSucceeded);
     // A payment seen beats a cancel that came with it: the signup is confirmed, and step 6 then
     // cancels it under the refund policy.
     if (!flow.paymentSucceeded) flow.stopIfCancelled();
-    // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
-    // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
-    if (!flow.paymentSucceeded && (await flow.untilDone('checkPaymentIntent', () => payments.checkPaymentIntent({ signupId }))) === 'succeeded') {
-      flow.paymentSucceeded = true;
-    }
-    // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
-    if (!flow.paymentSucceeded && (await flow.untilDone('cancelPaymentIntent', () => payments.cancelPaymentIntent({ signupId }))) === 'succeeded') {
-      flow.paymentSucceeded = true;
+    if (endsInOneStep) {
+      // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
+      if (!flow.paymentSucceeded) {
+        // A seat move with a Stripe call before it: the seat moves' timeout and retries.
+        const ended = await flow.untilDone('endUnpaidHold', () => seats.endUnpaidHold({ signupId, offerSeconds: input.offerTimeoutSeconds }));
+        if (ended.payment === 'succeeded') flow.paymentSucceeded = true;
+        else releasedAtDeadline = ended.released;
+      }
+    } else {
+      // No webhook by the end of the hold: ask Stripe before deciding (webhooks get lost).
+      if (!flow.paymentSucceeded && (await flow.untilDone('checkPaymentIntent', () => payments.checkPaymentIntent({ signupId }))) === 'succeeded') {
+        flow.paymentSucceeded = true;
+      }
+      // Once cancelled at Stripe the intent can no longer be paid; if it was paid meanwhile, it counts.
+      if (!flow.paymentSucceeded && (await flow.untilDone('cancelPaymentIntent', () => payments.cancelPaymentIntent({ signupId }))) === 'succeeded') {
+        flow.paymentSucceeded = true;
+      }
     }
     if (flow.paymentSucceeded) flow.progress.paymentState = 'succeeded';
     return flow.paymentSucceeded;
@@ -245,7 +273,8 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   /** The hold (or offer) ran out: the seats go back, to the next in line if someone waits. */
   async function expire(): Promise<void> {
-    const result = await flow.untilDone('releaseHold', () => seats.releaseHold({ signupId, offerSeconds: input.offerTimeoutSeconds }));
+    const result =
+      releasedAtDeadline ?? (await flow.untilDone('releaseHold', () => seats.releaseHold({ signupId, offerSeconds: input.offerTimeoutSeconds })));
     flow.moveTo(result.status);
     await tellOffered(result.offers);
     await notify('rejection', 'hold-expired', { reason: flow.offer ? 'offer_expired' : 'payment_not_received' });

@@ -142,23 +142,13 @@ const execFileAsync = promisify(execFile);
     // Exact holds (the `hold-until-stored-deadline` patch). A paid hold taken at the door whose
     // workflow got going late: its timer counts down to the stored deadline (3 s away), not a whole
     // hold (60 s); unpaid, the intent is cancelled and the seat released.
-    ['signup-exact-hold-expired', async (eventId) => {
-      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
-        paid: { amountMinor: 15_000, currency: 'NOK' },
-        heldUntil: new Date(Date.now() + 3_000),
-      });
-      await handle.result();
-      return handle;
-    }],
+    ['signup-exact-hold-expired', (eventId) => paidHoldEndingAt(eventId, 3_000)],
     // The same, started once its deadline had passed (queued behind a backlog): no hold timer at all.
-    ['signup-exact-hold-passed', async (eventId) => {
-      const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
-        paid: { amountMinor: 15_000, currency: 'NOK' },
-        heldUntil: new Date(Date.now() - 1_000),
-      });
-      await handle.result();
-      return handle;
-    }],
+    ['signup-exact-hold-passed', (eventId) => paidHoldEndingAt(eventId, -1_000)],
+    // The same two since an unpaid hold ends in one step (patch unpaid-hold-ends-in-one-step): cancel
+    // and release in one activity, and no intent at all for a hold that had passed.
+    ['signup-unpaid-hold-ended', (eventId) => paidHoldEndingAt(eventId, 3_000)],
+    ['signup-unpaid-hold-passed', (eventId) => paidHoldEndingAt(eventId, -1_000)],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', async () => {
       const paidEvent = await insertEvent(stack.orm, { capacity: 5, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
@@ -312,6 +302,16 @@ const execFileAsync = promisify(execFile);
   }
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
 
+  /** A paid hold the API took, with its deadline `inMs` from now, never paid. */
+  async function paidHoldEndingAt(eventId: string, inMs: number) {
+    const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
+      paid: { amountMinor: 15_000, currency: 'NOK' },
+      heldUntil: new Date(Date.now() + inMs),
+    });
+    await handle.result();
+    return handle;
+  }
+
   async function cancelledWhilePaying() {
     const paidEvent = await insertEvent(stack.orm, { capacity: 5, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
     const token = await stack.api.token(`replay-cancel-paying-${paidEvent.id}`);
@@ -379,6 +379,8 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-paid-hold-expired.json',
       'signup-paid-then-refunded.json',
       'signup-sold-out.json',
+      'signup-unpaid-hold-ended.json',
+      'signup-unpaid-hold-passed.json',
       'signup-waitlist-cancelled.json',
       'signup-waitlist-handover.json',
     ]);
@@ -388,13 +390,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(20);
+    expect(result.lines).toHaveLength(22);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(20);
+    expect(result.lines).toHaveLength(22);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

@@ -5,6 +5,7 @@ import { activitiesRun, mailsMatching, newUser, paymentIntentOf, signUp, subject
 import { countersAndRows, eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 import { requireEnv } from '../support/environment.js';
 import { signupStatusQuery, waitlistOfferSignal, workflowIds } from '../../src/temporal/contract.js';
+import { startSignupWorkflow } from '../support/signup-flows.js';
 
 // A seat move whose first attempt commits after its StartToClose timeout (here: waiting for the
 // event row, locked by another connection) is retried; the retry must answer what the first
@@ -120,6 +121,49 @@ describe('a seat move retried after its first attempt committed late', () => {
       // The intent of the cancelled hold is cancelled at Stripe after the seat move.
       expect(aActivities.indexOf('cancelPaymentIntent')).toBeGreaterThan(aActivities.indexOf('cancelSignup'));
     }
+    const counters = await countersAndRows(stack.orm, event.id);
+    expect(counters).toMatchObject({ held: counters.heldRows, confirmed: counters.confirmedRows });
+    expect(counters).toMatchObject({ held: 1, confirmed: 0 });
+  });
+});
+
+describe('the end of an unpaid hold retried after its first attempt committed late', () => {
+  it('releases once, tells the offered signup once, and leaves the counters equal to the rows', async () => {
+    const { api, orm } = stack;
+    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true, ticketTypes: [{ code: 'standard', amountMinor: 15_000 }] });
+    // `a` holds the only seat until a deadline a few seconds away and never pays; `b` waits in line.
+    const deadline = new Date(Date.now() + 6_000);
+    const a = await startSignupWorkflow({ orm, client: stack.client, taskQueue: stack.worker!.taskQueue }, event.id, 300, {
+      paid: { amountMinor: 15_000, currency: 'NOK' },
+      heldUntil: deadline,
+      seatMoveTimeoutSeconds: MOVE_TIMEOUT_SECONDS,
+    });
+    const b = await newUser(api, { name: 'b' });
+    const bId = await signUp(api, b, event.id);
+    users.set(bId, b);
+    await waitForStatus(api, b, bId, 'waitlisted');
+
+    // The end of the hold (cancel the intent, release the seats) waits on the locked event row until
+    // its attempts have timed out twice; the third finds what the first one committed.
+    const lock = await lockEventRow(event.id);
+    await eventually(
+      'the end of the hold to be on its third attempt',
+      async () => {
+        const { raw } = await a.handle.describe();
+        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'endUnpaidHold');
+        return (pending?.attempt ?? 0) >= 3 ? true : undefined;
+      },
+      30_000,
+    );
+    await lock.release();
+    await a.handle.result();
+
+    await waitForStatus(api, b, bId, 'held', 30_000, (view) => view.offeredAt !== null);
+    await expectInOfferState(bId);
+    const aActivities = await activitiesRun(stack.client, a.signupId);
+    // One step at the deadline: no separate ask, cancel and release.
+    expect(aActivities.filter((name) => ['checkPaymentIntent', 'cancelPaymentIntent', 'releaseHold'].includes(name))).toEqual([]);
+    expect(aActivities.filter((name) => name === 'endUnpaidHold')).toHaveLength(1);
     const counters = await countersAndRows(stack.orm, event.id);
     expect(counters).toMatchObject({ held: counters.heldRows, confirmed: counters.confirmedRows });
     expect(counters).toMatchObject({ held: 1, confirmed: 0 });

@@ -54,6 +54,7 @@ function standInActivities(overrides: Partial<Record<keyof Activities, (...args:
     createPaymentIntent: () => Promise.resolve({ paymentIntentId: 'pi_standin' }),
     checkPaymentIntent: () => Promise.resolve('awaiting-payment'),
     cancelPaymentIntent: () => Promise.resolve('canceled'),
+    endUnpaidHold: () => Promise.resolve({ payment: 'canceled', released: { status: 'released', offers: [] } }),
     refundSignup: () => Promise.resolve({ refundMinor: 0 }),
     sendSignupNotification: () => Promise.resolve('sent'),
     ...overrides,
@@ -87,16 +88,16 @@ async function runWithWorker<T>(activities: object, body: (taskQueue: string) =>
 }
 
 describe('signup workflow races', () => {
-  it('keeps a payment that succeeds while Stripe is being asked about it at the end of the hold', async () => {
+  it('keeps a payment that succeeds while the hold is being ended', async () => {
     const signupId = randomUUID();
     const workflowId = workflowIds.signup(signupId);
     const { activities, calls } = standInActivities({
-      // The webhook lands while the workflow is asking Stripe; Stripe's answer was read just before it.
-      checkPaymentIntent: async () => {
+      // The webhook lands while the workflow ends the hold; Stripe refuses to cancel the paid intent.
+      endUnpaidHold: async () => {
         await client.workflow
           .getHandle(workflowId)
           .signal(paymentEventSignal, { stripeEventId: `evt_${randomUUID()}`, kind: 'succeeded', paymentIntentId: 'pi_standin' });
-        return 'awaiting-payment';
+        return { payment: 'succeeded' };
       },
     });
     const input = raceInput(signupId, { holdTimeoutSeconds: 1, offerTimeoutSeconds: 1, paid: true });
@@ -111,7 +112,6 @@ describe('signup workflow races', () => {
       return handle.result();
     });
     expect(result.status).toBe('confirmed');
-    expect(calls).not.toContain('cancelPaymentIntent');
     expect(calls).not.toContain('releaseHold');
   });
 
@@ -170,7 +170,7 @@ describe('signup workflow races', () => {
     const workflowId = workflowIds.signup(signupId);
     let stripeRefuses = true;
     const { activities } = standInActivities({
-      checkPaymentIntent: () => Promise.resolve('succeeded'),
+      endUnpaidHold: () => Promise.resolve({ payment: 'succeeded' }),
       refundSignup: () =>
         stripeRefuses
           ? Promise.reject(ApplicationFailure.nonRetryable('charge already refunded elsewhere', 'Stripe.invalid_request_error'))

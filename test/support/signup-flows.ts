@@ -19,7 +19,7 @@ export async function startSignupWorkflow(
   deps: { orm: MikroORM; client: Client; taskQueue: string },
   eventId: string,
   holdTimeoutSeconds: number,
-  options: { paid?: { amountMinor: number; currency: string }; waitlistEventSeconds?: number; heldUntil?: Date } = {},
+  options: { paid?: { amountMinor: number; currency: string }; waitlistEventSeconds?: number; heldUntil?: Date; seatMoveTimeoutSeconds?: number } = {},
 ) {
   const signupId = randomUUID();
   const workflowId = workflowIds.signup(signupId);
@@ -48,6 +48,7 @@ export async function startSignupWorkflow(
     needsGuardianConsent: false,
     paid: options.paid !== undefined,
     ...(options.heldUntil ? { heldByApi: true, holdExpiresAt: options.heldUntil.toISOString() } : {}),
+    ...(options.seatMoveTimeoutSeconds ? { seatMoveTimeoutSeconds: options.seatMoveTimeoutSeconds } : {}),
   };
   const handle = await deps.client.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
     workflowId,
