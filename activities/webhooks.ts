@@ -9,7 +9,9 @@ export function createWebhookActivities(deps: { orm: MikroORM; mailer: Mailer })
   return {
     async deliverWebhook(input: { deliveryId: string }): Promise<'delivered' | 'skipped'> {
       const em = deps.orm.em.fork();
-      const delivery = await em.findOneOrFail(WebhookDelivery, input.deliveryId, { populate: ['endpoint', 'message'] });
+      const delivery = await em.findOne(WebhookDelivery, input.deliveryId, { populate: ['endpoint', 'message'] });
+      // Gone with its endpoint (deleted while this round retried): nothing to send, nobody to count it against.
+      if (!delivery) return 'skipped';
       if (delivery.status === 'delivered') return 'delivered';
       const endpoint = delivery.endpoint;
       if (!endpoint.enabled) {
@@ -37,8 +39,8 @@ export function createWebhookActivities(deps: { orm: MikroORM; mailer: Mailer })
      */
     async webhookDeliveryFailed(input: { deliveryId: string; disableAfterFailures: number }): Promise<{ disabled: boolean }> {
       const em = deps.orm.em.fork();
-      const delivery = await em.findOneOrFail(WebhookDelivery, input.deliveryId, { populate: ['endpoint', 'message'] });
-      if (delivery.status !== 'pending') return { disabled: false };
+      const delivery = await em.findOne(WebhookDelivery, input.deliveryId, { populate: ['endpoint', 'message'] });
+      if (!delivery || delivery.status !== 'pending') return { disabled: false };
       await em.nativeUpdate(WebhookDelivery, { id: delivery.id, status: 'pending' }, { status: 'failed' });
       const [row] = await em.getConnection().execute<{ consecutive_failures: number }[]>(
         `update webhook_endpoint set consecutive_failures = consecutive_failures + 1, updated_at = now() where id = ? returning consecutive_failures`,
@@ -57,7 +59,8 @@ export function createWebhookActivities(deps: { orm: MikroORM; mailer: Mailer })
         const text =
           `Your webhook endpoint ${endpoint.url} was disabled: ${reason}.\n\n` +
           `Messages for it are no longer sent. When it works again, enable it with PATCH /v1/admin/webhook-endpoints/${endpoint.id} ` +
-          `{"enabled": true}, and redeliver what it missed from its delivery log (GET /v1/admin/webhook-endpoints/${endpoint.id}/deliveries).`;
+          `{"enabled": true}, and redeliver the messages that failed from its delivery log (GET /v1/admin/webhook-endpoints/${endpoint.id}/deliveries). ` +
+          `Messages of the time it is disabled are not kept for it.`;
         await deps.mailer.send({
           to: owner,
           subject: `Webhook endpoint disabled: ${endpoint.url}`,

@@ -65,14 +65,25 @@ export function problemTypeUri(slug: ProblemSlug): string {
   return `/problems/${slug}`;
 }
 
+/** The 422 types: their answers always name the field at fault (`errors`), so the type demands it. */
+export type UnprocessableSlug = { [K in ProblemSlug]: (typeof problemCatalog)[K]['status'] extends 422 ? K : never }[ProblemSlug];
+
+export interface ProblemExtensions {
+  errors?: InvalidField[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
 /** Thrown anywhere below the HTTP layer's error handler to answer with a problem document. */
 export class Problem extends Error {
   readonly status: number;
 
+  constructor(slug: UnprocessableSlug, detail: string, extensions: ProblemExtensions & { errors: InvalidField[] });
+  constructor(slug: Exclude<ProblemSlug, UnprocessableSlug>, detail?: string, extensions?: ProblemExtensions);
   constructor(
     readonly slug: ProblemSlug,
     readonly detail?: string,
-    readonly extensions: { errors?: InvalidField[]; headers?: Record<string, string>; cause?: unknown } = {},
+    readonly extensions: ProblemExtensions = {},
   ) {
     super(detail ?? problemCatalog[slug].title, { cause: extensions.cause });
     this.name = 'Problem';

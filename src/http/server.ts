@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import { PROBLEM_CONTENT_TYPE } from './errors.js';
-import { Problem, type ProblemSlug } from './problem.js';
+import { Problem, type ProblemSlug, type UnprocessableSlug } from './problem.js';
 
 /**
  * The HTTP server around the app, made in one place for the API process (src/api-main.ts) and
@@ -24,8 +24,11 @@ export function createApiServer(app: Express): Server {
   return server;
 }
 
+/** Parser errors are never 422s (those name a field of the request). */
+type ParserProblemSlug = Exclude<ProblemSlug, UnprocessableSlug>;
+
 function problemForParserError(code: string | undefined): Problem | undefined {
-  const known: Record<string, [ProblemSlug, string]> = {
+  const known: Record<string, [ParserProblemSlug, string]> = {
     HPE_HEADER_OVERFLOW: ['headers-too-large', 'the request line and headers exceed the size the server reads'],
     HPE_INVALID_METHOD: ['malformed-request', 'the request method is not one HTTP defines'],
     ERR_HTTP_REQUEST_TIMEOUT: ['request-timeout', 'the request did not arrive in time'],
@@ -33,7 +36,7 @@ function problemForParserError(code: string | undefined): Problem | undefined {
   };
   // A client that went away gets nothing (there is no one to read it).
   if (code === 'ECONNRESET' || code === 'EPIPE') return undefined;
-  const [slug, detail]: [ProblemSlug, string] = (code ? known[code] : undefined) ?? ['malformed-request', 'the request is not well-formed HTTP/1.1'];
+  const [slug, detail]: [ParserProblemSlug, string] = (code ? known[code] : undefined) ?? ['malformed-request', 'the request is not well-formed HTTP/1.1'];
   return new Problem(slug, detail);
 }
 

@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/principal.js';
 import { rememberContact } from '../contacts/provider.js';
 import { visible as publiclyVisible } from '../events/public-catalog.js';
-import { Problem } from '../http/problem.js';
+import { Problem, type InvalidField } from '../http/problem.js';
 import type { InterestKind } from './interest.entity.js';
 
 export interface InterestView {
@@ -37,6 +37,8 @@ export function createInterestService(deps: { orm: MikroORM }) {
     principal: Principal,
     kind: InterestKind,
     value: string,
+    /** Where the request named what is followed, for the 422 when the cap stops it. */
+    at: Pick<InvalidField, 'in' | 'field'>,
     checkTarget?: (tx: EntityManager) => Promise<void>,
   ): Promise<{ interest: InterestView; created: boolean }> {
     return deps.orm.em.fork().transactional(async (tx) => {
@@ -59,7 +61,8 @@ export function createInterestService(deps: { orm: MikroORM }) {
       );
       if (existing) return { interest: toView(existing), created: false };
       // Nothing inserted and nothing there: the cap stopped it.
-      throw new Problem('rule-violation', `you follow ${MAX_INTERESTS_PER_USER} things already; unfollow some first`);
+      const message = `you follow ${MAX_INTERESTS_PER_USER} things already; unfollow some first`;
+      throw new Problem('rule-violation', message, { errors: [{ ...at, message }] });
     });
   }
 
@@ -77,7 +80,7 @@ export function createInterestService(deps: { orm: MikroORM }) {
   return {
     /** `notify-me`: the event must be one the public catalog shows, else 404 like the catalog. */
     notifyMe(principal: Principal, eventId: string) {
-      return follow(principal, 'event', eventId, async (tx) => {
+      return follow(principal, 'event', eventId, { in: 'path', field: 'eventId' }, async (tx) => {
         const [found] = await tx
           .getConnection()
           .execute<{ id: string }[]>(`select e.id from event e where e.id = ? and ${publiclyVisible}`, [eventId, new Date()]);
@@ -91,7 +94,7 @@ export function createInterestService(deps: { orm: MikroORM }) {
     },
 
     follow(principal: Principal, kind: 'category' | 'market' | 'tag', value: string) {
-      return follow(principal, kind, value);
+      return follow(principal, kind, value, { in: 'body', field: 'value' });
     },
 
     unfollow(principal: Principal, kind: 'category' | 'market' | 'tag', value: string): Promise<void> {

@@ -171,7 +171,7 @@ async function answering<T>(run: () => Promise<T>): Promise<T> {
       case 'changed-meanwhile':
         throw new Problem('flow-changed', error.message);
       case 'bad-reset-point':
-        throw new Problem('reset-point-invalid', error.message);
+        throw new Problem('reset-point-invalid', error.message, { errors: [{ in: 'body', field: 'to', message: error.message }] });
       case 'bad-query':
         // Temporal's parser text names its internals; the audit log keeps it for operators.
         throw new Problem('validation-error', 'the query is not a valid visibility query', {

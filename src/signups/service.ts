@@ -476,7 +476,8 @@ async function existingSignupOf(
 /** The same key must mean the same request; anything else is a client bug worth reporting. */
 function replay(earlier: Signup, eventId: string, request: SignupRequest): Signup {
   if (earlier.event.id !== eventId || earlier.seats !== request.attendees.length || earlier.platform !== request.platform) {
-    throw new Problem('idempotency-key-reused', 'send a new Idempotency-Key for a different request');
+    const message = 'send a new Idempotency-Key for a different request';
+    throw new Problem('idempotency-key-reused', message, { errors: [{ in: 'header', field: 'idempotency-key', message }] });
   }
   return earlier;
 }

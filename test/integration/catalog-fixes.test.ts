@@ -10,6 +10,7 @@ import { searchConfigFor } from '../../src/events/event-data.js';
 import { EventTranslation } from '../../src/events/event-translation.entity.js';
 import { LiveEvent } from '../../src/events/event.entity.js';
 import { usersFollowing } from '../../src/interests/audience.js';
+import { MAX_INTERESTS_PER_USER } from '../../src/interests/service.js';
 import { request } from '../support/http.js';
 import { mailTo } from '../support/mailbox.js';
 import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
@@ -189,6 +190,47 @@ describe('problems', () => {
     const noGuardian = await signup(consent.id, minor);
     expect(noGuardian.status).toBe(422);
     expect(noGuardian.body.errors).toEqual([expect.objectContaining({ in: 'header', field: 'authorization.guardian_email' })]);
+  });
+
+  it('names the Idempotency-Key header when the key was used for a different request', async () => {
+    const event = await insertEvent(stack.orm, { capacity: 5 });
+    const token = await stack.api.token(`u-${randomUUID()}`);
+    const key = randomUUID();
+    const signup = (attendees: { firstName: string; age: number; kind: 'child' | 'adult' }[]) =>
+      request(stack.api.baseUrl, 'POST', `/v1/events/${event.id}/signups`, { token, headers: { 'idempotency-key': key }, body: { attendees, platform: 'web' } });
+    expect((await signup([{ firstName: 'Ada', age: 9, kind: 'child' }])).status).toBe(202);
+    const reused = await signup([
+      { firstName: 'Ada', age: 9, kind: 'child' },
+      { firstName: 'Bo', age: 8, kind: 'child' },
+    ]);
+    expect({ status: reused.status, type: reused.body.type, errors: reused.body.errors }).toEqual({
+      status: 422,
+      type: '/problems/idempotency-key-reused',
+      errors: [expect.objectContaining({ in: 'header', field: 'idempotency-key' })],
+    });
+  });
+
+  it('names the field when a follow or notify-me would pass the limit of things followed', async () => {
+    const user = `follow-cap-${randomUUID()}`;
+    const token = await stack.api.token(user);
+    // The cap's worth of follows, written directly (500 requests would only be slower).
+    await stack.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `insert into interest (id, user_id, kind, value, created_at) select gen_random_uuid(), ?, 'tag', 'tag-' || n, now() from generate_series(1, ?) n`,
+        [user, MAX_INTERESTS_PER_USER],
+      );
+    const refused = await request(stack.api.baseUrl, 'POST', '/v1/me/interests', { token, body: { kind: 'tag', value: 'one too many' } });
+    expect({ status: refused.status, type: refused.body.type, errors: refused.body.errors }).toEqual({
+      status: 422,
+      type: '/problems/rule-violation',
+      errors: [expect.objectContaining({ in: 'body', field: 'value' })],
+    });
+    // notify-me counts against the same cap; there the event is named in the path.
+    const event = await insertEvent(stack.orm, {});
+    const notify = await request(stack.api.baseUrl, 'POST', `/v1/events/${event.id}/notify-me`, { token });
+    expect({ status: notify.status, errors: notify.body.errors }).toEqual({ status: 422, errors: [expect.objectContaining({ in: 'path', field: 'eventId' })] });
   });
 
   it('says what is wrong with malformed JSON', async () => {

@@ -246,5 +246,13 @@ describe('/v1/ops over HTTP', () => {
       expect.objectContaining({ action: 'retry', actor, reason: 'over http', outcome: 'ok' }),
       expect.objectContaining({ action: 'show', actor, outcome: 'ok' }),
     ]);
+
+    // A reset point that is no workflow task's end: the 422 names the body field.
+    const badPoint = await request(stack.api.baseUrl, 'POST', `${flow}/reset`, { token: opsToken, body: { to: 2, reason: 'not a task end' } });
+    expect({ status: badPoint.status, type: badPoint.body.type, errors: badPoint.body.errors }).toEqual({
+      status: 422,
+      type: '/problems/reset-point-invalid',
+      errors: [expect.objectContaining({ in: 'body', field: 'to' })],
+    });
   });
 });

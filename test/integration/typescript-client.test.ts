@@ -1,8 +1,11 @@
 /**
  * The generated TypeScript client (clients/typescript) against the real API and worker: the
- * catalog, a signup and its problems, typed end to end.
+ * catalog, a signup and its problems, typed end to end; and the package's example, run through
+ * bash with the commands its header gives (so the header cannot drift from what works).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEventbookClient, type EventbookClient, type EventbookClientOptions } from '../../clients/typescript/src/index.js';
 import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
@@ -56,4 +59,35 @@ describe('the TypeScript client', () => {
     const anonymous = await client().GET('/v1/signups/{signupId}', { params: { path: { signupId: signup.id } } });
     expect(anonymous.error).toMatchObject({ status: 401 });
   });
+
+  it('runs its example as the example\'s header says', async () => {
+    const examplePath = 'clients/typescript/examples/first-signup.ts';
+    // The indented lines of the header comment are the commands, as a reader would paste them.
+    const header = /^\/\*\*\n([\s\S]*?)\*\//.exec(readFileSync(examplePath, 'utf8'))?.[1] ?? '';
+    const commands = header
+      .split('\n')
+      .map((line) => /^ \* {3}(\s*\S.*)$/.exec(line)?.[1])
+      .filter((line): line is string => line !== undefined);
+    expect(commands.join('\n')).toContain(`npx tsx ${examplePath}`);
+    const script = ['set -eo pipefail', ...commands.map((command) => command.replaceAll('localhost:3000', stack.api.baseUrl.replace(/^http:\/\//, '')))].join('\n');
+    const child = spawn('bash', ['-c', script], { cwd: process.cwd(), env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    // The header's event (the seeded one), confirmed for the header's user.
+    expect(stdout).toContain('signing up for Lego build day');
+    const signupId = /^signup ([0-9a-f-]{36}): confirmed /m.exec(stdout)?.[1];
+    if (!signupId) throw new Error(`no confirmed signup in the example's output:\n${stdout}`);
+    const [row] = await stack.orm.em.fork().getConnection().execute<{ user_id: string; status: string }[]>(
+      `select s.user_id, s.status from signup s join event_translation t on t.event_id = s.event_id and t.locale = 'en' where s.id = ? and t.title = 'Lego build day'`,
+      [signupId],
+    );
+    expect(row).toEqual({ user_id: 'u2', status: 'confirmed' });
+  }, 120_000);
 });
