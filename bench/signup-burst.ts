@@ -2,7 +2,7 @@
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
- *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5]]
+ *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5] [--newcomers on|off]]
  *     [--raw-clients 8] [--raw-seconds 5]
  *
  * --paid: the event's one ticket type has a price, so every accepted signup is held (no waiting
@@ -10,8 +10,11 @@
  * --hold-seconds (SIGNUP_HOLD_SECONDS for the children); after the burst, a --pay-share of the held
  * signups (in the order they were accepted) is paid by a `payment_intent.succeeded` webhook signed
  * with the configured STRIPE_WEBHOOK_SECRET, sent to the API before the hold's deadline; the rest
- * are left to expire. Reported: the hold overrun (release time minus holdExpiresAt) p50/p99/max, and
- * the checks confirmed <= seats, counters equal rows, nothing held past its deadline at the end.
+ * are left to expire. Then, 0.1 s after the last of those deadlines, one newcomer per expired hold
+ * signs up (and is paid at once): all must be seated, though the expired holds' workflows are still
+ * behind (the ledger's claim frees them). Reported: the hold overrun (the workflow's release time
+ * minus holdExpiresAt) p50/p99/max, the newcomers seated, and the checks confirmed <= seats,
+ * counters equal rows, nothing held past its deadline at the end.
  *
  * What runs (all started here, all on this machine):
  *  - PostgreSQL: the configured server (DATABASE_URL, default 127.0.0.1:5432); a scratch database
@@ -101,6 +104,9 @@ const { values: args } = parseArgs({
     paid: { type: 'boolean', default: false },
     'hold-seconds': { type: 'string', default: '20' },
     'pay-share': { type: 'string', default: '0.5' },
+    // --paid: on: newcomers sign up just after the last unpaid deadline (then the overrun mixes the
+    // ledger's releases for them with the workflows' own); off: only the workflows release.
+    newcomers: { type: 'string', default: 'on' },
     // on: every signup spends from its per-user and per-address budgets in PostgreSQL (limits far above the burst); off: no limits.
     'rate-limits': { type: 'string', default: 'on' },
     'raw-clients': { type: 'string', default: '8' },
@@ -592,9 +598,22 @@ async function payShare(
   webhookSecret: string,
   stripeUrl: string,
   deadline: number,
-): Promise<{ held: number; paid: number; late: number; refused: number }> {
+): Promise<{ held: number; paid: number; late: number; refused: number; unpaid: string[] }> {
   const { rows: held } = await db.query<{ id: string }>(`select id from signup where event_id = $1 and status = 'held' order by created_at, id`, [eventId]);
   const toPay = held.slice(0, Math.round(held.length * share)).map((row) => row.id);
+  const unpaid = held.slice(toPay.length).map((row) => row.id);
+  return { held: held.length, unpaid, ...(await pay(db, apiPort, toPay, webhookSecret, stripeUrl, deadline)) };
+}
+
+/** Pays each signup of `toPay` by Stripe's signed webhook as soon as it has its PaymentIntent (see payShare). */
+async function pay(
+  db: pg.Client,
+  apiPort: number,
+  toPay: string[],
+  webhookSecret: string,
+  stripeUrl: string,
+  deadline: number,
+): Promise<{ paid: number; late: number; refused: number }> {
   const stripe = createStripeClient({ secretKey: 'sk_test_bench', webhookSecret });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   let paid = 0;
@@ -639,7 +658,36 @@ async function payShare(
     if (pending.length > 0) await sleep(200);
   }
   agent.destroy();
-  return { held: held.length, paid, late, refused };
+  return { paid, late, refused };
+}
+
+/**
+ * Newcomers just after the last unpaid hold's deadline, one per unpaid hold: the seats of an expired
+ * hold are free at its deadline (the ledger's claim releases it), however far behind its workflow's
+ * own release is. Answers how many were seated, how many expired holds their rows still showed held
+ * (their workflows not there yet) when the newcomers came, and the newcomers' answers; the seated
+ * are paid at once, so the run ends with every seat bought.
+ */
+async function newcomersAtTheDeadline(
+  db: pg.Client,
+  apiPort: number,
+  eventId: string,
+  unpaid: string[],
+  tokens: string[],
+  clients: number,
+  pays: (ids: string[]) => Promise<{ paid: number; late: number; refused: number }>,
+): Promise<{ newcomers: number; seated: number; stillHeldByRows: number; answers: Answer[]; paid: number }> {
+  const { rows: [last] } = await db.query<{ at: Date | null }>('select max(hold_expires_at) as at from signup where id = any($1::uuid[])', [unpaid]);
+  if (!last?.at) return { newcomers: 0, seated: 0, stillHeldByRows: 0, answers: [], paid: 0 };
+  await sleep(Math.max(0, last.at.getTime() + 100 - Date.now()));
+  const { rows: [still] } = await db.query<{ n: number }>(`select count(*)::int as n from signup where id = any($1::uuid[]) and status = 'held'`, [unpaid]);
+  const wave = await burst(apiPort, `/v1/events/${eventId}/signups`, tokens.slice(0, unpaid.length), clients);
+  const { rows: seatedRows } = await db.query<{ id: string }>(
+    `select id from signup where event_id = $1 and status = 'held' and not (id = any($2::uuid[])) order by created_at`,
+    [eventId, unpaid],
+  );
+  const paid = await pays(seatedRows.map((row) => row.id));
+  return { newcomers: unpaid.length, seated: wave.answers.filter((answer) => answer.status === 202).length, stillHeldByRows: still?.n ?? 0, answers: wave.answers, paid: paid.paid };
 }
 
 async function waitSettled(db: pg.Client, eventId: string, expectedRows: number, deadline: number, onPoll?: (state: EventState) => void): Promise<EventState> {
@@ -796,11 +844,16 @@ async function drive(): Promise<void> {
     const accepted = main.answers.filter((answer) => answer.status === 202).length;
     const deadline = Date.now() + timeoutMs;
     const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, stripe?.url ?? '', deadline) : undefined;
+    const newcomers = payments && args.newcomers !== 'off'
+      ? await newcomersAtTheDeadline(db, apiPort, eventId, payments.unpaid, await mint(`newcomer-${eventId.slice(0, 8)}`, payments.unpaid.length), clients, (ids) =>
+          pay(db, apiPort, ids, childConfig.stripe.webhookSecret, stripe?.url ?? '', deadline),
+        )
+      : undefined;
     // Paid: not every seat is bought, so "all confirmed" is not waited for.
     while (!args.paid && seatsConfirmedAfter === undefined && Date.now() < deadline) await sleep(50);
     polling = false;
     await poller;
-    const settledState = await waitSettled(db, eventId, accepted, deadline);
+    const settledState = await waitSettled(db, eventId, accepted + (newcomers?.seated ?? 0), deadline);
     const settledAfter = (performance.now() - began) / 1000;
     // The answers came at the commit; the workflows are started from the outbox after them.
     while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount && Date.now() < deadline) await sleep(100);
@@ -841,7 +894,7 @@ async function drive(): Promise<void> {
     const openWorkflows = (await temporalClient.workflow.count(`EventId = "${eventId}" AND ExecutionStatus = "Running"`)).count;
 
     // ------------------------------------------------------------ report
-    const fiveXx = main.answers.filter((answer) => answer.status >= 500 || answer.status === 0).length;
+    const fiveXx = [...main.answers, ...(newcomers?.answers ?? [])].filter((answer) => answer.status >= 500 || answer.status === 0).length;
     const acceptMs = main.answers.map((answer) => answer.ms);
     const acceptSorted = [...acceptMs].sort((a, b) => a - b);
     const p99 = percentile(acceptSorted, 99);
@@ -906,8 +959,12 @@ async function drive(): Promise<void> {
       );
       console.log('\npaid holds');
       row('paid by signed webhook', `${payments.paid} of ${payments.held} held (${payments.late} webhooks would have come after the deadline and were not sent; ${payments.refused} refused)`);
-      row('hold overrun (release - holdExpiresAt)', overrun && overrun.n > 0 ? `p50 ${Number(overrun.p50).toFixed(0)}  p99 ${Number(overrun.p99).toFixed(0)}  max ${Number(overrun.max).toFixed(0)} ms (n=${overrun.n})` : '-');
+      row('hold overrun (release - holdExpiresAt)', overrun && overrun.n > 0 ? `p50 ${Number(overrun.p50).toFixed(0)}  p99 ${Number(overrun.p99).toFixed(0)}  max ${Number(overrun.max).toFixed(0)} ms (n=${overrun.n}; ${newcomers ? 'released by the workflow or by a newcomer\'s claim' : 'released by the workflows'})` : '-');
       row('held past the deadline at the end', String(heldPastDeadline));
+      if (newcomers) {
+        row('newcomers 0.1 s after the last deadline', `${newcomers.seated} of ${newcomers.newcomers} seated (${newcomers.stillHeldByRows} of the expired holds were still held by their rows, their workflows not there yet); then paid: ${newcomers.paid}`);
+        row('  their answers', latencyLine(newcomers.answers.map((answer) => answer.ms)));
+      }
     }
 
     const checks = [
@@ -915,7 +972,9 @@ async function drive(): Promise<void> {
         ? ([
             [`${seats} or fewer confirmed`, (s.rows.confirmed ?? 0) <= seats],
             // Each hold paid in time by its webhook is a ticket (none may be lost to the payment check).
-            ['every hold paid in time confirmed', (s.rows.confirmed ?? 0) === (payments?.paid ?? 0)],
+            ['every hold paid in time confirmed', (s.rows.confirmed ?? 0) === (payments?.paid ?? 0) + (newcomers?.paid ?? 0)],
+            // holdExpiresAt is the truth: an expired hold's seat is a newcomer's at once.
+            ...(newcomers ? ([['every newcomer after the deadlines seated', newcomers.seated === newcomers.newcomers]] as const) : []),
             ['nothing held past its deadline', heldPastDeadline === 0],
           ] as const)
         : ([[`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats]] as const)),
