@@ -1,7 +1,7 @@
 /**
  * A signup burst: many distinct users against one free event, as fast as the API takes them.
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
- *     [--warmup 200] [--pool N] [--worker-activities 50] [--timeout 900] [--keep] [--database NAME]
+ *     [--warmup 200] [--pool N] [--worker-activities 50] [--workers 1] [--timeout 900] [--keep] [--database NAME]
  *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5] [--newcomers on|off]]
  *     [--raw-clients 8] [--raw-seconds 5]
  *
@@ -97,6 +97,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '200' },
     pool: { type: 'string' },
     'worker-activities': { type: 'string', default: '50' },
+    // Worker processes on the one task queue (each with --worker-activities slots): how the flow scales out.
+    workers: { type: 'string', default: '1' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
@@ -451,6 +453,24 @@ function startChild(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildRole {
   return new ChildRole(child);
 }
 
+/** The --workers worker processes as one: each gets every message, and their CPU is summed. */
+class WorkerProcesses {
+  constructor(private readonly children: ChildRole[]) {}
+  tell(message: ToChild): void {
+    for (const child of this.children) child.tell(message);
+  }
+  async next(): Promise<void> {
+    await Promise.all(this.children.map((child) => child.next()));
+  }
+  async ask(): Promise<WorkerStats> {
+    const all = await Promise.all(this.children.map((child) => child.ask<WorkerStats>()));
+    return { type: 'stats', cpu: { user: all.reduce((sum, one) => sum + one.cpu.user, 0), system: all.reduce((sum, one) => sum + one.cpu.system, 0) } };
+  }
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map((child) => child.stop()));
+  }
+}
+
 const PAID_PRICE_MINOR = 15_000;
 
 /**
@@ -756,7 +776,8 @@ async function drive(): Promise<void> {
   const childConfig = loadConfig(env);
 
   const api = startChild('api', env);
-  const worker = startChild('worker', env);
+  const workerCount = Number(args.workers);
+  const worker = new WorkerProcesses(Array.from({ length: workerCount }, () => startChild('worker', env)));
   const backgroundNice = Number(args['background-nice']);
   const eventIds: string[] = [];
   let cleaned: Promise<void> | undefined;
@@ -787,7 +808,7 @@ async function drive(): Promise<void> {
     console.log(
       `signup burst: ${users} users, ${seats} seats, waitlist ${args.waitlist ? 'on' : 'off'}, ${clients} clients; ` +
         (args.paid ? `paid (holds ${holdSeconds} s, ${Number(args['pay-share']) * 100}% paid by webhook); ` : '') +
-        `DATABASE_POOL_MAX ${childConfig.database.poolMax} (API and worker each), worker activities ${args['worker-activities']}; ` +
+        `DATABASE_POOL_MAX ${childConfig.database.poolMax} (API and each worker), ${workerCount} worker process(es), worker activities ${args['worker-activities']} each; ` +
         `Temporal ${externalTemporal ? `${temporalAddress} (TEMPORAL_ADDRESS)` : `dev server ${temporalAddress} (in memory)`}`,
     );
 
@@ -859,16 +880,16 @@ async function drive(): Promise<void> {
     while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount && Date.now() < deadline) await sleep(100);
     const startedAfter = (performance.now() - began) / 1000;
     // Then the worker runs each new workflow's first steps: wait until it has been idle for a second.
-    for (let before = (await worker.ask<WorkerStats>()).cpu; Date.now() < deadline; ) {
+    for (let before = (await worker.ask()).cpu; Date.now() < deadline; ) {
       await sleep(1000);
-      const now = (await worker.ask<WorkerStats>()).cpu;
+      const now = (await worker.ask()).cpu;
       if (now.user + now.system - before.user - before.system < 0.05) break;
       before = now;
     }
     const workerIdleAfter = (performance.now() - began) / 1000;
 
     const apiStats = await api.ask<ApiStats>();
-    const workerStats = await worker.ask<WorkerStats>();
+    const workerStats = await worker.ask();
     const driverCpu = cpuSince(cpuBefore.driver);
     const cpu = {
       temporal: procCpuSeconds(temporalMatch) - cpuBefore.temporal,
@@ -938,7 +959,7 @@ async function drive(): Promise<void> {
     const wall = workerIdleAfter;
     const share = (seconds: number) => `${seconds.toFixed(1)} s CPU (${((seconds / wall) * 100).toFixed(0)}% of one core)`;
     row('CPU until settled: API', share(apiStats.cpu.user + apiStats.cpu.system));
-    row('                   worker', share(workerStats.cpu.user + workerStats.cpu.system));
+    row(`                   worker${workerCount > 1 ? `s (${workerCount})` : ''}`, share(workerStats.cpu.user + workerStats.cpu.system));
     row('                   Temporal server', share(cpu.temporal));
     row('                   PostgreSQL (all)', share(cpu.postgres));
     row('                   load generator', share(driverCpu.user + driverCpu.system));
