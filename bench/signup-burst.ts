@@ -3,7 +3,7 @@
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--workers 1] [--timeout 900] [--keep] [--database NAME]
  *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5] [--newcomers on|off]]
- *     [--raw-clients 8] [--raw-seconds 5]
+ *     [--raw-clients 8] [--raw-seconds 5] [--cancel-rate 10]
  *
  * --paid: the event's one ticket type has a price, so every accepted signup is held (no waiting
  * list) while its workflow creates a PaymentIntent at stripe-mock (started here). Holds last
@@ -99,6 +99,9 @@ const { values: args } = parseArgs({
     'worker-activities': { type: 'string', default: '50' },
     // Worker processes on the one task queue (each with --worker-activities slots): how the flow scales out.
     workers: { type: 'string', default: '1' },
+    // Cancellations per second sent during the measured burst, of confirmed signups of another event
+    // made before it (0: none).
+    'cancel-rate': { type: 'string', default: '10' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
@@ -343,6 +346,29 @@ async function burst(port: number, path: string, tokens: string[], clients: numb
   return { answers, seconds };
 }
 
+/**
+ * Cancellations while the burst runs: every 1/rate s the next of `signups` (confirmed before the
+ * burst, on an event of their own) is cancelled by its owner, without waiting for earlier answers
+ * (an open loop: a slow answer does not slow the stream), until `running()` says the burst is over.
+ */
+async function cancelStream(
+  port: number,
+  signups: { id: string; token: string }[],
+  rate: number,
+  running: () => boolean,
+): Promise<Answer[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const answers: Promise<Answer>[] = [];
+  for (const signup of signups) {
+    if (!running()) break;
+    answers.push(post(agent, port, `/v1/signups/${signup.id}/cancel`, { authorization: `Bearer ${signup.token}` }, '{}'));
+    await sleep(1000 / rate);
+  }
+  const settled = await Promise.all(answers);
+  agent.destroy();
+  return settled;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
@@ -408,20 +434,24 @@ function procCpuSeconds(match: (comm: string, cmdline: string) => boolean): numb
 
 class ChildRole {
   private readonly messages: FromChild[] = [];
-  private readonly waiting: ((message: FromChild) => void)[] = [];
+  private readonly waiting: { resolve: (message: FromChild) => void; reject: (error: Error) => void }[] = [];
   constructor(readonly process: ChildProcess) {
     process.on('message', (message: FromChild) => {
       const waiter = this.waiting.shift();
-      if (waiter) waiter(message);
+      if (waiter) waiter.resolve(message);
       else this.messages.push(message);
+    });
+    // One listener for every wait (a listener per wait piles up over a run's many stats questions).
+    process.once('exit', (code) => {
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`child exited with ${code}`));
     });
   }
   next<T extends FromChild>(): Promise<T> {
     const queued = this.messages.shift();
     if (queued) return Promise.resolve(queued as T);
+    if (this.process.exitCode !== null) return Promise.reject(new Error(`child exited with ${this.process.exitCode}`));
     return new Promise((resolve, reject) => {
-      this.waiting.push(resolve as (message: FromChild) => void);
-      this.process.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      this.waiting.push({ resolve: resolve as (message: FromChild) => void, reject });
     });
   }
   tell(message: ToChild): void {
@@ -831,6 +861,28 @@ async function drive(): Promise<void> {
     const rawClients = Number(args['raw-clients']);
     const raw = await rawRowRate(databaseUrl, await insertBenchEvent(db, 2_000_000_000, false), rawClients, Number(args['raw-seconds']));
 
+    // The cancellation stream's signups: confirmed, their workflows started, before the burst.
+    const cancelRate = Number(args['cancel-rate']);
+    const toCancel: { id: string; token: string }[] = [];
+    if (cancelRate > 0) {
+      const count = Math.ceil(cancelRate * 120);
+      const streamEvent = await insertBenchEvent(db, count, false);
+      eventIds.push(streamEvent);
+      const streamTokens = await mint(`canceller-${streamEvent.slice(0, 8)}`, count);
+      await burst(apiPort, `/v1/events/${streamEvent}/signups`, streamTokens, clients);
+      await waitSettled(db, streamEvent, count, Date.now() + timeoutMs);
+      while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount) await sleep(100);
+      for (let before = (await worker.ask()).cpu; ; ) {
+        await sleep(1000);
+        const now = (await worker.ask()).cpu;
+        if (now.user + now.system - before.user - before.system < 0.05) break;
+        before = now;
+      }
+      const tokenOf = new Map(streamTokens.map((token, i) => [`canceller-${streamEvent.slice(0, 8)}-${i}`, token]));
+      const { rows } = await db.query<{ id: string; user_id: string }>(`select id, user_id from signup where event_id = $1 and status = 'confirmed' order by created_at`, [streamEvent]);
+      for (const row of rows) toCancel.push({ id: row.id, token: tokenOf.get(row.user_id) ?? '' });
+    }
+
     // The measured burst.
     const eventId = await insertBenchEvent(db, seats, args.waitlist, args.paid);
     eventIds.push(eventId);
@@ -860,8 +912,12 @@ async function drive(): Promise<void> {
         else await sleep(200);
       }
     })();
+    let bursting = true;
+    const cancelling = cancelStream(apiPort, toCancel, cancelRate, () => bursting);
     const main = await burst(apiPort, `/v1/events/${eventId}/signups`, tokens, clients);
+    bursting = false;
     const burstSeconds = (performance.now() - began) / 1000;
+    const cancels = await cancelling;
     const accepted = main.answers.filter((answer) => answer.status === 202).length;
     const deadline = Date.now() + timeoutMs;
     const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, stripe?.url ?? '', deadline) : undefined;
@@ -915,7 +971,7 @@ async function drive(): Promise<void> {
     const openWorkflows = (await temporalClient.workflow.count(`EventId = "${eventId}" AND ExecutionStatus = "Running"`)).count;
 
     // ------------------------------------------------------------ report
-    const fiveXx = [...main.answers, ...(newcomers?.answers ?? [])].filter((answer) => answer.status >= 500 || answer.status === 0).length;
+    const fiveXx = [...main.answers, ...(newcomers?.answers ?? []), ...cancels].filter((answer) => answer.status >= 500 || answer.status === 0).length;
     const acceptMs = main.answers.map((answer) => answer.ms);
     const acceptSorted = [...acceptMs].sort((a, b) => a - b);
     const p99 = percentile(acceptSorted, 99);
@@ -931,6 +987,9 @@ async function drive(): Promise<void> {
     row('  409 only', latencyLine(main.answers.filter((answer) => answer.status === 409).map((answer) => answer.ms)));
     row('answers', statusCounts(main.answers));
     row('5xx (and connection errors)', String(fiveXx));
+    if (cancels.length > 0) {
+      row('cancellations during the burst', `${latencyLine(cancels.map((answer) => answer.ms))}; ${statusCounts(cancels)} (${cancelRate}/s)`);
+    }
     row('throughput', `${(users / main.seconds).toFixed(0)} req/s (${main.seconds.toFixed(1)} s); ${(main.seconds / bare.seconds).toFixed(1)}x the baseline's time`);
     const acceptedPerSecond = accepted / main.seconds;
     row('accepted signups/s (one event)', `${acceptedPerSecond.toFixed(0)} (${accepted} accepted); ${(acceptedPerSecond / raw.tps).toFixed(2)}x the raw single-row rate`);
@@ -1000,6 +1059,9 @@ async function drive(): Promise<void> {
           ] as const)
         : ([[`exactly ${seats} confirmed`, (s.rows.confirmed ?? 0) === seats]] as const)),
       ['0 5xx', fiveXx === 0],
+      ...(cancels.length > 0
+        ? ([['cancellations during the burst: all 200, p99 <= 1 s', cancels.every((answer) => answer.status === 200) && percentile(cancels.map((answer) => answer.ms).sort((a, b) => a - b), 99) <= 1000]] as const)
+        : []),
       [`p99 accept <= ${P99_TARGET_MS} ms`, p99 <= P99_TARGET_MS],
       ['counters equal rows', s.held === s.heldRows && s.confirmed === s.confirmedRows],
       ['nothing left requested or held', !s.rows.requested && !s.rows.held],
