@@ -111,6 +111,19 @@ afterAll(async () => {
 });
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+/** A new event in market NO, published at once, 20 days ahead. */
+const publishedEventBody = (title: string, category: string, extra: { capacity: number; waitlistEnabled?: boolean }) => ({
+  defaultLocale: 'en',
+  translations: { en: { title, description: 'x' } },
+  category,
+  market: 'NO',
+  timezone: 'Europe/Oslo',
+  startsAt: inDays(20),
+  endsAt: inDays(21),
+  cancellationDeadline: inDays(19),
+  publish: true,
+  ...extra,
+});
 
 describe('outbound webhooks', () => {
   it('deliver signed messages for signups and event changes, log them, redeliver one, and disable an endpoint that is down', async () => {
@@ -154,19 +167,7 @@ describe('outbound webhooks', () => {
 
     // The business flow: publish, a confirmed and a waitlisted signup, a cancellation, two edits, the event's cancellation.
     const event = await api('POST', '/v1/admin/events', {
-      body: {
-        defaultLocale: 'en',
-        translations: { en: { title: 'Webhook day', description: 'x' } },
-        category,
-        market: 'NO',
-        timezone: 'Europe/Oslo',
-        startsAt: inDays(20),
-        endsAt: inDays(21),
-        cancellationDeadline: inDays(19),
-        capacity: 1,
-        waitlistEnabled: true,
-        publish: true,
-      },
+      body: publishedEventBody('Webhook day', category, { capacity: 1, waitlistEnabled: true }),
     });
     expect(event.status).toBe(201);
     const eventId = event.body.id as string;
@@ -430,18 +431,7 @@ describe('outbound webhooks', () => {
     try {
       const event = await request(stack.api.baseUrl, 'POST', '/v1/admin/events', {
         token: admin,
-        body: {
-          defaultLocale: 'en',
-          translations: { en: { title: 'Outage day', description: 'x' } },
-          category,
-          market: 'NO',
-          timezone: 'Europe/Oslo',
-          startsAt: inDays(20),
-          endsAt: inDays(21),
-          cancellationDeadline: inDays(19),
-          capacity: 5,
-          publish: true,
-        },
+        body: publishedEventBody('Outage day', category, { capacity: 5 }),
       });
       expect(event.status).toBe(201);
       const signup = await request(stack.api.baseUrl, 'POST', `/v1/events/${event.body.id as string}/signups`, {
