@@ -247,7 +247,7 @@ describe('cancelling an event', () => {
     );
   }, 120_000);
 
-  it('cancels, refunds and notifies each exactly once, though the worker is killed mid-way', async () => {
+  it('cancels and refunds each exactly once and notifies each once per key, though the worker is killed mid-way', async () => {
     const active = (await rowsOf(eventId)).filter((row) => row.status !== 'cancelled');
     expect(active).toHaveLength(FREE + PAID + WAITLISTED);
     const cancelledByEvent = async () =>
@@ -326,8 +326,8 @@ describe('cancelling an event', () => {
     const log = await orm.em
       .fork()
       .getConnection()
-      .execute<{ key: string; kind: string; channel: string; signup_id: string; state: string }[]>(
-        `select key, kind, channel, signup_id, state from notification_log where event_id = ?`,
+      .execute<{ key: string; kind: string; channel: string; signup_id: string; state: string; attempts: number }[]>(
+        `select key, kind, channel, signup_id, state, attempts from notification_log where event_id = ?`,
         [eventId],
       );
     const cancelNotices = log.filter((entry) => entry.kind === 'event-cancelled');
@@ -340,8 +340,12 @@ describe('cancelling an event', () => {
       alreadyCancelled.map((row) => row.id).sort(),
     );
 
-    // The mail sink: exactly one "Cancelled:" mail per participant, the event's notice (or, for
-    // the quitters, their own receipt) and no other.
+    // The mail sink: one "Cancelled:" mail per participant, the event's notice (or, for the
+    // quitters, their own receipt) and no other. The one exception is the window the notification
+    // log documents (src/notifications/send.ts): the worker killed after SMTP took a mail and before
+    // its row said sent. That mail goes again under the same key (X-Eventbook-Notification, for the
+    // receiver to drop), so it can only be one whose row a second attempt claimed.
+    const claimedTwice = new Set(cancelNotices.filter((entry) => entry.attempts > 1).map((entry) => entry.signup_id));
     const mails = await allMail();
     const cancelledMailsTo = (user: TestUser) =>
       mails.filter((mail) => mail.to.some((to) => to.address.toLowerCase() === user.email.toLowerCase()) && mail.subject.startsWith('Cancelled:'));
@@ -349,9 +353,10 @@ describe('cancelling an event', () => {
       const user = users.get(row.id)!;
       const received = cancelledMailsTo(user);
       if (!withEmail.has(row.id)) continue;
-      expect({ user: user.sub, count: received.length }).toEqual({ user: user.sub, count: 1 });
+      const expected = received.length === 2 && claimedTwice.has(row.id) ? 2 : 1;
+      expect({ user: user.sub, count: received.length }).toEqual({ user: user.sub, count: expected });
       expect(received[0]?.text).toContain('We are sorry');
-      expect(notificationHeader(received[0]!)).toBe(`cancellation-receipt:${row.id}`);
+      for (const mail of received) expect(notificationHeader(mail)).toBe(`cancellation-receipt:${row.id}`);
       if (row.amount_minor > 0) expect(received[0]?.text).toMatch(/We refund/);
     }
     for (const row of alreadyCancelled) {
