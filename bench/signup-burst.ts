@@ -3,7 +3,7 @@
  *   npm run bench:signup-burst -- [--users 10000] [--seats 1000] [--clients 64] [--waitlist]
  *     [--warmup 200] [--pool N] [--worker-activities 50] [--workers 1] [--timeout 900] [--keep] [--database NAME]
  *     [--background-nice N] [--paid [--hold-seconds 20] [--pay-share 0.5] [--newcomers on|off]]
- *     [--raw-clients 8] [--raw-seconds 5] [--cancel-rate 10]
+ *     [--raw-clients 8] [--raw-seconds 5] [--cancel-rate 10] [--confirm-rate 10]
  *
  * --paid: the event's one ticket type has a price, so every accepted signup is held (no waiting
  * list) while its workflow creates a PaymentIntent at stripe-mock (started here). Holds last
@@ -102,6 +102,9 @@ const { values: args } = parseArgs({
     // Cancellations per second sent during the measured burst, of confirmed signups of another event
     // made before it (0: none).
     'cancel-rate': { type: 'string', default: '10' },
+    // Confirmations per second during the measured burst: paid holds of another event, made before
+    // it, paid by Stripe's signed webhook (needs stripe-mock; 0: none).
+    'confirm-rate': { type: 'string', default: '10' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
     database: { type: 'string', default: 'eventbook_bench_signup' },
@@ -655,6 +658,51 @@ async function payShare(
   return { held: held.length, unpaid, ...(await pay(db, apiPort, toPay, webhookSecret, stripeUrl, deadline)) };
 }
 
+/** What a real payment does: the intent paid at Stripe (the proxy), then Stripe's signed webhook to the API; answers the webhook's answer. */
+async function payAtStripeAndTell(agent: http.Agent, apiPort: number, signup: { id: string; intentId: string }, webhookSecret: string, stripeUrl: string): Promise<Answer> {
+  const payment = await fetch(`${stripeUrl}/__proxy/intents/${signup.intentId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ status: 'succeeded' }),
+  });
+  if (!payment.ok) throw new Error(`stripe proxy refused to mark ${signup.intentId} paid: ${payment.status}`);
+  const body = JSON.stringify({
+    id: `evt_${randomUUID()}`,
+    object: 'event',
+    type: 'payment_intent.succeeded',
+    data: {
+      object: { id: signup.intentId, object: 'payment_intent', status: 'succeeded', amount: PAID_PRICE_MINOR, currency: 'nok', metadata: { signupId: signup.id } },
+    },
+  });
+  const signature = createStripeClient({ secretKey: 'sk_test_bench', webhookSecret }).webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret });
+  return post(agent, apiPort, '/v1/webhooks/stripe', { 'content-type': 'application/json', 'stripe-signature': signature }, body);
+}
+
+/**
+ * Confirmations while the burst runs: every 1/rate s the next of `signups` (paid holds made before
+ * the burst, on an event of their own) is paid, and its webhook's answer timed (open loop, like
+ * cancelStream), until `running()` says the burst is over.
+ */
+async function confirmStream(
+  apiPort: number,
+  signups: { id: string; intentId: string }[],
+  rate: number,
+  running: () => boolean,
+  webhookSecret: string,
+  stripeUrl: string,
+): Promise<Answer[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const answers: Promise<Answer>[] = [];
+  for (const signup of signups) {
+    if (!running()) break;
+    answers.push(payAtStripeAndTell(agent, apiPort, signup, webhookSecret, stripeUrl));
+    await sleep(1000 / rate);
+  }
+  const settled = await Promise.all(answers);
+  agent.destroy();
+  return settled;
+}
+
 /** Pays each signup of `toPay` by Stripe's signed webhook as soon as it has its PaymentIntent (see payShare). */
 async function pay(
   db: pg.Client,
@@ -664,7 +712,6 @@ async function pay(
   stripeUrl: string,
   deadline: number,
 ): Promise<{ paid: number; late: number; refused: number }> {
-  const stripe = createStripeClient({ secretKey: 'sk_test_bench', webhookSecret });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   let paid = 0;
   let late = 0;
@@ -682,23 +729,7 @@ async function pay(
           late += 1;
           return;
         }
-        // What a real payment does at Stripe before its webhook: the intent is paid.
-        const payment = await fetch(`${stripeUrl}/__proxy/intents/${row.payment_intent_id}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ status: 'succeeded' }),
-        });
-        if (!payment.ok) throw new Error(`stripe proxy refused to mark ${row.payment_intent_id} paid: ${payment.status}`);
-        const body = JSON.stringify({
-          id: `evt_${randomUUID()}`,
-          object: 'event',
-          type: 'payment_intent.succeeded',
-          data: {
-            object: { id: row.payment_intent_id, object: 'payment_intent', status: 'succeeded', amount: PAID_PRICE_MINOR, currency: 'nok', metadata: { signupId: row.id } },
-          },
-        });
-        const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret });
-        const answer = await post(agent, apiPort, '/v1/webhooks/stripe', { 'content-type': 'application/json', 'stripe-signature': signature }, body);
+        const answer = await payAtStripeAndTell(agent, apiPort, { id: row.id, intentId: row.payment_intent_id ?? '' }, webhookSecret, stripeUrl);
         if (answer.status === 200) paid += 1;
         else refused += 1;
       }),
@@ -781,11 +812,17 @@ async function drive(): Promise<void> {
   // stripe-mock keeps no state, and the API reads every succeeded intent back from Stripe before it
   // confirms (src/payments/payment-check.ts): the tests' proxy gives it the memory a payment needs.
   let stripe: { url: string; stop(): Promise<void> } | undefined;
-  if (args.paid) {
+  let confirmRate = Number(args['confirm-rate']);
+  if (args.paid || confirmRate > 0) {
     const binary = findOrBuildStripeMock((line) => console.error(line));
-    if (!binary) throw new Error('--paid needs stripe-mock: install Go, or set STRIPE_MOCK');
-    stripeMock = await startQuietStripeMock(binary);
-    stripe = await startStripeProxy(stripeMock.url);
+    if (!binary && args.paid) throw new Error('--paid needs stripe-mock: install Go, or set STRIPE_MOCK');
+    if (binary) {
+      stripeMock = await startQuietStripeMock(binary);
+      stripe = await startStripeProxy(stripeMock.url);
+    } else {
+      console.error('no stripe-mock (install Go, or set STRIPE_MOCK): no confirmations during the burst');
+      confirmRate = 0;
+    }
   }
   const holdSeconds = Number(args['hold-seconds']);
   const env: NodeJS.ProcessEnv = {
@@ -800,7 +837,8 @@ async function drive(): Promise<void> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(await freePort()), // nobody listens: a mail attempt would fail, and show below
-    ...(stripe ? { STRIPE_API_BASE: stripe.url, SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
+    ...(stripe ? { STRIPE_API_BASE: stripe.url } : {}),
+    ...(args.paid ? { SIGNUP_HOLD_SECONDS: String(holdSeconds) } : {}),
     ...benchRateLimitEnv(args['rate-limits']),
   };
   const childConfig = loadConfig(env);
@@ -883,6 +921,28 @@ async function drive(): Promise<void> {
       for (const row of rows) toCancel.push({ id: row.id, token: tokenOf.get(row.user_id) ?? '' });
     }
 
+    // The confirmation stream's signups: paid holds, each with its PaymentIntent, before the burst.
+    const toConfirm: { id: string; intentId: string }[] = [];
+    if (confirmRate > 0) {
+      const count = Math.ceil(confirmRate * 120);
+      const streamEvent = await insertBenchEvent(db, count, false, true);
+      eventIds.push(streamEvent);
+      await burst(apiPort, `/v1/events/${streamEvent}/signups`, await mint(`payer-${streamEvent.slice(0, 8)}`, count), clients);
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const { rows } = await db.query<{ id: string; payment_intent_id: string }>(
+          `select id, payment_intent_id from signup where event_id = $1 and status = 'held' and payment_intent_id is not null order by created_at`,
+          [streamEvent],
+        );
+        if (rows.length >= count) {
+          for (const row of rows) toConfirm.push({ id: row.id, intentId: row.payment_intent_id });
+          break;
+        }
+        if (Date.now() > until) throw new Error('the confirmation stream: payment intents not created in time');
+        await sleep(200);
+      }
+    }
+
     // The measured burst.
     const eventId = await insertBenchEvent(db, seats, args.waitlist, args.paid);
     eventIds.push(eventId);
@@ -914,10 +974,12 @@ async function drive(): Promise<void> {
     })();
     let bursting = true;
     const cancelling = cancelStream(apiPort, toCancel, cancelRate, () => bursting);
+    const confirming = confirmStream(apiPort, toConfirm, confirmRate, () => bursting, childConfig.stripe.webhookSecret, stripe?.url ?? '');
     const main = await burst(apiPort, `/v1/events/${eventId}/signups`, tokens, clients);
     bursting = false;
     const burstSeconds = (performance.now() - began) / 1000;
     const cancels = await cancelling;
+    const confirms = await confirming;
     const accepted = main.answers.filter((answer) => answer.status === 202).length;
     const deadline = Date.now() + timeoutMs;
     const payments = args.paid ? await payShare(db, apiPort, eventId, Number(args['pay-share']), childConfig.stripe.webhookSecret, stripe?.url ?? '', deadline) : undefined;
@@ -971,7 +1033,7 @@ async function drive(): Promise<void> {
     const openWorkflows = (await temporalClient.workflow.count(`EventId = "${eventId}" AND ExecutionStatus = "Running"`)).count;
 
     // ------------------------------------------------------------ report
-    const fiveXx = [...main.answers, ...(newcomers?.answers ?? []), ...cancels].filter((answer) => answer.status >= 500 || answer.status === 0).length;
+    const fiveXx = [...main.answers, ...(newcomers?.answers ?? []), ...cancels, ...confirms].filter((answer) => answer.status >= 500 || answer.status === 0).length;
     const acceptMs = main.answers.map((answer) => answer.ms);
     const acceptSorted = [...acceptMs].sort((a, b) => a - b);
     const p99 = percentile(acceptSorted, 99);
@@ -989,6 +1051,9 @@ async function drive(): Promise<void> {
     row('5xx (and connection errors)', String(fiveXx));
     if (cancels.length > 0) {
       row('cancellations during the burst', `${latencyLine(cancels.map((answer) => answer.ms))}; ${statusCounts(cancels)} (${cancelRate}/s)`);
+    }
+    if (confirms.length > 0) {
+      row('confirmations (payment webhooks) during the burst', `${latencyLine(confirms.map((answer) => answer.ms))}; ${statusCounts(confirms)} (${confirmRate}/s)`);
     }
     row('throughput', `${(users / main.seconds).toFixed(0)} req/s (${main.seconds.toFixed(1)} s); ${(main.seconds / bare.seconds).toFixed(1)}x the baseline's time`);
     const acceptedPerSecond = accepted / main.seconds;
@@ -1061,6 +1126,9 @@ async function drive(): Promise<void> {
       ['0 5xx', fiveXx === 0],
       ...(cancels.length > 0
         ? ([['cancellations during the burst: all 200, p99 <= 1 s', cancels.every((answer) => answer.status === 200) && percentile(cancels.map((answer) => answer.ms).sort((a, b) => a - b), 99) <= 1000]] as const)
+        : []),
+      ...(confirms.length > 0
+        ? ([['confirmations during the burst: all 200, p99 <= 1 s', confirms.every((answer) => answer.status === 200) && percentile(confirms.map((answer) => answer.ms).sort((a, b) => a - b), 99) <= 1000]] as const)
         : []),
       [`p99 accept <= ${P99_TARGET_MS} ms`, p99 <= P99_TARGET_MS],
       ['counters equal rows', s.held === s.heldRows && s.confirmed === s.confirmedRows],
