@@ -28,9 +28,10 @@ export interface ActivityDependencies {
 /** All activities the worker registers, bound to their dependencies. */
 export function createActivities(deps: ActivityDependencies) {
   const notifications = createNotificationActivities(deps);
+  const seats = createSeatActivities(deps.orm);
   return {
-    ...createSeatActivities(deps.orm),
-    ...createPaymentActivities(deps.orm, deps.payments, deps.temporal),
+    ...seats,
+    ...createPaymentActivities(deps.orm, deps.payments, deps.temporal, seats.releaseHold),
     ...notifications,
     ...createLifecycleActivities({ orm: deps.orm, temporal: deps.temporal, notifications, notificationRetry: deps.notificationRetry }),
     ...createWebhookActivities({ orm: deps.orm, mailer: deps.mailer }),

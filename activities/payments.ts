@@ -8,10 +8,9 @@ import { refundDue } from '../src/payments/refund-policy.js';
 import type { PaymentGateway, PaymentIntentState, PaymentIntentSummary } from '../src/payments/stripe-gateway.js';
 import { UnhonouredPayment } from '../src/payments/unhonoured-payment.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
-import { releaseHold, type SeatMove } from '../src/signups/seats.js';
+import type { SeatMove } from '../src/signups/seats.js';
 import type { UnhonouredPaymentReason } from '../src/temporal/contract.js';
-import { countSeatMove, refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
-import { moveIdOfThisActivity } from './seats.js';
+import { refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
 
 /**
  * What the signup flow's Stripe reads answer: Stripe's state, except that a succeeded intent whose
@@ -25,7 +24,13 @@ export type CheckedIntentState = PaymentIntentState | 'not-as-quoted';
  * keyed by signup and step), record the outcome. Stripe refusing a request is final
  * (non-retryable); network trouble and Stripe's 5xx are retried by the workflow's policy.
  */
-export function createPaymentActivities(orm: MikroORM, gateway: PaymentGateway, temporal: Client) {
+export function createPaymentActivities(
+  orm: MikroORM,
+  gateway: PaymentGateway,
+  temporal: Client,
+  /** The seat activity of the same name (activities/seats.ts): keyed by the activity that calls it. */
+  releaseHold: (input: { signupId: string; offerSeconds: number }) => Promise<SeatMove>,
+) {
   /**
    * A succeeded intent is checked against the signup's quote before the flow may confirm with it;
    * one that does not match goes to its refund flow here, in the same activity, so it is never
@@ -108,8 +113,7 @@ export function createPaymentActivities(orm: MikroORM, gateway: PaymentGateway, 
     async endUnpaidHold(input: { signupId: string; offerSeconds: number }): Promise<{ payment: CheckedIntentState; released?: SeatMove }> {
       const payment = await cancelIntentOf(input.signupId);
       if (payment === 'succeeded') return { payment };
-      const released = await releaseHold(orm.em.fork(), { signupId: input.signupId, offerSeconds: input.offerSeconds, moveId: moveIdOfThisActivity() });
-      return { payment, released: countSeatMove('releaseHold', released) };
+      return { payment, released: await releaseHold({ signupId: input.signupId, offerSeconds: input.offerSeconds }) };
     },
 
     /**

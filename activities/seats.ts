@@ -19,7 +19,7 @@ import { confirmationsTotal, countSeatMove } from '../src/observability/metrics.
  * that committed after its StartToClose timeout (src/signups/seats.ts). Called outside an activity
  * (tests that call these functions directly), there is no attempt to repeat and no key.
  */
-export function moveIdOfThisActivity(): string | undefined {
+function moveIdOfThisActivity(): string | undefined {
   let info;
   try {
     info = Context.current().info;

@@ -350,21 +350,16 @@ async function burst(port: number, path: string, tokens: string[], clients: numb
 }
 
 /**
- * Cancellations while the burst runs: every 1/rate s the next of `signups` (confirmed before the
- * burst, on an event of their own) is cancelled by its owner, without waiting for earlier answers
- * (an open loop: a slow answer does not slow the stream), until `running()` says the burst is over.
+ * A stream beside the burst: every 1/rate s the next item is sent, without waiting for earlier
+ * answers (an open loop: a slow answer does not slow the stream), until `running()` says the burst
+ * is over. Answers every answer.
  */
-async function cancelStream(
-  port: number,
-  signups: { id: string; token: string }[],
-  rate: number,
-  running: () => boolean,
-): Promise<Answer[]> {
+async function openLoop<T>(items: T[], rate: number, running: () => boolean, send: (item: T, agent: http.Agent) => Promise<Answer>): Promise<Answer[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const answers: Promise<Answer>[] = [];
-  for (const signup of signups) {
+  for (const item of items) {
     if (!running()) break;
-    answers.push(post(agent, port, `/v1/signups/${signup.id}/cancel`, { authorization: `Bearer ${signup.token}` }, '{}'));
+    answers.push(send(item, agent));
     await sleep(1000 / rate);
   }
   const settled = await Promise.all(answers);
@@ -502,6 +497,20 @@ class WorkerProcesses {
   async stop(): Promise<void> {
     await Promise.all(this.children.map((child) => child.stop()));
   }
+  /** Until the workers used under 50 ms of CPU in a second (or the deadline). */
+  async idle(deadline: number): Promise<void> {
+    for (let before = (await this.ask()).cpu; Date.now() < deadline; ) {
+      await sleep(1000);
+      const now = (await this.ask()).cpu;
+      if (now.user + now.system - before.user - before.system < 0.05) return;
+      before = now;
+    }
+  }
+}
+
+/** Until the outbox has started every workflow (or the deadline). */
+async function outboxEmpty(db: pg.Client, deadline: number): Promise<void> {
+  while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount && Date.now() < deadline) await sleep(100);
 }
 
 const PAID_PRICE_MINOR = 15_000;
@@ -676,31 +685,6 @@ async function payAtStripeAndTell(agent: http.Agent, apiPort: number, signup: { 
   });
   const signature = createStripeClient({ secretKey: 'sk_test_bench', webhookSecret }).webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret });
   return post(agent, apiPort, '/v1/webhooks/stripe', { 'content-type': 'application/json', 'stripe-signature': signature }, body);
-}
-
-/**
- * Confirmations while the burst runs: every 1/rate s the next of `signups` (paid holds made before
- * the burst, on an event of their own) is paid, and its webhook's answer timed (open loop, like
- * cancelStream), until `running()` says the burst is over.
- */
-async function confirmStream(
-  apiPort: number,
-  signups: { id: string; intentId: string }[],
-  rate: number,
-  running: () => boolean,
-  webhookSecret: string,
-  stripeUrl: string,
-): Promise<Answer[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const answers: Promise<Answer>[] = [];
-  for (const signup of signups) {
-    if (!running()) break;
-    answers.push(payAtStripeAndTell(agent, apiPort, signup, webhookSecret, stripeUrl));
-    await sleep(1000 / rate);
-  }
-  const settled = await Promise.all(answers);
-  agent.destroy();
-  return settled;
 }
 
 /** Pays each signup of `toPay` by Stripe's signed webhook as soon as it has its PaymentIntent (see payShare). */
@@ -908,14 +892,10 @@ async function drive(): Promise<void> {
       eventIds.push(streamEvent);
       const streamTokens = await mint(`canceller-${streamEvent.slice(0, 8)}`, count);
       await burst(apiPort, `/v1/events/${streamEvent}/signups`, streamTokens, clients);
-      await waitSettled(db, streamEvent, count, Date.now() + timeoutMs);
-      while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount) await sleep(100);
-      for (let before = (await worker.ask()).cpu; ; ) {
-        await sleep(1000);
-        const now = (await worker.ask()).cpu;
-        if (now.user + now.system - before.user - before.system < 0.05) break;
-        before = now;
-      }
+      const ready = Date.now() + timeoutMs;
+      await waitSettled(db, streamEvent, count, ready);
+      await outboxEmpty(db, ready);
+      await worker.idle(ready);
       const tokenOf = new Map(streamTokens.map((token, i) => [`canceller-${streamEvent.slice(0, 8)}-${i}`, token]));
       const { rows } = await db.query<{ id: string; user_id: string }>(`select id, user_id from signup where event_id = $1 and status = 'confirmed' order by created_at`, [streamEvent]);
       for (const row of rows) toCancel.push({ id: row.id, token: tokenOf.get(row.user_id) ?? '' });
@@ -973,8 +953,13 @@ async function drive(): Promise<void> {
       }
     })();
     let bursting = true;
-    const cancelling = cancelStream(apiPort, toCancel, cancelRate, () => bursting);
-    const confirming = confirmStream(apiPort, toConfirm, confirmRate, () => bursting, childConfig.stripe.webhookSecret, stripe?.url ?? '');
+    // Cancellations by their owners, and payments (Stripe's signed webhooks), of signups made before the burst.
+    const cancelling = openLoop(toCancel, cancelRate, () => bursting, (signup, agent) =>
+      post(agent, apiPort, `/v1/signups/${signup.id}/cancel`, { authorization: `Bearer ${signup.token}` }, '{}'),
+    );
+    const confirming = openLoop(toConfirm, confirmRate, () => bursting, (signup, agent) =>
+      payAtStripeAndTell(agent, apiPort, signup, childConfig.stripe.webhookSecret, stripe?.url ?? ''),
+    );
     const main = await burst(apiPort, `/v1/events/${eventId}/signups`, tokens, clients);
     bursting = false;
     const burstSeconds = (performance.now() - began) / 1000;
@@ -995,15 +980,10 @@ async function drive(): Promise<void> {
     const settledState = await waitSettled(db, eventId, accepted + (newcomers?.seated ?? 0), deadline);
     const settledAfter = (performance.now() - began) / 1000;
     // The answers came at the commit; the workflows are started from the outbox after them.
-    while ((await db.query('select 1 from signup_workflow_start limit 1')).rowCount && Date.now() < deadline) await sleep(100);
+    await outboxEmpty(db, deadline);
     const startedAfter = (performance.now() - began) / 1000;
     // Then the worker runs each new workflow's first steps: wait until it has been idle for a second.
-    for (let before = (await worker.ask()).cpu; Date.now() < deadline; ) {
-      await sleep(1000);
-      const now = (await worker.ask()).cpu;
-      if (now.user + now.system - before.user - before.system < 0.05) break;
-      before = now;
-    }
+    await worker.idle(deadline);
     const workerIdleAfter = (performance.now() - began) / 1000;
 
     const apiStats = await api.ask<ApiStats>();

@@ -65,15 +65,7 @@ const execFileAsync = promisify(execFile);
       return handle;
     }],
     ['signup-waitlist-handover', async () => {
-      const small = await insertEvent(stack.orm, { capacity: 1 });
-      await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
-      const first = await startSignupWorkflow(flowDeps(), small.id, 60);
-      await confirmed(first.signupId);
-      const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
-      await eventually('waitlisted', async () =>
-        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
-      );
-      await first.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+      const { waiting } = await firstCancelsForTheWaiting(60);
       await eventually('offered', async () =>
         (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'held' ? true : undefined,
       );
@@ -169,15 +161,7 @@ const execFileAsync = promisify(execFile);
     // A waiting-list offer not taken: its timer counts down to the offer's stored deadline (the
     // freeing flow's 3 s offer), not the waiting flow's own 60 s window; then the seat goes back.
     ['signup-exact-offer-expired', async () => {
-      const small = await insertEvent(stack.orm, { capacity: 1 });
-      await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
-      const first = await startSignupWorkflow(flowDeps(), small.id, 3);
-      await confirmed(first.signupId);
-      const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
-      await eventually('waitlisted', async () =>
-        (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
-      );
-      await first.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+      const { waiting } = await firstCancelsForTheWaiting(3);
       await waiting.handle.result();
       return waiting.handle;
     }],
@@ -301,6 +285,23 @@ const execFileAsync = promisify(execFile);
     return { lifecycle, retention: stack.client.workflow.getHandle(workflowIds.eventRetention(eventId)) };
   }
   const flowDeps = () => ({ orm: stack.orm, client: stack.client, taskQueue: stack.worker!.taskQueue });
+
+  /**
+   * One seat, confirmed for a first signup (its flow's windows `firstSeconds`, so its offers last
+   * that long), a second one waitlisted behind it; then the first cancels and the seat is offered on.
+   */
+  async function firstCancelsForTheWaiting(firstSeconds: number) {
+    const small = await insertEvent(stack.orm, { capacity: 1 });
+    await stack.orm.em.getConnection().execute('update "event" set waitlist_enabled = true where id = ?', [small.id]);
+    const first = await startSignupWorkflow(flowDeps(), small.id, firstSeconds);
+    await confirmed(first.signupId);
+    const waiting = await startSignupWorkflow(flowDeps(), small.id, 60);
+    await eventually('waitlisted', async () =>
+      (await stack.orm.em.fork().findOneOrFail(Signup, waiting.signupId)).status === 'waitlisted' ? true : undefined,
+    );
+    await first.handle.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant' }] });
+    return { first, waiting };
+  }
 
   /** A paid hold the API took, with its deadline `inMs` from now, never paid. */
   async function paidHoldEndingAt(eventId: string, inMs: number) {
