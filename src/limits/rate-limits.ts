@@ -15,8 +15,8 @@ import { Problem } from '../http/problem.js';
  *
  * Where they are counted (docs/architecture.md, "Rate limits"):
  *  - Writes (signup and consent writes, admin and ops writes) and refused tokens: in PostgreSQL
- *    (rate-limiter-flexible's store, unlogged table `rate_limit`), so every API replica spends
- *    from the same budget. A write costs a transaction anyway; one upsert more is small next to it.
+ *    (unlogged table `rate_limit`, rate-limiter-flexible's layout), so every API replica spends
+ *    from the same budget.
  *  - Public reads: in this process's memory (RateLimiterMemory), so each replica has the whole
  *    budget of its own: N replicas let one address read N x RATE_LIMIT_PUBLIC_READS_PER_ADDRESS.
  *    A read served from the response cache costs microseconds; a database round trip per read
@@ -24,14 +24,20 @@ import { Problem } from '../http/problem.js';
  *    guards the replica against one address's flood, which is what a per-process count can do;
  *    a shared read budget belongs to the ingress or CDN in front, which absorbs read load anyway.
  *
- * The per-address budget is taken before authentication (it also limits what anonymous callers
- * can make us do); the per-user budget once the token is verified. Failed authentication spends
- * its own per-address budget: over it, a bad token is answered 429 instead of 401.
+ * A write spends its per-address and its per-user budget together, once the token is verified, in
+ * one statement (`countInPostgres`): one round trip per write, where a statement per budget made a
+ * signup wait for two. Before authentication the middleware only looks at this process's memory: an
+ * address already over its budget for the rest of its window is refused there, with no statement.
+ * A write route that takes no token (a guardian's decision) spends its per-address budget in the
+ * middleware, as the only budget it has. A request without a valid token never reaches the write
+ * budgets; a refused token spends the failed-authentication budget (rate-limiter-flexible's own
+ * PostgreSQL store): over it, a bad token is answered 429 instead of 401.
  *
- * Cost of a shared budget: one upsert per budget a request spends from (one statement, no
- * transaction). Once a key is over its budget, this process refuses it from memory until its
- * window ends, so a flood costs the database nothing more. Should PostgreSQL fail, each process
- * counts in memory meanwhile (the insurance limiter), so the API neither fails nor stops limiting.
+ * Once a key is over its budget, this process refuses it from memory until its window ends: an
+ * address's flood then costs the database nothing more; a user over budget still spends its
+ * address's budget (a one-row statement), as when each budget had a statement of its own. Should
+ * PostgreSQL fail, each budget counts in this process's memory meanwhile (the insurance limiters),
+ * so the API neither fails nor stops limiting.
  */
 
 export const rateLimitClasses = ['signup-writes', 'admin-writes', 'public-reads'] as const;
@@ -47,12 +53,44 @@ export function rateLimitClassOf(op: Pick<ApiOperation, 'operationId' | 'method'
   return undefined;
 }
 
-type Budget = { name: string; limiter: RateLimiterPostgres | RateLimiterMemory; rate: Rate };
+/** Counted by a rate-limiter-flexible limiter: public reads in memory, refused tokens in its PostgreSQL store. */
+type LibraryBudget = { name: string; limiter: RateLimiterPostgres | RateLimiterMemory; rate: Rate };
+
+/** A write budget, counted in PostgreSQL by `countInPostgres`. */
+interface WriteBudget {
+  /** The key prefix of its rows (`<name>:<key>`), and its name in the headers and the 429. */
+  name: string;
+  rate: Rate;
+  /** Keys over budget for the rest of their window (`block`/`get`): refused with no statement. */
+  blocked: RateLimiterMemory;
+  /** Counts while PostgreSQL fails. */
+  insurance: RateLimiterMemory;
+}
+
+interface Spend {
+  budget: WriteBudget;
+  key: string;
+}
+
+interface Outcome extends Spend {
+  result: RateLimiterRes;
+  refused: boolean;
+}
+
+/** What the middleware leaves for `afterAuthentication`: a write's class, and its address when that budget is still to spend. */
+interface Pending {
+  kind: RateLimitClass;
+  address?: string;
+}
 
 export interface RateLimits {
-  /** Express middleware, before the routes: finds the request's class and spends its per-address budget. */
+  /**
+   * Express middleware, before the routes: finds the request's class; spends a public read's
+   * budget; refuses from memory a write from an address over its budget; spends the per-address
+   * budget of a write route that takes no token.
+   */
   byAddress: RequestHandler;
-  /** After a token verified: spends the per-user budget of the request's class. */
+  /** After a token verified: spends the write's per-address and per-user budgets, in one statement. */
   afterAuthentication(req: Request, res: Response, userId: string): Promise<void>;
   /** After a token was refused: spends the failed-authentication budget; throws 429 when it is gone. */
   afterFailedAuthentication(req: Request, res: Response): Promise<void>;
@@ -65,6 +103,10 @@ export const RATE_LIMITS_APPLICATION_NAME = 'eventbook-rate-limits';
 /** Connections of the limiter's pool per API process (on top of DATABASE_POOL_MAX; idle ones close after 10 s). */
 const RATE_LIMITS_POOL_MAX = 16;
 
+/** Rows whose window ended an hour ago are deleted every 5 minutes (what rate-limiter-flexible's store does). */
+const CLEAR_EXPIRED_EVERY_MS = 5 * 60_000;
+const CLEAR_EXPIRED_AFTER_MS = 60 * 60_000;
+
 export function createRateLimits(deps: {
   databaseUrl: string;
   settings: Config['rateLimits'];
@@ -72,53 +114,73 @@ export function createRateLimits(deps: {
   logger?: Pick<Logger, 'warn'>;
 }): RateLimits {
   // A pool of its own: a limiter statement never waits behind a long transaction for a connection.
-  // Each signup write spends two budgets (address, user) before its transaction, one statement
-  // each: with too few connections, a burst queues here instead of in the database.
+  // Each write is one statement before its transaction: with too few connections, a burst queues
+  // here instead of in the database.
   const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: RATE_LIMITS_POOL_MAX, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
   // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
   // it would end the process. The pool drops that connection and opens another on the next request,
-  // and meanwhile the in-memory insurance limiter counts.
+  // and meanwhile the in-memory insurance limiters count.
   pool.on('error', (error) => {
     deps.logger?.warn({ err: error }, 'rate limits: PostgreSQL ended an idle connection; the next request opens another');
   });
-  /** Counted in PostgreSQL: one budget for every replica. */
-  const shared = (name: string, rate: Rate): Budget | undefined => {
+  /** Counted in PostgreSQL by one statement with the other budget of the write. */
+  const write = (name: string, rate: Rate): WriteBudget | undefined => {
     if (rate.points <= 0) return undefined;
-    const limiter = new RateLimiterPostgres({
-      storeClient: pool,
-      storeType: 'pool',
-      tableName: 'rate_limit',
-      tableCreated: true, // by the migration (src/db/migrations)
-      keyPrefix: name,
-      points: rate.points,
-      duration: rate.seconds,
-      // Refused from memory, without a statement, for the rest of the window once over budget.
-      inMemoryBlockOnConsumed: rate.points + 1,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds }),
-    });
-    return { name, limiter, rate };
+    const memory = () => new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds });
+    return { name, rate, blocked: memory(), insurance: memory() };
   };
   /** Counted in this process's memory: a budget per replica. */
-  const perProcess = (name: string, rate: Rate): Budget | undefined =>
+  const perProcess = (name: string, rate: Rate): LibraryBudget | undefined =>
     rate.points > 0 ? { name, rate, limiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds }) } : undefined;
   const s = deps.settings;
-  const perAddress: Record<RateLimitClass, Budget | undefined> = {
-    'signup-writes': shared('signup-address', s.signupPerAddress),
-    'admin-writes': shared('admin-address', s.adminPerAddress),
-    'public-reads': perProcess('public-address', s.publicReadsPerAddress),
+  const writesPerAddress: Partial<Record<RateLimitClass, WriteBudget>> = {
+    'signup-writes': write('signup-address', s.signupPerAddress),
+    'admin-writes': write('admin-address', s.adminPerAddress),
   };
-  const perUser: Record<RateLimitClass, Budget | undefined> = {
-    'signup-writes': shared('signup-user', s.signupPerUser),
-    'admin-writes': shared('admin-user', s.adminPerUser),
-    'public-reads': undefined,
+  const writesPerUser: Partial<Record<RateLimitClass, WriteBudget>> = {
+    'signup-writes': write('signup-user', s.signupPerUser),
+    'admin-writes': write('admin-user', s.adminPerUser),
   };
+  const readsPerAddress = perProcess('public-address', s.publicReadsPerAddress);
   // Shared: a guesser spreading bad tokens over the replicas must not get N times the guesses.
-  const authFailures = shared('auth-failures-address', s.authFailuresPerAddress);
+  // One budget on its own, spent on a path no write budget is: the library's store as it is.
+  const authFailures: LibraryBudget | undefined =
+    s.authFailuresPerAddress.points > 0
+      ? {
+          name: 'auth-failures-address',
+          rate: s.authFailuresPerAddress,
+          limiter: new RateLimiterPostgres({
+            storeClient: pool,
+            storeType: 'pool',
+            tableName: 'rate_limit',
+            tableCreated: true, // by the migration (src/db/migrations)
+            clearExpiredByTimeout: false, // clearExpired below, for every budget in the table
+            keyPrefix: 'auth-failures-address',
+            points: s.authFailuresPerAddress.points,
+            duration: s.authFailuresPerAddress.seconds,
+            // Refused from memory, without a statement, for the rest of the window once over budget.
+            inMemoryBlockOnConsumed: s.authFailuresPerAddress.points + 1,
+            insuranceLimiter: new RateLimiterMemory({
+              keyPrefix: 'auth-failures-address',
+              points: s.authFailuresPerAddress.points,
+              duration: s.authFailuresPerAddress.seconds,
+            }),
+          }),
+        }
+      : undefined;
+  const anyInPostgres = [...Object.values(writesPerAddress), ...Object.values(writesPerUser), authFailures].some(Boolean);
+  const clearExpired = anyInPostgres
+    ? setInterval(() => {
+        // Not critical: a failure leaves the rows for the next round.
+        pool.query({ text: 'delete from rate_limit where expire < $1', values: [Date.now() - CLEAR_EXPIRED_AFTER_MS] }).catch(() => {});
+      }, CLEAR_EXPIRED_EVERY_MS).unref()
+    : undefined;
 
   const match = operationMatcher(deps.operations);
-  const classes = new WeakMap<Request, RateLimitClass>();
+  const pending = new WeakMap<Request, Pending>();
 
-  async function spend(item: Budget, key: string, res: Response): Promise<void> {
+  /** A library limiter's budget: spends one point, sets the headers, throws 429 when it is gone. */
+  async function spend(item: LibraryBudget, key: string, res: Response): Promise<void> {
     let result: RateLimiterRes;
     let refused = false;
     try {
@@ -128,14 +190,47 @@ export function createRateLimits(deps: {
       result = error;
       refused = true;
     }
-    const resetSeconds = Math.max(1, Math.ceil(result.msBeforeNext / 1000));
-    appendHeader(res, 'RateLimit-Policy', `"${item.name}";q=${item.rate.points};w=${item.rate.seconds}`);
-    appendHeader(res, 'RateLimit', `"${item.name}";r=${Math.max(0, result.remainingPoints)};t=${resetSeconds}`);
-    if (refused) {
-      throw new Problem('rate-limited', `too many requests (${item.name}: ${item.rate.points} per ${item.rate.seconds} s); try again in ${resetSeconds} s`, {
-        headers: { 'Retry-After': String(resetSeconds) },
-      });
+    tell(res, item, result);
+    if (refused) throw tooMany(item, result);
+  }
+
+  /** The key's refusal when this process knows it is over budget for the rest of its window. */
+  async function refusedFromMemory({ budget, key }: Spend): Promise<RateLimiterRes | undefined> {
+    const known = await budget.blocked.get(key);
+    return known && known.consumedPoints > budget.rate.points && known.msBeforeNext > 0 ? new RateLimiterRes(0, known.msBeforeNext, known.consumedPoints) : undefined;
+  }
+
+  /**
+   * Spends write budgets in their order (address, then user): the first one this process knows to
+   * be over ends the walk (nothing after it is spent, as when each budget was spent on its own in
+   * turn); the ones before it are counted together in one statement. Sets the headers of every
+   * budget it looked at; throws 429 for the first one refused.
+   */
+  async function spendWrites(res: Response, spends: readonly Spend[]): Promise<void> {
+    if (spends.length === 0) return;
+    const known = await Promise.all(spends.map(refusedFromMemory));
+    const firstKnown = known.findIndex(Boolean);
+    const counted = firstKnown === -1 ? spends : spends.slice(0, firstKnown);
+    const outcomes = counted.length > 0 ? await count(counted) : [];
+    if (firstKnown !== -1) outcomes.push({ ...spends[firstKnown]!, result: known[firstKnown]!, refused: true });
+    for (const { budget, result } of outcomes) tell(res, budget, result);
+    const refusal = outcomes.find((outcome) => outcome.refused);
+    if (refusal) throw tooMany(refusal.budget, refusal.result);
+  }
+
+  /** One point of each budget, in PostgreSQL (else in memory); a key found over budget is blocked in memory for the rest of its window. */
+  async function count(spends: readonly Spend[]): Promise<Outcome[]> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await countInPostgres(pool, spends);
+    } catch {
+      // PostgreSQL down or failing: this process counts alone meanwhile (what the library's insurance limiter does).
+      outcomes = await Promise.all(spends.map(countInMemory));
     }
+    for (const { budget, key, result, refused } of outcomes) {
+      if (refused && result.msBeforeNext > 0) await budget.blocked.block(key, result.msBeforeNext / 1000);
+    }
+    return outcomes;
   }
 
   return {
@@ -146,27 +241,117 @@ export function createRateLimits(deps: {
         next();
         return;
       }
-      classes.set(req, kind);
-      const item = perAddress[kind];
-      if (!item) {
+      if (kind === 'public-reads') {
+        if (readsPerAddress) spend(readsPerAddress, addressOf(req), res).then(() => next(), next);
+        else next();
+        return;
+      }
+      const address = writesPerAddress[kind];
+      const key = addressOf(req);
+      if (op?.auth === 'public') {
+        // No token follows (a guardian's decision: the link is the credential): the address's budget is all there is.
+        spendWrites(res, address ? [{ budget: address, key }] : []).then(() => next(), next);
+        return;
+      }
+      pending.set(req, { kind, address: address ? key : undefined });
+      if (!address) {
         next();
         return;
       }
-      spend(item, addressOf(req), res).then(() => next(), next);
+      // Over budget already: refused from memory, before the token is even looked at.
+      refusedFromMemory({ budget: address, key })
+        .then((known) => {
+          if (!known) return;
+          tell(res, address, known);
+          throw tooMany(address, known);
+        })
+        .then(() => next(), next);
     },
     async afterAuthentication(req, res, userId) {
-      const kind = classes.get(req);
-      const item = kind ? perUser[kind] : undefined;
+      const write = pending.get(req);
+      if (!write) return;
+      // Once per request, whatever guards a route stacks.
+      pending.delete(req);
+      const spends: Spend[] = [];
+      const address = writesPerAddress[write.kind];
+      if (address && write.address !== undefined) spends.push({ budget: address, key: write.address });
+      const user = writesPerUser[write.kind];
       // A digest, not the user id: the table then holds nothing that points to a person (docs/privacy.md).
-      if (item) await spend(item, pseudonymOf(userId), res);
+      if (user) spends.push({ budget: user, key: pseudonymOf(userId) });
+      await spendWrites(res, spends);
     },
     async afterFailedAuthentication(req, res) {
       if (authFailures) await spend(authFailures, addressOf(req), res);
     },
     async close() {
+      clearInterval(clearExpired);
       await pool.end();
     },
   };
+}
+
+/**
+ * One point of each budget in one statement: rate-limiter-flexible's PostgreSQL upsert
+ * (node_modules/rate-limiter-flexible/lib/RateLimiterPostgres.js, `_upsert`) with a row per budget.
+ * A row is `<prefix>:<key>`; within its window (`expire`, epoch ms) the point is added, once the
+ * window has passed the row starts over at this point with a new window. Raw SQL because the
+ * library writes one key per statement, and this is two budgets in one conditional write; values
+ * are parameters only. Rows go in the order given (address before user), and no address key is a
+ * user key (the prefixes differ), so two of these statements never wait on each other in a cycle.
+ */
+async function countInPostgres(pool: pg.Pool, spends: readonly Spend[]): Promise<Outcome[]> {
+  const now = Date.now();
+  const rows = spends.map((_, index) => `($${index * 3 + 2}, $${index * 3 + 3}, $${index * 3 + 4})`);
+  const { rows: counted } = await pool.query<{ key: string; points: number; expire: string | null }>({
+    // Prepared once per connection and statement shape (one or two budgets).
+    name: `rate-limits-spend-${spends.length}`,
+    text: `insert into rate_limit as r (key, points, expire) values ${rows.join(', ')}
+      on conflict (key) do update set
+        points = case when r.expire <= $1 then excluded.points else r.points + excluded.points end,
+        expire = case when r.expire <= $1 then excluded.expire else r.expire end
+      returning key, points, expire`,
+    values: [now, ...spends.flatMap(({ budget, key }) => [rowKey(budget, key), 1, now + budget.rate.seconds * 1000])],
+  });
+  const byKey = new Map(counted.map((row) => [row.key, row]));
+  return spends.map((spend) => {
+    const row = byKey.get(rowKey(spend.budget, spend.key));
+    if (!row) throw new Error(`rate limits: no row returned for ${spend.budget.name}`);
+    // As the library reads its row back (`_getRateLimiterRes`).
+    const msBeforeNext = row.expire === null ? -1 : Math.max(Number(row.expire) - Date.now(), 0);
+    const result = new RateLimiterRes(Math.max(spend.budget.rate.points - row.points, 0), msBeforeNext, row.points, row.points === 1);
+    return { ...spend, result, refused: row.points > spend.budget.rate.points };
+  });
+}
+
+async function countInMemory(spend: Spend): Promise<Outcome> {
+  try {
+    return { ...spend, result: await spend.budget.insurance.consume(spend.key), refused: false };
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    return { ...spend, result: error, refused: true };
+  }
+}
+
+/** The row's key, as rate-limiter-flexible writes it (`getKey`). */
+function rowKey(budget: WriteBudget, key: string): string {
+  return `${budget.name}:${key}`;
+}
+
+/** Where the budget stands, on the answer (draft-ietf-httpapi-ratelimit-headers). */
+function tell(res: Response, budget: { name: string; rate: Rate }, result: RateLimiterRes): void {
+  appendHeader(res, 'RateLimit-Policy', `"${budget.name}";q=${budget.rate.points};w=${budget.rate.seconds}`);
+  appendHeader(res, 'RateLimit', `"${budget.name}";r=${Math.max(0, result.remainingPoints)};t=${resetSecondsOf(result)}`);
+}
+
+function tooMany(budget: { name: string; rate: Rate }, result: RateLimiterRes): Problem {
+  const resetSeconds = resetSecondsOf(result);
+  return new Problem('rate-limited', `too many requests (${budget.name}: ${budget.rate.points} per ${budget.rate.seconds} s); try again in ${resetSeconds} s`, {
+    headers: { 'Retry-After': String(resetSeconds) },
+  });
+}
+
+function resetSecondsOf(result: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
 }
 
 /** A stable key for a user's budget that does not name them (SHA-256, 128 bits). */
