@@ -3,16 +3,21 @@
  * and the RateLimit headers after the configured burst; separate budgets per user and per client
  * address; X-Forwarded-For believed only from a trusted proxy; one write budget shared by two API
  * instances on one database, public reads counted per instance; PostgreSQL ending the limiter's
- * idle connections does not end the process. The file has a database of its own, so budgets spent
- * by other test files (all from 127.0.0.1) cannot leak in.
+ * idle connections does not end the process, and PostgreSQL out of reach leaves the limits counting
+ * in memory. A write costs one statement on the limiter's connections (both budgets); an address
+ * over its budget is refused before its token is looked at, with none; requests without a valid
+ * token spend no write budget; the write route that takes no token (a guardian's decision) spends
+ * its address's. The file has a database of its own, so budgets spent by other test files (all
+ * from 127.0.0.1) cannot leak in.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
+import pg from 'pg';
 import { pino } from 'pino';
 import { createTokenVerifier, mintDevToken } from '../../src/auth/tokens.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../../src/db/admin.js';
@@ -45,7 +50,11 @@ let orm: MikroORM;
 let temporal: Client;
 const instances: Instance[] = [];
 
-async function startInstance(env: Record<string, string>, logger: Logger = createLogger('silent', 'api-limits')): Promise<Instance> {
+async function startInstance(
+  env: Record<string, string>,
+  logger: Logger = createLogger('silent', 'api-limits'),
+  limiterDatabaseUrl = databaseUrl,
+): Promise<Instance> {
   const config = testConfig({ DATABASE_URL: databaseUrl, ...env });
   const app = createApp({
     orm,
@@ -54,7 +63,7 @@ async function startInstance(env: Record<string, string>, logger: Logger = creat
     logger,
     taskQueue: `limits-${randomUUID()}`,
     config,
-    databaseUrl,
+    databaseUrl: limiterDatabaseUrl,
   });
   const server = createApiServer(app).listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -87,6 +96,23 @@ afterAll(async () => {
 /** A signup write that changes nothing: cancelling a signup that does not exist (404), still a signup write. */
 function cancelNothing(api: Instance, token: string, from: string) {
   return request(api.baseUrl, 'POST', `/v1/signups/${randomUUID()}/cancel`, { token, body: {}, headers: { 'x-forwarded-for': from } });
+}
+
+/**
+ * Counts the statements sent on the limiter's connections (application_name
+ * eventbook-rate-limits) from here on, at pg's client: the app's other connections are not counted.
+ */
+function limiterStatements() {
+  const spy = jest.spyOn(pg.Client.prototype, 'query');
+  const ours = (client: unknown) => (client as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === RATE_LIMITS_APPLICATION_NAME;
+  return {
+    count: () => spy.mock.contexts.filter(ours).length,
+    stop: () => spy.mockRestore(),
+  };
+}
+
+async function rowsFor(key: string): Promise<{ key: string; points: number }[]> {
+  return orm.em.getConnection().execute<{ key: string; points: number }[]>('select key, points from rate_limit where key like ? order by key', [`%:${key}`]);
 }
 
 const address = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
@@ -203,5 +229,123 @@ describe('rate limits', () => {
     // Still counted in PostgreSQL, on a new connection: the user's second of 3 (the in-memory
     // insurance limiter, which counts only while the store fails, would say r=2).
     expect(after.headers.get('ratelimit')).toMatch(/"signup-user";r=1;t=\d+$/);
+  });
+
+  it('spends both budgets of a write in one statement on the limiter\'s connections', async () => {
+    const token = await mintDevToken(api.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const from = address();
+    const statements = limiterStatements();
+    try {
+      const answer = await cancelNothing(api, token, from);
+      expect(answer.status).toBe(404);
+      expect(statements.count()).toBe(1);
+      expect(answer.headers.get('ratelimit-policy')).toBe('"signup-address";q=5;w=60, "signup-user";q=3;w=60');
+      expect(answer.headers.get('ratelimit')).toMatch(/^"signup-address";r=4;t=\d+, "signup-user";r=2;t=\d+$/);
+      // The rows as rate-limiter-flexible's store writes them: `<prefix>:<key>`, points in the window.
+      expect(await rowsFor(from)).toEqual([{ key: `signup-address:${from}`, points: 1 }]);
+      const second = await cancelNothing(api, token, from);
+      expect(second.headers.get('ratelimit')).toMatch(/^"signup-address";r=3;t=\d+, "signup-user";r=1;t=\d+$/);
+      expect(statements.count()).toBe(2);
+    } finally {
+      statements.stop();
+    }
+  });
+
+  it("refuses a user over budget from memory, and still counts the address's budget (one statement)", async () => {
+    const token = await mintDevToken(api.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const from = address();
+    for (let i = 0; i < 4; i++) await cancelNothing(api, token, from); // 3 and a refusal: the user is blocked in memory now
+    const statements = limiterStatements();
+    try {
+      const refused = await cancelNothing(api, token, from);
+      expect(refused.status).toBe(429);
+      expect(refused.body.detail).toContain('signup-user');
+      expect(refused.headers.get('ratelimit')).toMatch(/^"signup-address";r=0;t=\d+, "signup-user";r=0;t=\d+$/);
+      expect(statements.count()).toBe(1);
+      // The address counted all 5 (one point in this statement).
+      expect(await rowsFor(from)).toEqual([{ key: `signup-address:${from}`, points: 5 }]);
+    } finally {
+      statements.stop();
+    }
+  });
+
+  it('refuses an address over its budget before authentication, from memory: no statement, no failed-authentication point', async () => {
+    const mint = () => mintDevToken(api.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const [first, second] = [await mint(), await mint()];
+    const from = address();
+    const statements = limiterStatements();
+    try {
+      // The address's 5, from two users (3 each): one statement per write.
+      for (const token of [first, first, first, second, second]) expect((await cancelNothing(api, token, from)).status).toBe(404);
+      expect(statements.count()).toBe(5);
+      const over = await cancelNothing(api, second, from);
+      expect(over.status).toBe(429);
+      expect(over.body.detail).toContain('signup-address');
+      expect(statements.count()).toBe(6);
+
+      // Now known in memory: a bad token from there is 429, not 401, and costs nothing.
+      const bad = await request(api.baseUrl, 'POST', `/v1/signups/${randomUUID()}/cancel`, { token: 'not.a.token', body: {}, headers: { 'x-forwarded-for': from } });
+      expect(bad.status).toBe(429);
+      expect(bad.headers.get('content-type')).toContain('application/problem+json');
+      expect(bad.body).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+      expect(bad.body.detail).toContain('signup-address');
+      expect(Number(bad.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(bad.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(bad.headers.get('ratelimit-policy')).toBe('"signup-address";q=5;w=60');
+      expect(bad.headers.get('ratelimit')).toMatch(/^"signup-address";r=0;t=\d+$/);
+      // And so is a valid one.
+      expect((await cancelNothing(api, await mint(), from)).status).toBe(429);
+      expect(statements.count()).toBe(6);
+      expect(await rowsFor(from)).toEqual([{ key: `signup-address:${from}`, points: 6 }]);
+    } finally {
+      statements.stop();
+    }
+  });
+
+  it('spends no write budget for a request without a valid token', async () => {
+    const from = address();
+    const statements = limiterStatements();
+    try {
+      // More than the address's 5: without a token they are 401s that count for nothing.
+      for (let i = 0; i < 6; i++) expect((await request(api.baseUrl, 'POST', `/v1/signups/${randomUUID()}/cancel`, { body: {}, headers: { 'x-forwarded-for': from } })).status).toBe(401);
+      // A refused token spends the failed-authentication budget only.
+      expect((await request(api.baseUrl, 'POST', `/v1/signups/${randomUUID()}/cancel`, { token: 'not.a.token', body: {}, headers: { 'x-forwarded-for': from } })).status).toBe(401);
+      expect(statements.count()).toBe(1);
+      expect(await rowsFor(from)).toEqual([{ key: `auth-failures-address:${from}`, points: 1 }]);
+    } finally {
+      statements.stop();
+    }
+    const token = await mintDevToken(api.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const answer = await cancelNothing(api, token, from);
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('ratelimit')).toMatch(/^"signup-address";r=4;t=\d+, "signup-user";r=2;t=\d+$/);
+  });
+
+  it("spends the address's budget for the write route that takes no token (a guardian's decision)", async () => {
+    const from = address();
+    const decide = () => request(api.baseUrl, 'POST', `/v1/consents/${randomUUID()}.not-signed`, { body: { decision: 'approved' }, headers: { 'x-forwarded-for': from } });
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push(await decide());
+    expect(statuses.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404, 429]);
+    expect(statuses[0]?.headers.get('ratelimit-policy')).toBe('"signup-address";q=5;w=60');
+    expect(statuses[0]?.headers.get('ratelimit')).toMatch(/^"signup-address";r=4;t=\d+$/);
+    expect(statuses[5]?.body.detail).toContain('signup-address');
+  });
+
+  it('counts in memory while PostgreSQL is out of reach: the API answers and still limits', async () => {
+    // Nothing listens on port 1: every limiter statement fails at once.
+    const instance = await startInstance({ ...limits, TRUST_PROXY: 'loopback' }, undefined, 'postgres://postgres@127.0.0.1:1/eventbook_unreachable');
+    const token = await mintDevToken(instance.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const from = address();
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await cancelNothing(instance, token, from));
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 429]);
+    expect(answers[0]?.headers.get('ratelimit')).toMatch(/^"signup-address";r=4;t=\d+, "signup-user";r=2;t=\d+$/);
+    expect(answers[3]?.headers.get('ratelimit')).toMatch(/"signup-user";r=0;t=\d+$/);
+    // Refused tokens too (the library's insurance limiter).
+    const guesser = address();
+    const bad = [];
+    for (let i = 0; i < 3; i++) bad.push((await request(instance.baseUrl, 'GET', '/v1/me/signups', { token: 'not.a.token', headers: { 'x-forwarded-for': guesser } })).status);
+    expect(bad).toEqual([401, 401, 429]);
   });
 });
