@@ -18,6 +18,7 @@ import {
   workflowIds,
   workflowTypes,
   type NotificationRetryInput,
+  workflowTaskQueueOf,
 } from '../src/temporal/contract.js';
 import type { notificationRetryWorkflow } from '../workflows/notification-retry.js';
 import type { createNotificationActivities } from './notifications.js';
@@ -87,7 +88,7 @@ export function createLifecycleActivities(deps: {
       await deps.temporal.workflow.start<typeof notificationRetryWorkflow>(workflowTypes.notificationRetry, {
         workflowId: workflowIds.notificationRetry(outcome.deferredKey),
         // The fan-out's own queue: the workers that run this lifecycle run its retries.
-        taskQueue: Context.current().info.taskQueue,
+        taskQueue: workflowTaskQueueOf(Context.current().info.taskQueue),
         args: [input],
         typedSearchAttributes: [
           { key: searchAttributes.eventId, value: eventId },

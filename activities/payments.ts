@@ -9,7 +9,7 @@ import type { PaymentGateway, PaymentIntentState, PaymentIntentSummary } from '.
 import { UnhonouredPayment } from '../src/payments/unhonoured-payment.entity.js';
 import { Signup } from '../src/signups/signup.entity.js';
 import type { SeatMove } from '../src/signups/seats.js';
-import type { UnhonouredPaymentReason } from '../src/temporal/contract.js';
+import { workflowTaskQueueOf, type UnhonouredPaymentReason } from '../src/temporal/contract.js';
 import { refundedMinorTotal, refundsTotal } from '../src/observability/metrics.js';
 
 /**
@@ -41,7 +41,7 @@ export function createPaymentActivities(
     const check = checkPayment(quoteOf(signup), intent);
     if (check.verdict === 'paid') return 'succeeded';
     log.error('payment not as quoted: refunding it, not confirming', { signupId: signup.id, paymentIntentId: intent.id, check });
-    await handOverUnhonouredPayment(temporal, Context.current().info.taskQueue, intent.id, {
+    await handOverUnhonouredPayment(temporal, workflowTaskQueueOf(Context.current().info.taskQueue), intent.id, {
       reason: 'payment_not_as_quoted',
       signupId: signup.id,
       from: 'signup-workflow',
@@ -123,7 +123,7 @@ export function createPaymentActivities(
     async handOverPayment(input: { signupId: string; reason: UnhonouredPaymentReason }): Promise<'handed-over' | 'already-handled' | 'no-intent'> {
       const signup = await orm.em.fork().findOneOrFail(Signup, input.signupId);
       if (!signup.paymentIntentId) return 'no-intent';
-      return handOverUnhonouredPayment(temporal, Context.current().info.taskQueue, signup.paymentIntentId, {
+      return handOverUnhonouredPayment(temporal, workflowTaskQueueOf(Context.current().info.taskQueue), signup.paymentIntentId, {
         reason: input.reason,
         signupId: signup.id,
         from: 'signup-workflow',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isWorkflowTaskQueueName } from './temporal/contract.js';
 
 /**
  * Every setting the processes read, parsed once from the environment.
@@ -90,7 +91,12 @@ export const configSchema = z
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('eventbook'),
+    /** The workflows' queue; the worker also serves `<name>-seats`, the signups' seat moves (so the name must not end in -seats). */
+    TEMPORAL_TASK_QUEUE: z
+      .string()
+      .min(1)
+      .refine(isWorkflowTaskQueueName, 'must not end in -seats: the seat moves use <TEMPORAL_TASK_QUEUE>-seats')
+      .default('eventbook'),
 
     /** How long a seat hold lasts before the signup workflow releases it. */
     SIGNUP_HOLD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),

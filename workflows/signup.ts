@@ -7,6 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { NotificationKind } from '../src/events/event-data.js';
@@ -17,6 +18,7 @@ import {
   guardianDecisionSignal,
   paymentEventSignal,
   retryStepSignal,
+  seatTaskQueueOf,
   signupProgressQuery,
   signupStatusQuery,
   waitlistClosedSignal,
@@ -31,8 +33,17 @@ import { CancelRequested, SignupFlow } from './signup-state.js';
 // Seat moves are short database transactions; retry transient failures (database restarts,
 // connection loss) with backoff. Business outcomes are return values, never errors. An attempt
 // that outlives its StartToClose may still commit: its retry answers the recorded outcome.
-const seatActivitiesWithin = (seconds = 30) =>
+const seatActivitiesWithin = (seconds = 30, taskQueue?: string) =>
   proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
+    startToCloseTimeout: `${seconds} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+  });
+
+// The same moves run inside the workflow task (local activities): for a cancel, whose update waits for
+// its seat move, so the answer takes one workflow task instead of a task, an activity and a task.
+const seatMovesInTaskWithin = (seconds = 30) =>
+  proxyLocalActivities<Activities>({
     startToCloseTimeout: `${seconds} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
   });
@@ -69,6 +80,12 @@ const unhonouredPaymentsPatch = 'unhonoured-payments-handed-over';
 /** Released change: an unpaid hold ends in one activity (cancel the intent, release the seats). */
 const unpaidHoldEndsInOneStepPatch = 'unpaid-hold-ends-in-one-step';
 
+/** Released change: seat moves run on the seat task queue (seatTaskQueueOf), not behind the mails. */
+const seatMovesOnOwnQueuePatch = 'seat-moves-on-own-queue';
+
+/** Released change: a cancel's seat move runs inside the workflow task that got the cancel. */
+const cancelInTaskPatch = 'cancel-seat-move-in-task';
+
 /** Waits while the seats are held: until `done`, a cancel, or the end of the hold (or offer). */
 type WhileHeld = (done: () => boolean) => Promise<boolean>;
 
@@ -98,7 +115,15 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     validator: (request: CancelRequest) => flow.mayCancel(request),
   });
 
-  const seats = seatActivitiesWithin(input.seatMoveTimeoutSeconds);
+  let seatMoves: ReturnType<typeof seatActivitiesWithin> | undefined;
+  // Released change, behind a patch decided at the flow's first seat move (so a signup the API
+  // confirmed at the door carries no marker until something moves its seats): histories recorded
+  // before it, and flows that moved seats before it, keep their seat moves on the workflow's queue.
+  const seats = () =>
+    (seatMoves ??= seatActivitiesWithin(
+      input.seatMoveTimeoutSeconds,
+      patched(seatMovesOnOwnQueuePatch) ? seatTaskQueueOf(workflowInfo().taskQueue) : undefined,
+    ));
   /** The release an unpaid hold's end made together with the intent's cancel (step 4), for step 5. */
   let releasedAtDeadline: SeatMove | undefined;
 
@@ -138,12 +163,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   /** Step 2: true when the guardian approved; otherwise the signup is rejected. */
   async function guardianApproves(): Promise<boolean> {
-    flow.moveTo((await flow.untilDone('awaitConsent', () => seats.awaitConsent({ signupId }))).status);
+    flow.moveTo((await flow.untilDone('awaitConsent', () => seats().awaitConsent({ signupId }))).status);
     await notify('consent-request', 'consent-request');
     const answered = await flow.waitOrCancel(() => flow.guardianDecision !== undefined, `${input.consentTimeoutSeconds} seconds`);
     // A decision recorded in the database whose signal got lost still counts.
     if (!answered) {
-      flow.guardianDecision = (await flow.untilDone('readGuardianDecision', () => seats.readGuardianDecision({ signupId }))) ?? undefined;
+      flow.guardianDecision = (await flow.untilDone('readGuardianDecision', () => seats().readGuardianDecision({ signupId }))) ?? undefined;
     }
     flow.stopIfCancelled();
     // Released change, behind a patch: the guardian gets a receipt of the answer (histories recorded
@@ -151,7 +176,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     if (flow.guardianDecision !== undefined && patched('consent-receipt')) await notify('consent-receipt', 'consent-receipt');
     if (flow.guardianDecision === 'approved') return true;
     const reason = flow.guardianDecision === 'denied' ? 'guardian_declined' : 'guardian_did_not_answer';
-    flow.moveTo((await flow.untilDone('rejectSignup', () => seats.rejectSignup({ signupId, reason }))).status);
+    flow.moveTo((await flow.untilDone('rejectSignup', () => seats().rejectSignup({ signupId, reason }))).status);
     await notify('rejection', 'rejection', { reason });
     return false;
   }
@@ -166,7 +191,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       input.heldByApi && patched('seats-held-by-api')
         ? { status: 'held', offers: [], ...(input.holdExpiresAt ? { holdExpiresAt: input.holdExpiresAt } : {}) }
         : await flow.untilDone('holdSeats', () =>
-            seats.holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true, offerSeconds: input.offerTimeoutSeconds }),
+            seats().holdSeats({ signupId, holdSeconds: input.holdTimeoutSeconds, allowWaitlist: true, offerSeconds: input.offerTimeoutSeconds }),
           );
     // The API may have put the signup on the waiting list and freed seats been offered to it before
     // this workflow got going: that is an offer to take, not a plain hold.
@@ -183,12 +208,12 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     // Offers arrive as signals from whoever freed the seats. Should one be lost (an API process dying
     // between its commit and its signal), the database still says `held`: look now and then.
     while (!(await flow.waitOrCancel(() => flow.offer !== undefined || flow.waitlistClosed, '1 hour'))) {
-      const row = await flow.untilDone('readSeatState', () => seats.readSeatState({ signupId }));
+      const row = await flow.untilDone('readSeatState', () => seats().readSeatState({ signupId }));
       if (row.status === 'held' && row.holdExpiresAt) flow.offer = { holdExpiresAt: row.holdExpiresAt };
     }
     flow.stopIfCancelled();
     if (!flow.offer) {
-      flow.moveTo((await flow.untilDone('rejectSignup', () => seats.rejectSignup({ signupId, reason: 'waitlist_closed' }))).status);
+      flow.moveTo((await flow.untilDone('rejectSignup', () => seats().rejectSignup({ signupId, reason: 'waitlist_closed' }))).status);
       await notify('rejection', 'rejection', { reason: 'waitlist_closed' });
       return undefined;
     }
@@ -235,7 +260,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
       // Only ever set to true: a webhook may land while Stripe is being asked, and must not be forgotten.
       if (!flow.paymentSucceeded) {
         // A seat move with a Stripe call before it: the seat moves' timeout and retries.
-        const ended = await flow.untilDone('endUnpaidHold', () => seats.endUnpaidHold({ signupId, offerSeconds: input.offerTimeoutSeconds }));
+        const ended = await flow.untilDone('endUnpaidHold', () => seats().endUnpaidHold({ signupId, offerSeconds: input.offerTimeoutSeconds }));
         if (ended.payment === 'succeeded') flow.paymentSucceeded = true;
         else releasedAtDeadline = ended.released;
       }
@@ -262,7 +287,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   /** Step 5: false when the deadline passed and a seat claim released the hold first. */
   async function confirmSeats(): Promise<boolean> {
-    const confirmed = await flow.untilDone('confirmSeats', () => seats.confirmSeats({ signupId, paid: input.paid }));
+    const confirmed = await flow.untilDone('confirmSeats', () => seats().confirmSeats({ signupId, paid: input.paid }));
     flow.moveTo(confirmed.status);
     // The ledger treats an expired hold as free: the hold ran out, and a payment that came is a late one.
     if (confirmed.status === 'released') return false;
@@ -274,7 +299,7 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
   /** The hold (or offer) ran out: the seats go back, to the next in line if someone waits. */
   async function expire(): Promise<void> {
     const result =
-      releasedAtDeadline ?? (await flow.untilDone('releaseHold', () => seats.releaseHold({ signupId, offerSeconds: input.offerTimeoutSeconds })));
+      releasedAtDeadline ?? (await flow.untilDone('releaseHold', () => seats().releaseHold({ signupId, offerSeconds: input.offerTimeoutSeconds })));
     flow.moveTo(result.status);
     await tellOffered(result.offers);
     await notify('rejection', 'hold-expired', { reason: flow.offer ? 'offer_expired' : 'payment_not_received' });
@@ -291,10 +316,10 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     const paidLate = await condition(() => flow.paymentSucceeded, `${input.latePaymentGraceSeconds} seconds`);
     if (!paidLate) return false;
     const reinstated = await flow.untilDone('reinstateAfterLatePayment', () =>
-      seats.reinstateAfterLatePayment({ signupId, offerSeconds: input.offerTimeoutSeconds }),
+      seats().reinstateAfterLatePayment({ signupId, offerSeconds: input.offerTimeoutSeconds }),
     );
     if (reinstated.status === 'held') {
-      flow.moveTo((await flow.untilDone('confirmSeats', () => seats.confirmSeats({ signupId, paid: true }))).status);
+      flow.moveTo((await flow.untilDone('confirmSeats', () => seats().confirmSeats({ signupId, paid: true }))).status);
       flow.progress.paymentState = 'succeeded';
       await notify('payment-receipt', 'payment-receipt');
       await notify('confirmation', 'confirmation');
@@ -314,8 +339,10 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
 
   /** Step 7, the one place a cancel is carried out: seats back (and offered on), money back by the policy, a receipt. */
   async function cancel(request: CancelRequest): Promise<void> {
+    // Released change, behind a patch: histories recorded before it cancel through an activity task.
+    const cancelMove = patched(cancelInTaskPatch) ? seatMovesInTaskWithin(input.seatMoveTimeoutSeconds) : seats();
     const result = await flow.untilDone('cancelSignup', () =>
-      seats.cancelSignup({ signupId, by: request.by, reason: request.reason, offerSeconds: input.offerTimeoutSeconds }),
+      cancelMove.cancelSignup({ signupId, by: request.by, reason: request.reason, offerSeconds: input.offerTimeoutSeconds }),
     );
     flow.moveTo(result.status);
     await tellOffered(result.offers);

@@ -31,6 +31,26 @@ export const workflowIds = {
   erasure: (erasureId: string) => `erasure-${erasureId}`,
 } as const;
 
+/**
+ * The task queue of a signup's seat moves, next to the one its workflow runs on (the worker process
+ * polls both: src/temporal/worker.ts). A seat move never waits behind a backlog of mails and other
+ * activities: a cancel, a confirmation or the end of a hold answers while a burst's mails queue.
+ */
+export const seatTaskQueueOf = (taskQueue: string) => `${taskQueue}${seatQueueSuffix}`;
+const seatQueueSuffix = '-seats';
+
+/**
+ * The workflows' task queue beside the queue an activity runs on (its own, or the seat queue next
+ * to it): where a workflow an activity starts (a payment's refund flow, a notification retry) must
+ * go, so the workers that run this flow run it. TEMPORAL_TASK_QUEUE never ends in the suffix
+ * (src/config.ts refuses it).
+ */
+export const workflowTaskQueueOf = (activityTaskQueue: string) =>
+  activityTaskQueue.endsWith(seatQueueSuffix) ? activityTaskQueue.slice(0, -seatQueueSuffix.length) : activityTaskQueue;
+
+/** A task queue name the worker may use for its workflows (the seat queue's name is derived from it). */
+export const isWorkflowTaskQueueName = (taskQueue: string) => !taskQueue.endsWith(seatQueueSuffix);
+
 export const searchAttributes = {
   eventId: defineSearchAttributeKey('EventId', SearchAttributeType.KEYWORD),
   signupId: defineSearchAttributeKey('SignupId', SearchAttributeType.KEYWORD),

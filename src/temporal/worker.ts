@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { seatTaskQueueOf } from './contract.js';
 import type { Config } from '../config.js';
 import { tableContactProvider } from '../contacts/provider.js';
 import { webhookChannel } from '../notifications/channels.js';
@@ -64,23 +65,74 @@ export interface WorkerSettings {
   tracing?: Tracing;
 }
 
-export async function createWorker(settings: WorkerSettings): Promise<Worker> {
+/**
+ * What a worker process runs: the workflows and their activities on the task queue, and a second
+ * SDK worker, activities only, on the seat task queue (seatTaskQueueOf). Seat moves (holds,
+ * confirmations, cancels, the end of a hold) get slots and a queue of their own, so a burst's
+ * backlog of mails never stands in front of a participant's cancel or a hold's deadline.
+ */
+export class EventbookWorker {
+  constructor(
+    readonly workflows: Worker,
+    readonly seatMoves: Worker,
+  ) {}
+
+  /** Polls both queues until shutdown (or a signal: the SDK's runtime stops every worker); one failing stops the other. */
+  async run(): Promise<void> {
+    const runs = [this.workflows.run(), this.seatMoves.run()];
+    try {
+      await Promise.all(runs);
+    } catch (error) {
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw error;
+    }
+  }
+
+  /** Runs until `body` settles, then shuts both down (as Worker.runUntil). */
+  async runUntil<T>(body: Promise<T>): Promise<T> {
+    const running = this.run();
+    try {
+      return await body;
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  shutdown(): void {
+    for (const worker of [this.workflows, this.seatMoves]) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+}
+
+export async function createWorker(settings: WorkerSettings): Promise<EventbookWorker> {
   const tracing = tracingWorkerParts(settings.tracing);
-  return Worker.create({
+  const activities = createActivities(settings.activities);
+  const shared = {
     connection: settings.connection,
     namespace: settings.namespace,
-    taskQueue: settings.taskQueue,
-    activities: createActivities(settings.activities),
-    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities,
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivityTaskExecutions ?? 50,
-    // Log lines about an activity carry its signupId / eventId (the SDK adds workflowId and activityType).
+    // Activities are allowed this long to finish when the worker is told to stop.
+    shutdownGraceTime: '10 seconds',
+  } satisfies Partial<WorkerOptions>;
+  // Log lines about an activity carry its signupId / eventId (the SDK adds workflowId and activityType).
+  const activityInterceptors = [...tracing.activity, activityLogContext];
+  const workflows = await Worker.create({
+    ...shared,
+    taskQueue: settings.taskQueue,
+    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {
-      activity: [...tracing.activity, activityLogContext],
+      activity: activityInterceptors,
       // A prebuilt bundle carries its interceptor modules already (see tracingWorkflowModules).
       workflowModules: settings.workflowBundle ? [] : tracing.workflowModules,
     },
     sinks: tracing.sinks,
-    // Activities are allowed this long to finish when the worker is told to stop.
-    shutdownGraceTime: '10 seconds',
   });
+  const seatMoves = await Worker.create({
+    ...shared,
+    taskQueue: seatTaskQueueOf(settings.taskQueue),
+    interceptors: { activity: activityInterceptors },
+  });
+  return new EventbookWorker(workflows, seatMoves);
 }

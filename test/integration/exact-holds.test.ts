@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { signupStatusQuery, workflowIds } from '../../src/temporal/contract.js';
+import { seatTaskQueueOf, signupStatusQuery, workflowIds } from '../../src/temporal/contract.js';
 import {
   activitiesRun,
   getSignup,
@@ -75,6 +75,15 @@ describe('exact holds', () => {
     const released = await waitForStatus(api, user, signupId, 'released', 60_000);
     expect(released.payment).toBeNull();
     expect(await activitiesRun(stack.client, signupId)).toContain('endUnpaidHold');
+    // On the seat task queue, never behind the mails of the workflow's own queue.
+    const history = await stack.client.workflow.getHandle(workflowIds.signup(signupId)).fetchHistory();
+    const queues = (history.events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      return scheduled ? [[scheduled.activityType?.name, scheduled.taskQueue?.name]] : [];
+    });
+    const workflowQueue = stack.worker!.taskQueue;
+    expect(queues).toContainEqual(['endUnpaidHold', seatTaskQueueOf(workflowQueue)]);
+    expect(queues).toContainEqual(['sendSignupNotification', workflowQueue]);
   });
 
   it('shows no client secret once the hold has passed its deadline', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { request } from '../support/http.js';
-import { activitiesRun, mailsMatching, newUser, paymentIntentOf, signUp, subjects, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import { activitiesRun, localActivityAttempts, mailsMatching, newUser, paymentIntentOf, signUp, subjects, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
 import { countersAndRows, eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 import { requireEnv } from '../support/environment.js';
 import { signupStatusQuery, waitlistOfferSignal, workflowIds } from '../../src/temporal/contract.js';
@@ -24,12 +24,26 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 /** Holds `select ... for update` on the event row from its own connection until the answer's release(). */
-async function lockEventRow(eventId: string): Promise<{ release(): Promise<void> }> {
+async function lockEventRow(eventId: string): Promise<{ waitingBehind(): Promise<number>; release(): Promise<void> }> {
   const client = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
   await client.connect();
   await client.query('begin');
   await client.query('select id from "event" where id = $1 for update', [eventId]);
+  const holder = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
   return {
+    /** Transactions blocked by this lock: one per seat-move attempt that started (a timed-out attempt's transaction still waits). */
+    async waitingBehind() {
+      // Recursive: the second waiter for a row waits behind the first one's tuple lock, not behind the holder.
+      const { rows } = await client.query<{ n: number }>(
+        `with recursive waiting(pid) as (
+           select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))
+           union
+           select a.pid from pg_stat_activity a join waiting w on w.pid = any(pg_blocking_pids(a.pid)))
+         select count(*)::int as n from waiting`,
+        [holder],
+      );
+      return rows[0]?.n ?? 0;
+    },
     async release() {
       await client.query('commit');
       await client.end();
@@ -97,16 +111,10 @@ describe('a seat move retried after its first attempt committed late', () => {
 
     const lock = await lockEventRow(event.id);
     const cancelling = request(api.baseUrl, 'POST', `/v1/signups/${aId}/cancel`, { token: a.token, body: {} });
-    // Until the lock goes, the cancellation's attempts time out one after another: let two of them.
-    await eventually(
-      'the cancellation to be on its third attempt',
-      async () => {
-        const { raw } = await stack.client.workflow.getHandle(workflowIds.signup(aId)).describe();
-        const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'cancelSignup');
-        return (pending?.attempt ?? 0) >= 3 ? true : undefined;
-      },
-      30_000,
-    );
+    // Until the lock goes, the cancellation's attempts time out one after another. The move runs inside the workflow task that got the cancel (a local activity, in no list of
+    // pending activities): its attempt waits for the lock; let it outlive its timeout twice over.
+    const waitingSince = await eventually('the cancellation waiting for the lock', async () => ((await lock.waitingBehind()) >= 1 ? Date.now() : undefined));
+    await eventually('the first attempt past its timeout', () => Promise.resolve(Date.now() - waitingSince > 2 * MOVE_TIMEOUT_SECONDS * 1000 ? true : undefined));
     await lock.release();
 
     const cancelled = await cancelling;
@@ -117,6 +125,10 @@ describe('a seat move retried after its first attempt committed late', () => {
     await expectInOfferState(bId);
 
     const aActivities = await activitiesRun(stack.client, aId);
+    // One cancel move, answered by a retry: the first attempt had timed out while it waited.
+    const cancelAttempts = await localActivityAttempts(stack.client, aId, 'cancelSignup');
+    expect(cancelAttempts).toHaveLength(1);
+    expect(cancelAttempts[0]).toBeGreaterThanOrEqual(2);
     if (paid) {
       // The intent of the cancelled hold is cancelled at Stripe after the seat move.
       expect(aActivities.indexOf('cancelPaymentIntent')).toBeGreaterThan(aActivities.indexOf('cancelSignup'));

@@ -17,10 +17,12 @@ import {
   confirmSignupUpdate,
   eventFinishedSignal,
   paymentEventSignal,
+  seatTaskQueueOf,
   workflowIds,
   workflowTypes,
   type SignupWorkflowInput,
 } from '../../src/temporal/contract.js';
+import { EventbookWorker } from '../../src/temporal/worker.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
 import { requireEnv, testEnvKeys } from '../support/environment.js';
 import { connectTestClient } from '../support/stack.js';
@@ -84,7 +86,9 @@ async function runWithWorker<T>(activities: object, body: (taskQueue: string) =>
     activities,
     workflowBundle: { codePath: requireEnv(testEnvKeys.workflowBundle) },
   });
-  return worker.runUntil(body(taskQueue));
+  // The stand-ins answer the seat moves too, on their queue (as src/temporal/worker.ts does).
+  const seatMoves = await Worker.create({ connection, taskQueue: seatTaskQueueOf(taskQueue), activities });
+  return new EventbookWorker(worker, seatMoves).runUntil(body(taskQueue));
 }
 
 describe('signup workflow races', () => {

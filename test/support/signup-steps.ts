@@ -177,8 +177,29 @@ export async function paymentIntentOf(orm: MikroORM, signupId: string): Promise<
 export async function activitiesRun(client: Client, signupId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(`signup-${signupId}`).fetchHistory();
   return (history.events ?? [])
-    .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name)
+    .map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityOf(event)?.type)
     .filter((name): name is string => typeof name === 'string');
+}
+
+/** The attempts of a signup's local activities of one type (the attempt that answered, one per run of it). */
+export async function localActivityAttempts(client: Client, signupId: string, type: string): Promise<number[]> {
+  const history = await client.workflow.getHandle(`signup-${signupId}`).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const local = localActivityOf(event);
+    return local?.type === type ? [local.attempt] : [];
+  });
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+
+/** A local activity's type and answering attempt, from its marker (the SDK core records `core_local_activity` with JSON details). */
+function localActivityOf(event: HistoryEvent): { type: string; attempt: number } | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const details = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; attempt?: number };
+  return details.activity_type ? { type: details.activity_type, attempt: details.attempt ?? 1 } : undefined;
 }
 
 /** Marketing consent (PUT /v1/me/notification-preferences): announcements go only to followers who gave it. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createTokenVerifier, mintDevToken } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/principal.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -48,7 +48,7 @@ export async function startTestWorker(
   installTemporalRuntime(createLogger(process.env.LOG_LEVEL ?? 'warn', 'worker-test'), 'WARN');
   const connection = await NativeConnection.connect({ address: requireEnv('TEMPORAL_ADDRESS') });
   const activities = createActivityDependencies(testConfig(env), orm);
-  const worker: Worker = await createWorker({
+  const worker = await createWorker({
     connection,
     namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue,
