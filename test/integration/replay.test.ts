@@ -107,26 +107,7 @@ const execFileAsync = promisify(execFile);
       await handle.result();
       return handle;
     }],
-    ['signup-paid-then-refunded', async () => {
-      const paidEvent = await insertEvent(stack.orm, {
-        capacity: 5,
-        cancellationDeadline: new Date(Date.now() + 86_400_000),
-        ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }],
-      });
-      const token = await stack.api.token(`replay-payer-${paidEvent.id}`);
-      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
-        token,
-        body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'ios' },
-      });
-      const signupId = accepted.body.id as string;
-      const intentId = await paymentIntentOf(stack.orm, signupId);
-      await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
-      await confirmed(signupId);
-      await request(stack.api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
-      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
-      await handle.result();
-      return handle;
-    }],
+    ['signup-paid-then-refunded', () => paidThenRefunded()],
     // A held paid signup, paid at Stripe and then cancelled: the signup flow hands the payment to its
     // refund flow (the `unhonoured-payments-handed-over` patch), which refunds it and mails once.
     ['signup-cancelled-while-paying', async () => (await cancelledWhilePaying()).signup],
@@ -141,18 +122,14 @@ const execFileAsync = promisify(execFile);
     // and release in one activity, and no intent at all for a hold that had passed.
     ['signup-unpaid-hold-ended', (eventId) => paidHoldEndingAt(eventId, 3_000)],
     ['signup-unpaid-hold-passed', (eventId) => paidHoldEndingAt(eventId, -1_000)],
+    // Since seat moves run on the seat task queue (patch seat-moves-on-own-queue) and a cancel's
+    // move inside its workflow task (cancel-seat-move-in-task): a paid signup confirmed, then
+    // cancelled and refunded, and an unpaid hold ended at its deadline.
+    ['signup-seat-queue-paid-then-refunded', () => paidThenRefunded()],
+    ['signup-seat-queue-hold-ended', (eventId) => paidHoldEndingAt(eventId, 3_000)],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', async () => {
-      const paidEvent = await insertEvent(stack.orm, { capacity: 5, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
-      const token = await stack.api.token(`replay-exact-payer-${paidEvent.id}`);
-      const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
-        token,
-        body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'ios' },
-      });
-      const signupId = accepted.body.id as string;
-      const intentId = await paymentIntentOf(stack.orm, signupId);
-      await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
-      await confirmed(signupId);
+      const { signupId } = await paidAndConfirmed('replay-exact-payer');
       const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
       await handle.signal(eventFinishedSignal);
       await handle.result();
@@ -303,6 +280,30 @@ const execFileAsync = promisify(execFile);
     return { first, waiting };
   }
 
+  /** A paid signup through the API (an event with 5 seats), paid by Stripe's webhook and confirmed. */
+  async function paidAndConfirmed(who: string, event: { cancellationDeadline?: Date } = {}) {
+    const paidEvent = await insertEvent(stack.orm, { capacity: 5, ...event, ticketTypes: [{ code: 'adult', amountMinor: 15_000, currency: 'NOK' }] });
+    const token = await stack.api.token(`${who}-${paidEvent.id}`);
+    const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${paidEvent.id}/signups`, {
+      token,
+      body: { attendees: [{ firstName: 'Kari', age: 40, kind: 'adult' }], platform: 'ios' },
+    });
+    const signupId = accepted.body.id as string;
+    const intentId = await paymentIntentOf(stack.orm, signupId);
+    await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
+    await confirmed(signupId);
+    return { signupId, token };
+  }
+
+  /** The same, then cancelled by its owner and refunded. */
+  async function paidThenRefunded() {
+    const { signupId, token } = await paidAndConfirmed('replay-payer', { cancellationDeadline: new Date(Date.now() + 86_400_000) });
+    await request(stack.api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
+    const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+    await handle.result();
+    return handle;
+  }
+
   /** A paid hold the API took, with its deadline `inMs` from now, never paid. */
   async function paidHoldEndingAt(eventId: string, inMs: number) {
     const { handle } = await startSignupWorkflow(flowDeps(), eventId, 60, {
@@ -379,6 +380,8 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-held-by-api.json',
       'signup-paid-hold-expired.json',
       'signup-paid-then-refunded.json',
+      'signup-seat-queue-hold-ended.json',
+      'signup-seat-queue-paid-then-refunded.json',
       'signup-sold-out.json',
       'signup-unpaid-hold-ended.json',
       'signup-unpaid-hold-passed.json',
@@ -391,13 +394,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(22);
+    expect(result.lines).toHaveLength(24);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(22);
+    expect(result.lines).toHaveLength(24);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);
