@@ -30,6 +30,11 @@ describe('config', () => {
     expect(config.temporal.taskQueue).toBe('q1');
   });
 
+  it("keeps the seat queue's name free", () => {
+    // The seat moves use <TEMPORAL_TASK_QUEUE>-seats: a workflows' queue of that shape would be read as a seat queue.
+    expect(() => loadConfig({ TEMPORAL_TASK_QUEUE: 'eventbook-seats' })).toThrow(/TEMPORAL_TASK_QUEUE: must not end in -seats/);
+  });
+
   it('fails fast naming every bad variable', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x/y', SMTP_SECURE: 'maybe' });
     expect(attempt).toThrow(ConfigError);
