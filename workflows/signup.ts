@@ -33,20 +33,18 @@ import { CancelRequested, SignupFlow } from './signup-state.js';
 // Seat moves are short database transactions; retry transient failures (database restarts,
 // connection loss) with backoff. Business outcomes are return values, never errors. An attempt
 // that outlives its StartToClose may still commit: its retry answers the recorded outcome.
-const seatActivitiesWithin = (seconds = 30, taskQueue?: string) =>
-  proxyActivities<Activities>({
-    ...(taskQueue ? { taskQueue } : {}),
+const seatMoveOptions = (seconds = 30) =>
+  ({
     startToCloseTimeout: `${seconds} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  });
+  }) as const;
+
+const seatActivitiesWithin = (seconds?: number, taskQueue?: string) =>
+  proxyActivities<Activities>({ ...seatMoveOptions(seconds), ...(taskQueue ? { taskQueue } : {}) });
 
 // The same moves run inside the workflow task (local activities): for a cancel, whose update waits for
 // its seat move, so the answer takes one workflow task instead of a task, an activity and a task.
-const seatMovesInTaskWithin = (seconds = 30) =>
-  proxyLocalActivities<Activities>({
-    startToCloseTimeout: `${seconds} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  });
+const seatMovesInTaskWithin = (seconds?: number) => proxyLocalActivities<Activities>(seatMoveOptions(seconds));
 
 // Stripe calls carry idempotency keys, so retrying them is safe; Stripe refusing a request
 // (invalid, card declined) is non-retryable and raised by the activity as such.

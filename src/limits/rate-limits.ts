@@ -142,32 +142,30 @@ export function createRateLimits(deps: {
     'admin-writes': write('admin-user', s.adminPerUser),
   };
   const readsPerAddress = perProcess('public-address', s.publicReadsPerAddress);
-  // Shared: a guesser spreading bad tokens over the replicas must not get N times the guesses.
-  // One budget on its own, spent on a path no write budget is: the library's store as it is.
-  const authFailures: LibraryBudget | undefined =
-    s.authFailuresPerAddress.points > 0
+  /** Counted in PostgreSQL by the library's own store (one key per statement). */
+  const sharedInLibrary = (name: string, rate: Rate): LibraryBudget | undefined =>
+    rate.points > 0
       ? {
-          name: 'auth-failures-address',
-          rate: s.authFailuresPerAddress,
+          name,
+          rate,
           limiter: new RateLimiterPostgres({
             storeClient: pool,
             storeType: 'pool',
             tableName: 'rate_limit',
             tableCreated: true, // by the migration (src/db/migrations)
             clearExpiredByTimeout: false, // clearExpired below, for every budget in the table
-            keyPrefix: 'auth-failures-address',
-            points: s.authFailuresPerAddress.points,
-            duration: s.authFailuresPerAddress.seconds,
+            keyPrefix: name,
+            points: rate.points,
+            duration: rate.seconds,
             // Refused from memory, without a statement, for the rest of the window once over budget.
-            inMemoryBlockOnConsumed: s.authFailuresPerAddress.points + 1,
-            insuranceLimiter: new RateLimiterMemory({
-              keyPrefix: 'auth-failures-address',
-              points: s.authFailuresPerAddress.points,
-              duration: s.authFailuresPerAddress.seconds,
-            }),
+            inMemoryBlockOnConsumed: rate.points + 1,
+            insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.seconds }),
           }),
         }
       : undefined;
+  // Shared: a guesser spreading bad tokens over the replicas must not get N times the guesses.
+  // One budget on its own, spent on a path no write budget is: the library's store as it is.
+  const authFailures = sharedInLibrary('auth-failures-address', s.authFailuresPerAddress);
   const anyInPostgres = [...Object.values(writesPerAddress), ...Object.values(writesPerUser), authFailures].some(Boolean);
   const clearExpired = anyInPostgres
     ? setInterval(() => {
