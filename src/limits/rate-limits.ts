@@ -43,13 +43,16 @@ import { Problem } from '../http/problem.js';
 export const rateLimitClasses = ['signup-writes', 'admin-writes', 'public-reads'] as const;
 export type RateLimitClass = (typeof rateLimitClasses)[number];
 
-const signupWrites = new Set(['requestSignup', 'confirmSignup', 'cancelSignup', 'decideConsent']);
+// The consent page's form (answerConsentPage) is the HTML twin of decideConsent: the same write, the same budget.
+const signupWrites = new Set(['requestSignup', 'confirmSignup', 'cancelSignup', 'decideConsent', 'answerConsentPage']);
+/** Pages for people outside /v1/, read like the public API. */
+const publicPages = new Set(['showConsentPage']);
 
 /** The class of an operation of the API document, from its descriptor; undefined: not limited (but for failed authentication). */
 export function rateLimitClassOf(op: Pick<ApiOperation, 'operationId' | 'method' | 'path' | 'auth'>): RateLimitClass | undefined {
   if (signupWrites.has(op.operationId)) return 'signup-writes';
   if (op.method !== 'get' && (op.path.startsWith('/v1/admin/') || op.path.startsWith('/v1/ops/'))) return 'admin-writes';
-  if (op.method === 'get' && op.auth === 'public' && op.path.startsWith('/v1/')) return 'public-reads';
+  if (op.method === 'get' && op.auth === 'public' && (op.path.startsWith('/v1/') || publicPages.has(op.operationId))) return 'public-reads';
   return undefined;
 }
 

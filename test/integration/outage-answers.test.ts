@@ -4,6 +4,7 @@
  * worker uses them directly). Every answer is then problem+json 503 with Retry-After, within 2 s,
  * and nothing is half-written; once the proxy is restored the same request works.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import { createConsentToken } from '../../src/consents/consent-token.js';
@@ -55,14 +56,22 @@ afterAll(async () => {
 
 const ANSWER_BOUND_MS = 2_000;
 
-/** The request, timed. */
-async function timed(run: () => Promise<JsonResponse>): Promise<JsonResponse & { ms: number }> {
+/**
+ * The request, timed, with the longest stretch this process's event loop could not run meanwhile
+ * (the API, its pool's timers and this test share it): a machine busy elsewhere can freeze the
+ * process for longer than the design's margin, which says nothing of the design.
+ */
+async function timed(run: () => Promise<JsonResponse>): Promise<JsonResponse & { ms: number; frozenMs: number }> {
+  const frozen = monitorEventLoopDelay({ resolution: 10 });
+  frozen.enable();
   const started = Date.now();
   const response = await run();
-  return { ...response, ms: Date.now() - started };
+  const ms = Date.now() - started;
+  frozen.disable();
+  return { ...response, ms, frozenMs: Math.round(frozen.max / 1e6) };
 }
 
-function expectOutageAnswer(response: JsonResponse & { ms: number }, what: string) {
+function expectOutageAnswer(response: JsonResponse & { ms: number; frozenMs: number }, what: string) {
   expect({ what, status: response.status, type: response.body.type, retryAfter: response.headers.get('retry-after') }).toEqual({
     what,
     status: 503,
@@ -71,8 +80,11 @@ function expectOutageAnswer(response: JsonResponse & { ms: number }, what: strin
   });
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   // The design answers in about 1.2 s with Temporal down (its 1 s deadline, a last retry sleep of at
-  // most 200 ms) and 1.5 s with PostgreSQL stalled (the pool's wait, or the query's).
-  expect({ what, ms: response.ms, fast: response.ms < ANSWER_BOUND_MS }).toEqual({ what, ms: response.ms, fast: true });
+  // most 200 ms) and 1.5 s with PostgreSQL stalled (the pool's wait, or the query's). Time the
+  // process was frozen does not count (a clean-clone run once saw 2.9 s for a 1.5 s wait); both
+  // figures are in the message.
+  const { ms, frozenMs } = response;
+  expect({ what, ms, frozenMs, fast: ms - frozenMs < ANSWER_BOUND_MS }).toEqual({ what, ms, frozenMs, fast: true });
 }
 
 async function workflowRunning(signupId: string): Promise<void> {

@@ -332,6 +332,27 @@ describe('rate limits', () => {
     expect(statuses[5]?.body.detail).toContain('signup-address');
   });
 
+  it("limits the guardian's HTML page like its JSON twin: the form's posts spend the address's write budget, the page's reads its read budget", async () => {
+    const from = address();
+    const page = `${api.baseUrl}/consent/${randomUUID()}.not-signed`;
+    const post = () =>
+      fetch(page, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+        body: new URLSearchParams({ decision: 'approved', guardian: 'yes', formToken: 'x' }),
+      });
+    const posted = [];
+    for (let i = 0; i < 6; i++) posted.push(await post());
+    // A link that is not ours is the "link not valid" page, until the address's budget is spent.
+    expect(posted.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404, 429]);
+    expect(posted[0]?.headers.get('ratelimit-policy')).toBe('"signup-address";q=5;w=60');
+    expect(posted[5]?.headers.get('retry-after')).toMatch(/^\d+$/);
+    const reader = address();
+    const reads = [];
+    for (let i = 0; i < 5; i++) reads.push((await fetch(page, { headers: { 'x-forwarded-for': reader } })).status);
+    expect(reads).toEqual([404, 404, 404, 404, 429]);
+  });
+
   it('counts in memory while PostgreSQL is out of reach: the API answers and still limits', async () => {
     // Nothing listens on port 1: every limiter statement fails at once.
     const instance = await startInstance({ ...limits, TRUST_PROXY: 'loopback' }, undefined, 'postgres://postgres@127.0.0.1:1/eventbook_unreachable');

@@ -4383,6 +4383,27 @@ export interface operations {
                     "text/html": components["schemas"]["ConsentPageHtml"];
                 };
             };
+            /** @description Over a rate limit of the public-reads class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
+                    };
+                };
+            };
             /** @description Something went wrong on our side (type: /problems/internal-error) */
             500: {
                 headers: {
@@ -4523,6 +4544,27 @@ export interface operations {
                         type?: "/problems/unsupported-media-type";
                         /** @constant */
                         status?: 415;
+                    };
+                };
+            };
+            /** @description Over a rate limit of the signup-writes class (per client address), or too many refused tokens from this address (type: /problems/rate-limited) */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    /** @description Seconds until the budget refills */
+                    "Retry-After"?: string;
+                    /** @description The budgets: "<name>";q=<requests>;w=<seconds> (draft-ietf-httpapi-ratelimit-headers) */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where each budget stands: "<name>";r=<left>;t=<seconds to reset> */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDocument"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/rate-limited";
+                        /** @constant */
+                        status?: 429;
                     };
                 };
             };
