@@ -204,6 +204,9 @@ export function createLifecycleActivities(deps: {
           });
         }
       });
+      // Signups a door-confirmations flow stands for need no workflow of their own now: the flows end,
+      // their rows go, and the signal below finds no workflow for them (and starts none).
+      await starter.finishDoorConfirmations(input.eventId);
       const recipients = await forEachSignup(input.eventId, ['confirmed'], async (signup) => {
         await mailSignup(input.eventId, signup.id, 'thank-you', 'thank-you');
         await signalIfRunning(deps.temporal, starter, signup, (handle) => handle.signal(eventFinishedSignal));

@@ -125,6 +125,12 @@ export const configSchema = z
      */
     SIGNUP_DOOR_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
     SIGNUP_DOOR_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(200),
+    /**
+     * Free signups confirmed at the door: `grouped`, a door-confirmations flow per door batch mails
+     * them and stands for them in Temporal, each signup's own workflow started when something needs
+     * it; `each`, every signup's workflow at once (src/signups/workflow-starts.ts).
+     */
+    SIGNUP_DOOR_CONFIRMATIONS: z.enum(['grouped', 'each']).default('grouped'),
     /** Reminders before an event starts, in seconds, comma-separated (default 7 days and 1 day). */
     LIFECYCLE_REMINDER_OFFSETS_SECONDS: z
       .string()
@@ -275,6 +281,7 @@ export interface Config {
     latePaymentGraceSeconds: number;
     seatMoveTimeoutSeconds: number;
     doorBatch: { windowMs: number; maxBatch: number };
+    doorConfirmations: RawConfig['SIGNUP_DOOR_CONFIRMATIONS'];
     consentTokenSecret: string;
     unknownAgeConsent: RawConfig['CONSENT_UNKNOWN_AGE'];
   };
@@ -359,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       latePaymentGraceSeconds: e.SIGNUP_LATE_PAYMENT_GRACE_SECONDS,
       seatMoveTimeoutSeconds: e.SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS,
       doorBatch: { windowMs: e.SIGNUP_DOOR_BATCH_WINDOW_MS, maxBatch: e.SIGNUP_DOOR_BATCH_MAX },
+      doorConfirmations: e.SIGNUP_DOOR_CONFIRMATIONS,
       consentTokenSecret: e.CONSENT_TOKEN_SECRET ?? developmentSecretDefaults.CONSENT_TOKEN_SECRET,
       unknownAgeConsent: e.CONSENT_UNKNOWN_AGE,
     },

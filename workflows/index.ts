@@ -6,3 +6,4 @@ export { notificationRetryWorkflow } from './notification-retry.js';
 export { paymentRefundWorkflow } from './payment-refund.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.js';
 export { erasureWorkflow } from './erasure.js';
+export { doorConfirmationsWorkflow } from './door-confirmations.js';

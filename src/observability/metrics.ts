@@ -68,7 +68,7 @@ export const seatMovesTotal = new Counter({
 /** Outbox starts of signup workflows (src/signups/workflow-starts.ts); failed ones stay in signup_workflow_start. */
 export const signupWorkflowStartsTotal = new Counter({
   name: 'eventbook_signup_workflow_starts_total',
-  help: 'Signup workflow starts from the outbox, by outcome (started, already-started, failed: retried by a sweep)',
+  help: 'Signup workflow starts from the outbox, by outcome (started, already-started, failed: retried by a sweep; door-group: a door-confirmations flow for a group of door-confirmed signups)',
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
 });

@@ -30,6 +30,8 @@ export interface SignupSettings {
   unknownAgeConsent?: UnknownAgeConsent;
   /** How the door gathers concurrent claims for one event (src/signups/door-batcher.ts). */
   doorBatch: DoorBatcherSettings;
+  /** Free signups confirmed at the door: `grouped` under a door-confirmations flow, or a workflow `each` (absent: each). */
+  doorConfirmations?: 'grouped' | 'each';
 }
 
 export interface SignupServiceDeps {
@@ -256,7 +258,8 @@ export function createSignupService(deps: SignupServiceDeps) {
           const answer = await door.submit(event.id, { signup, attendees, confirmAtOnce, promoId: promo?.id ?? null, now: at, start: startValues });
           if ('error' in answer) throw answer.error;
           if ('refused' in answer) throw doorRefusal(answer.refused);
-          deps.starter.startSoon(signupId, signup.status, startValues(signup.status));
+          if (signup.status === 'confirmed' && deps.settings.doorConfirmations === 'grouped') deps.starter.confirmAtDoorSoon(event.id, signupId, startValues(signup.status));
+          else deps.starter.startSoon(signupId, signup.status, startValues(signup.status));
           return { signup: toSignupView(signup, inViewOrder(attendees), await waitlistPositionOf(em, signup), at), replayed: false };
         }
         // A guardian decides first: no seat is taken meanwhile, the workflow holds them after consent.

@@ -7,6 +7,8 @@ import { signupStatuses } from './status.js';
  * The outbox of signup workflows: a row is written in the transaction that records the signup and
  * deleted once Temporal has the workflow (src/signups/workflow-starts.ts). A row still here is a
  * workflow not started yet: the API answered at its commit, and a starter is on it (or will retry).
+ * A row with `doorFlowId` stays: its signup was confirmed at the door and that door-confirmations
+ * flow stands for it until something needs its own workflow (started from this row, then deleted).
  */
 export const SignupWorkflowStartSchema = defineEntity({
   name: 'SignupWorkflowStart',
@@ -27,6 +29,8 @@ export const SignupWorkflowStartSchema = defineEntity({
     /** When a sweep may take the row: shortly after the commit (the API's own attempt comes first), then backing off. */
     nextAttemptAt: p.datetime(),
     lastError: p.text().nullable(),
+    /** The door-confirmations flow standing for the signup (workflows/door-confirmations.ts); its row is then never due. */
+    doorFlowId: p.string().length(200).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

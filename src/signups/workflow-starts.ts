@@ -2,7 +2,18 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { signupWorkflowStartsTotal } from '../observability/metrics.js';
-import { flowKinds, searchAttributes, workflowTypes, type SignupWorkflowInput } from '../temporal/contract.js';
+import {
+  DOOR_CONFIRMATIONS_PER_FLOW,
+  doorSignupLeftSignal,
+  eventFinishedSignal,
+  flowKinds,
+  searchAttributes,
+  workflowIds,
+  workflowTypes,
+  type DoorConfirmationsInput,
+  type SignupWorkflowInput,
+} from '../temporal/contract.js';
+import type { doorConfirmationsWorkflow } from '../../workflows/door-confirmations.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
 import type { WorkflowStartValues } from './seats.js';
 import type { Signup } from './signup.entity.js';
@@ -19,6 +30,16 @@ import { SignupWorkflowStart } from './workflow-start.entity.js';
  *
  * The same relay (its queue, its in-flight bound, its sweeps) also delivers other outboxes
  * (WorkflowOutbox): the event lifecycle's (src/events/lifecycle-client.ts).
+ *
+ * Door confirmations (SIGNUP_DOOR_CONFIRMATIONS=grouped): a free signup the API confirmed at the
+ * door needs nothing from its workflow but the confirmation mail until something happens to it. The
+ * signups of one door batch then get one door-confirmations flow (up to DOOR_CONFIRMATIONS_PER_FLOW
+ * each) that mails them and stands for them in Temporal, and their rows stay, never due, naming that
+ * flow (door_flow_id): whoever needs a signup's workflow later (a cancel, an organizer's removal, an
+ * erasure, the event's cancellation) starts it from its row (ensureStarted), and the flow is told.
+ * Until the group's flow has started and its rows say so, they are ordinary rows: a process dying
+ * meanwhile leaves them to the sweep, which starts each signup's own workflow, and its confirmation
+ * goes under the same once-only key as the group's.
  *
  * Why not start it inside the request: under a burst workflow.start was most of the accept time
  * (bench/signup-burst.ts), and a Temporal outage turned every signup into a 503. Now an accepted
@@ -108,6 +129,8 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   const queue: { run: () => Promise<void>; about: Record<string, string> }[] = [];
   const inFlight = new Set<Promise<void>>();
   let sweeping: NodeJS.Timeout | undefined;
+  /** Door-confirmed signups of this turn of the event loop, per event: one door batch answers in one turn. */
+  const confirmedAtDoor = new Map<string, StartRow[]>();
 
   /** Starts the workflow of one row (already started counts as started) and deletes the row. */
   async function startRow(row: StartRow): Promise<void> {
@@ -141,7 +164,71 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       }
       signupWorkflowStartsTotal.inc({ outcome: 'already-started' });
     }
-    await deps.orm.em.getConnection().execute('delete from signup_workflow_start where signup_id = ?', [row.signup_id], 'run');
+    // The row as deleted, not as read: a door-confirmations flow may have claimed it meanwhile.
+    const [deleted] = await deps.orm.em
+      .getConnection()
+      .execute<{ door_flow_id: string | null }[]>('delete from signup_workflow_start where signup_id = ? returning door_flow_id', [row.signup_id]);
+    if (deleted?.door_flow_id) await leaveDoorFlow(deleted.door_flow_id, row.signup_id);
+  }
+
+  /** The signup has a workflow of its own now: its door-confirmations flow stops listing it. Not critical: logged. */
+  async function leaveDoorFlow(flowId: string, signupId: string): Promise<void> {
+    try {
+      await deps.temporal.workflow.getHandle(flowId).signal(doorSignupLeftSignal, signupId);
+    } catch (error) {
+      // Ended (its event is over) or unreachable: its SignupIds may still name this signup.
+      if (!(error instanceof WorkflowNotFoundError)) deps.logger?.warn({ flowId, signupId, err: error }, 'door-confirmations flow not told of a signup that left it');
+    }
+  }
+
+  /**
+   * One door-confirmations flow for these rows (signups of one event confirmed at the door together),
+   * then the rows say so and are never due. A row a command started meanwhile (gone) is told to leave.
+   */
+  async function startDoorConfirmations(eventId: string, rows: StartRow[]): Promise<void> {
+    const first = rows[0];
+    if (!first) return;
+    const flowId = workflowIds.doorConfirmations(first.signup_id);
+    const signupIds = rows.map((row) => row.signup_id);
+    try {
+      await deps.temporal.workflow.start<typeof doorConfirmationsWorkflow>(workflowTypes.doorConfirmations, {
+        workflowId: flowId,
+        taskQueue: first.task_queue,
+        args: [{ eventId, signupIds } satisfies DoorConfirmationsInput],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: searchAttributes.eventId, value: eventId },
+          { key: searchAttributes.signupIds, value: signupIds },
+          { key: searchAttributes.signupStatus, value: 'confirmed' },
+          { key: searchAttributes.market, value: first.market },
+          { key: searchAttributes.flowKind, value: flowKinds.doorConfirmations },
+        ],
+        memo: { summary: `${signupIds.length} free signup(s) confirmed at the door` },
+      });
+      signupWorkflowStartsTotal.inc({ outcome: 'door-group' });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        signupWorkflowStartsTotal.inc({ outcome: 'failed' });
+        // As a failed start of each: the error on every row, and the sweep starts each signup's own
+        // workflow at its next attempt (the group is not tried again).
+        await deps.orm.em.getConnection().execute(
+          `update signup_workflow_start set attempts = attempts + 1, last_error = ?, next_attempt_at = now() + make_interval(secs => ?)
+            where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null`,
+          [String(error), retryDelaySeconds(1), JSON.stringify(signupIds)],
+          'run',
+        );
+        throw error;
+      }
+    }
+    // 'infinity': out of the sweep's range of the due index, however many there are. The ids travel
+    // as one JSON value (the driver would spread an array into a list of parameters).
+    const kept = await deps.orm.em.getConnection().execute<{ signup_id: string }[]>(
+      `update signup_workflow_start set door_flow_id = ?, next_attempt_at = 'infinity'
+        where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null returning signup_id`,
+      [flowId, JSON.stringify(signupIds)],
+    );
+    const still = new Set(kept.map((row) => row.signup_id));
+    await Promise.all(signupIds.filter((id) => !still.has(id)).map((id) => leaveDoorFlow(flowId, id)));
   }
 
   async function pendingRow(signupId: string): Promise<StartRow | undefined> {
@@ -171,6 +258,57 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       const row = startRowOf(signupId, status, start);
       queue.push({ run: () => startRow(row), about: { signupId } });
       drain();
+    },
+
+    /**
+     * After the commit of a free signup confirmed at the door (SIGNUP_DOOR_CONFIRMATIONS=grouped): its
+     * confirmation goes with the others of its door batch, in one door-confirmations flow per
+     * DOOR_CONFIRMATIONS_PER_FLOW signups; its own workflow waits in the outbox until needed.
+     */
+    confirmAtDoorSoon(eventId: string, signupId: string, start: WorkflowStartValues): void {
+      const waiting = confirmedAtDoor.get(eventId);
+      const row = startRowOf(signupId, 'confirmed', start);
+      if (waiting) {
+        waiting.push(row);
+        return;
+      }
+      confirmedAtDoor.set(eventId, [row]);
+      // A door batch's answers resolve in one turn; their requests get here in the microtasks after.
+      setImmediate(() => {
+        const rows = confirmedAtDoor.get(eventId) ?? [];
+        confirmedAtDoor.delete(eventId);
+        for (let from = 0; from < rows.length; from += DOOR_CONFIRMATIONS_PER_FLOW) {
+          const group = rows.slice(from, from + DOOR_CONFIRMATIONS_PER_FLOW);
+          queue.push({ run: () => startDoorConfirmations(eventId, group), about: { eventId, doorGroup: group[0]?.signup_id ?? '' } });
+        }
+        drain();
+      });
+    },
+
+    /**
+     * The event is over: its door-confirmations flows end, and the rows kept for their signups go
+     * (those signups never need a workflow now). Told before the rows go, so a retry tells them again.
+     */
+    async finishDoorConfirmations(eventId: string): Promise<number> {
+      const connection = deps.orm.em.getConnection();
+      const flows = await connection.execute<{ door_flow_id: string }[]>(
+        `select distinct w.door_flow_id from signup_workflow_start w join signup s on s.id = w.signup_id
+          where s.event_id = ? and w.door_flow_id is not null`,
+        [eventId],
+      );
+      for (const { door_flow_id: flowId } of flows) {
+        try {
+          await deps.temporal.workflow.getHandle(flowId).signal(eventFinishedSignal);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }
+      await connection.execute(
+        `delete from signup_workflow_start w using signup s where s.id = w.signup_id and s.event_id = ? and w.door_flow_id is not null`,
+        [eventId],
+        'run',
+      );
+      return flows.length;
     },
 
     /** After a commit that wrote rows to another outbox: deliver that key's rows in the background. */

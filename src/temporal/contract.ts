@@ -16,6 +16,7 @@ export const workflowTypes = {
   notificationRetry: 'notificationRetryWorkflow',
   paymentRefund: 'paymentRefundWorkflow',
   erasure: 'erasureWorkflow',
+  doorConfirmations: 'doorConfirmationsWorkflow',
 } as const;
 
 export const workflowIds = {
@@ -29,6 +30,8 @@ export const workflowIds = {
   paymentRefund: (paymentIntentId: string) => `payment-${paymentIntentId}`,
   /** By the erasure request's id, never the user's: no personal data in Temporal. */
   erasure: (erasureId: string) => `erasure-${erasureId}`,
+  /** One per group of free signups confirmed at the door together, named by its first signup. */
+  doorConfirmations: (firstSignupId: string) => `door-confirmations-${firstSignupId}`,
 } as const;
 
 /**
@@ -61,6 +64,8 @@ export const searchAttributes = {
   eventPhase: defineSearchAttributeKey('EventPhase', SearchAttributeType.KEYWORD),
   /** Set while a flow waits for an operator: the step it could not get through (e.g. `refund`). */
   attention: defineSearchAttributeKey('Attention', SearchAttributeType.KEYWORD),
+  /** The signups a door-confirmations flow stands for (each until it gets a workflow of its own). */
+  signupIds: defineSearchAttributeKey('SignupIds', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 /** Every custom search attribute, for registering them on a server. */
@@ -73,6 +78,7 @@ export const flowKinds = {
   notificationRetry: 'notification-retry',
   paymentRefund: 'payment-refund',
   erasure: 'erasure',
+  doorConfirmations: 'door-confirmations',
 } as const;
 
 /** The erasure workflow's input: only the request's id (the user id is read from its row while it runs). */
@@ -150,6 +156,25 @@ export const waitlistOfferSignal = defineSignal<[{ holdExpiresAt: string }]>('wa
 export const waitlistClosedSignal = defineSignal('waitlistClosed');
 /** The event is over: a confirmed signup's workflow completes. */
 export const eventFinishedSignal = defineSignal('eventFinished');
+/** A signup of a door-confirmations flow got a workflow of its own (a cancel, an erasure): the flow no longer stands for it. */
+export const doorSignupLeftSignal = defineSignal<[string]>('doorSignupLeft');
+
+/**
+ * Free signups the API confirmed at the door together, whose signup workflows are started only when
+ * something needs one (docs/architecture.md, "Door confirmations"). Few enough that their ids fit one
+ * search attribute value (DOOR_CONFIRMATIONS_PER_FLOW).
+ */
+export interface DoorConfirmationsInput {
+  eventId: string;
+  signupIds: string[];
+}
+
+/**
+ * Most signups one door-confirmations flow stands for: their ids are its SignupIds search attribute,
+ * and the server refuses a value over 2 KB (limit.searchAttributesSizeOfValueBytes), about 50 ids.
+ */
+export const DOOR_CONFIRMATIONS_PER_FLOW = 40;
+
 /** An operator has fixed what a flow was stuck on (see `Attention`): try the step again. */
 export const retryStepSignal = defineSignal('retryStep');
 export const signupStatusQuery = defineQuery<SignupStatus>('signupStatus');

@@ -25,6 +25,7 @@ import { Migration20261201112522_erasure_request } from './Migration202612011125
 import { Migration20261201130855_needs_note_read } from './Migration20261201130855_needs_note_read.js';
 import { Migration20261201130912_event_completed } from './Migration20261201130912_event_completed.js';
 import { Migration20261201131427_notification_preferences } from './Migration20261201131427_notification_preferences.js';
+import { Migration20261201202803_door_confirmations } from './Migration20261201202803_door_confirmations.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -54,4 +55,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201130855_needs_note_read', class: Migration20261201130855_needs_note_read },
   { name: 'Migration20261201130912_event_completed', class: Migration20261201130912_event_completed },
   { name: 'Migration20261201131427_notification_preferences', class: Migration20261201131427_notification_preferences },
+  { name: 'Migration20261201202803_door_confirmations', class: Migration20261201202803_door_confirmations },
 ];
