@@ -45,7 +45,8 @@ beforeAll(async () => {
   installTemporalRuntime(logger, 'DEBUG');
   orm = await openTestOrm();
   const taskQueue = `test-${randomUUID()}`;
-  const config = testConfig();
+  // A workflow per free signup: this file follows one signup's request, start and activity in one trace.
+  const config = testConfig({ SIGNUP_DOOR_CONFIRMATIONS: 'each' });
 
   // Its own bundle: the shared test bundle has no tracing interceptors (tracing is off by default).
   const quiet = () => {};

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Signup } from '../../src/signups/signup.entity.js';
-import { cancelSignupUpdate, confirmSignupUpdate, eventFinishedSignal, workflowIds } from '../../src/temporal/contract.js';
+import { cancelSignupUpdate, confirmSignupUpdate, doorSignupLeftSignal, eventFinishedSignal, searchAttributes, workflowIds, workflowTypes } from '../../src/temporal/contract.js';
 import { request } from '../support/http.js';
 import { deliverWebhook, paymentIntentOf, stripeEvent } from '../support/signup-steps.js';
 import { mintDevToken } from '../../src/auth/tokens.js';
@@ -30,7 +30,8 @@ const execFileAsync = promisify(execFile);
   let stack: TestStack;
   beforeAll(async () => {
     // Lifecycle dates seconds apart, so its history is recorded in seconds.
-    stack = await startTestStack({ worker: true, env: { LIFECYCLE_REMINDER_OFFSETS_SECONDS: '3', DATA_RETENTION_SECONDS: '1' } });
+    // Free signups through the API get a workflow each, as the signup scenarios were recorded.
+    stack = await startTestStack({ worker: true, env: { LIFECYCLE_REMINDER_OFFSETS_SECONDS: '3', DATA_RETENTION_SECONDS: '1', SIGNUP_DOOR_CONFIRMATIONS: 'each' } });
   });
   afterAll(() => stack.stop());
 
@@ -127,6 +128,31 @@ const execFileAsync = promisify(execFile);
     // cancelled and refunded, and an unpaid hold ended at its deadline.
     ['signup-seat-queue-paid-then-refunded', () => paidThenRefunded()],
     ['signup-seat-queue-hold-ended', (eventId) => paidHoldEndingAt(eventId, 3_000)],
+    // A door-confirmations flow for two free signups (as the relay starts it): both mailed, one leaves
+    // (its own workflow was started for a cancel), then the event is over.
+    ['door-confirmations-one-left', async (eventId) => {
+      const signupIds: string[] = [];
+      for (const name of ['replay-door-a', 'replay-door-b']) {
+        const accepted = await request(stack.api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+          token: await stack.api.token(`${name}-${eventId}`),
+          body: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }], platform: 'web' },
+        });
+        signupIds.push(accepted.body.id as string);
+      }
+      const handle = await stack.client.workflow.start(workflowTypes.doorConfirmations, {
+        workflowId: workflowIds.doorConfirmations(signupIds[0]!),
+        taskQueue: stack.worker!.taskQueue,
+        args: [{ eventId, signupIds }],
+        typedSearchAttributes: [{ key: searchAttributes.signupIds, value: signupIds }],
+      });
+      await eventually('both mailed', async () =>
+        (await handle.fetchHistory()).events?.some((event) => event.activityTaskCompletedEventAttributes) ? true : undefined,
+      );
+      await handle.signal(doorSignupLeftSignal, signupIds[1]!);
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', async () => {
       const { signupId } = await paidAndConfirmed('replay-exact-payer');
@@ -363,6 +389,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
 (exporting ? describe.skip : describe)('replaying recorded histories', () => {
   it('has a recorded history of every scenario', () => {
     expect(readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort()).toEqual([
+      'door-confirmations-one-left.json',
       'event-lifecycle-cancelled.json',
       'event-lifecycle-rescheduled.json',
       'event-retention-purged.json',
@@ -394,13 +421,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(24);
+    expect(result.lines).toHaveLength(25);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(24);
+    expect(result.lines).toHaveLength(25);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

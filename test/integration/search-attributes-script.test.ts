@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { ensureSearchAttributes } from '../../scripts/register-search-attributes.js';
 import { allSearchAttributeKeys } from '../../src/temporal/contract.js';
@@ -47,8 +48,9 @@ describe('npm run temporal:search-attributes (ensureSearchAttributes)', () => {
     expect(first.present).toEqual([]);
 
     const after = await connection.operatorService.listSearchAttributes({ namespace });
-    for (const name of names) {
-      expect(after.customAttributes?.[name]).toBe(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    for (const key of allSearchAttributeKeys) {
+      const type = key.type === SearchAttributeType.KEYWORD_LIST ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+      expect({ name: key.name, type: after.customAttributes?.[key.name] }).toEqual({ name: key.name, type });
     }
 
     const second = await ensureSearchAttributes(connection, namespace);

@@ -20,7 +20,9 @@ let api: RunningApi;
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ worker: true });
+  // A workflow per free signup: the search attributes of each are checked against its row below
+  // (grouped door confirmations: test/integration/door-confirmations.test.ts, door-batch-hammer.test.ts).
+  stack = await startTestStack({ worker: true, env: { SIGNUP_DOOR_CONFIRMATIONS: 'each' } });
   ({ orm, client, api } = stack as Required<TestStack>);
 });
 

@@ -1,0 +1,172 @@
+/**
+ * Door confirmations (SIGNUP_DOOR_CONFIRMATIONS=grouped, src/signups/workflow-starts.ts): free signups
+ * the API confirmed at the door together get one door-confirmations flow per group, which mails each
+ * of them once and stands for them in Temporal (EventId, SignupStatus, SignupIds); no signup of the
+ * group has a workflow of its own until something needs one. A cancel starts the signup's workflow
+ * from its kept outbox row and is answered as ever, with one confirmation mail in all; the group's
+ * flow stops listing it. A group whose rows were left to the sweep (the API died before they said
+ * so) still gets one confirmation each. The end of the event ends the flows and drops the kept rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities/index.js';
+import type { MikroORM } from '../../src/db/orm.js';
+import { createActivityDependencies } from '../../src/temporal/worker.js';
+import { DOOR_CONFIRMATIONS_PER_FLOW, flowKinds, searchAttributes, workflowIds } from '../../src/temporal/contract.js';
+import { request } from '../support/http.js';
+import { adult, mailsMatching, newUser, postSignup, subjects, waitForMail, type TestUser } from '../support/signup-steps.js';
+import { connectTestClient, countersAndRows, eventually, insertEvent, openTestOrm, startTestApi, startTestWorker, testConfig, type RunningApi, type RunningWorker } from '../support/stack.js';
+
+let orm: MikroORM;
+let client: Client;
+let worker: RunningWorker;
+let api: RunningApi;
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  client = await connectTestClient();
+  worker = await startTestWorker(orm);
+  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, { SIGNUP_DOOR_CONFIRMATIONS: 'grouped' });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await worker?.stop();
+  await client?.connection.close();
+  await orm?.close(true);
+});
+
+interface KeptRow {
+  signup_id: string;
+  door_flow_id: string | null;
+}
+
+const keptRows = (eventId: string) =>
+  orm.em
+    .fork()
+    .getConnection()
+    .execute<KeptRow[]>(
+      `select w.signup_id, w.door_flow_id from signup_workflow_start w join signup s on s.id = w.signup_id where s.event_id = ?`,
+      [eventId],
+    );
+
+/** The event's door-confirmations flows as visibility lists them: id, status and the signups each stands for. */
+async function doorFlows(eventId: string): Promise<{ id: string; status: string; signupIds: string[] }[]> {
+  const flows = [];
+  for await (const execution of client.workflow.list({ query: `EventId = "${eventId}" AND FlowKind = "${flowKinds.doorConfirmations}"` })) {
+    flows.push({ id: execution.workflowId, status: execution.status.name, signupIds: [...(execution.typedSearchAttributes.get(searchAttributes.signupIds) ?? [])].sort() });
+  }
+  return flows.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Signs up every user at once (one door batch, or a few), all free and confirmed at the door. */
+async function burst(users: TestUser[], eventId: string): Promise<string[]> {
+  const answers = await Promise.all(users.map((user) => postSignup(api, user, eventId, { attendees: [adult()] })));
+  for (const answer of answers) expect({ status: answer.status, signup: answer.body.status }).toEqual({ status: 202, signup: 'confirmed' });
+  return answers.map((answer) => answer.body.id as string);
+}
+
+/** Until every row of the event names its flow (the relay has started them all). */
+async function allKept(eventId: string, count: number): Promise<KeptRow[]> {
+  return eventually('every signup under a door-confirmations flow', async () => {
+    const rows = await keptRows(eventId);
+    return rows.length === count && rows.every((row) => row.door_flow_id) ? rows : undefined;
+  });
+}
+
+/** Until each flow's mailing activity has completed (its history says so). */
+async function mailed(flowIds: string[]): Promise<void> {
+  for (const flowId of new Set(flowIds)) {
+    await eventually(`the confirmations of ${flowId}`, async () => {
+      const history = await client.workflow.getHandle(flowId).fetchHistory();
+      return history.events?.some((event) => event.activityTaskCompletedEventAttributes) ? true : undefined;
+    });
+  }
+}
+
+async function hasOwnWorkflow(signupId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowIds.signup(signupId)).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+describe('free signups confirmed at the door together', () => {
+  it('get one flow per group that mails each once and lists them; a cancel starts its own workflow, and the event end closes the flows', async () => {
+    const count = DOOR_CONFIRMATIONS_PER_FLOW + 5;
+    const event = await insertEvent(orm, { capacity: count });
+    const users = await Promise.all(Array.from({ length: count }, (_, i) => newUser(api, { name: `door-${i}` })));
+    const signupIds = await burst(users, event.id);
+
+    const rows = await allKept(event.id, count);
+    const flowIds = [...new Set(rows.map((row) => row.door_flow_id as string))];
+    await mailed(flowIds);
+    // Each flow stands for at most DOOR_CONFIRMATIONS_PER_FLOW signups, and together for every one, once.
+    const listed = await eventually('visibility to list every flow', async () => {
+      const flows = await doorFlows(event.id);
+      return flows.length === flowIds.length ? flows : undefined;
+    });
+    for (const flow of listed) expect(flow.signupIds.length).toBeLessThanOrEqual(DOOR_CONFIRMATIONS_PER_FLOW);
+    expect(listed.flatMap((flow) => flow.signupIds).sort()).toEqual([...signupIds].sort());
+    // One confirmation each, and no signup workflow of their own.
+    for (const user of users) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
+    expect((await Promise.all(signupIds.map(hasOwnWorkflow))).filter(Boolean)).toEqual([]);
+
+    // A cancel: the signup's workflow is started from its kept row, and the cancel answered as ever.
+    const [leaving, leavingId] = [users[0]!, signupIds[0]!];
+    const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${leavingId}/cancel`, { token: leaving.token, body: { reason: 'ill' } });
+    expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
+    await waitForMail(leaving.email, subjects.cancellation);
+    // Its own workflow's confirmation came first, and found the group's in the notification log.
+    expect((await mailsMatching(leaving.email, subjects.confirmation)).length).toBe(1);
+    expect(await hasOwnWorkflow(leavingId)).toBe(true);
+    expect((await keptRows(event.id)).map((row) => row.signup_id)).not.toContain(leavingId);
+    const flowOfLeaving = rows.find((row) => row.signup_id === leavingId)?.door_flow_id as string;
+    await eventually('the flow to stop listing the cancelled signup', async () => {
+      const flow = (await doorFlows(event.id)).find((one) => one.id === flowOfLeaving);
+      return flow && !flow.signupIds.includes(leavingId) ? true : undefined;
+    });
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ confirmed: count - 1, confirmedRows: count - 1 });
+
+    // The event is over: the flows end, the kept rows go, and no signup workflow is started for them.
+    const dependencies = createActivityDependencies(testConfig(), orm);
+    try {
+      const activities = createActivities(dependencies);
+      await new MockActivityEnvironment().run((input: { eventId: string }) => activities.completeEvent(input), { eventId: event.id });
+    } finally {
+      await dependencies.close();
+    }
+    expect(await keptRows(event.id)).toEqual([]);
+    for (const flowId of flowIds) await client.workflow.getHandle(flowId).result();
+    expect((await Promise.all(signupIds.slice(1).map(hasOwnWorkflow))).filter(Boolean)).toEqual([]);
+  });
+
+  it('still confirms each once when the rows were left to the sweep after their flow had started (the API died in between)', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const users = await Promise.all(Array.from({ length: 5 }, (_, i) => newUser(api, { name: `swept-${i}` })));
+    const signupIds = await burst(users, event.id);
+    const rows = await allKept(event.id, 5);
+    await mailed(rows.map((row) => row.door_flow_id as string));
+    // As if the process died between the flow's start and the update of its rows: ordinary rows, due.
+    await orm.em.fork().getConnection().execute(
+      `update signup_workflow_start set door_flow_id = null, next_attempt_at = now() where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+      [JSON.stringify(signupIds)],
+    );
+    // Other files' due rows may go in the same sweep: what counts is that these are started.
+    await api.relay?.sweep();
+    expect(await keptRows(event.id)).toEqual([]);
+    for (const signupId of signupIds) expect(await hasOwnWorkflow(signupId)).toBe(true);
+    // Each signup workflow has sent its confirmation step: under the group's key, found sent.
+    for (const signupId of signupIds) {
+      await eventually(`the confirmation step of ${signupId}`, async () => {
+        const history = await client.workflow.getHandle(workflowIds.signup(signupId)).fetchHistory();
+        return history.events?.some((event) => event.markerRecordedEventAttributes) ? true : undefined;
+      });
+    }
+    for (const user of users) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
+  });
+});
