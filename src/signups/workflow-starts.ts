@@ -33,8 +33,8 @@ import { SignupWorkflowStart } from './workflow-start.entity.js';
  *
  * Door confirmations (SIGNUP_DOOR_CONFIRMATIONS=grouped): a free signup the API confirmed at the
  * door needs nothing from its workflow but the confirmation mail until something happens to it. The
- * signups of one door batch then get one door-confirmations flow (up to DOOR_CONFIRMATIONS_PER_FLOW
- * each) that mails them and stands for them in Temporal, and their rows stay, never due, naming that
+ * signups of one event confirmed within DOOR_GROUP_WINDOW_MS then get one door-confirmations flow (up
+ * to DOOR_CONFIRMATIONS_PER_FLOW each) that mails them and stands for them in Temporal, and their rows stay, never due, naming that
  * flow (door_flow_id): whoever needs a signup's workflow later (a cancel, an organizer's removal, an
  * erasure, the event's cancellation) starts it from its row (ensureStarted), and the flow is told.
  * Until the group's flow has started and its rows say so, they are ordinary rows: a process dying
@@ -58,6 +58,12 @@ const OWN_ATTEMPT_SECONDS = 60;
  * accept p99 of bench/signup-burst.ts (about 500 ms against 280 ms with 4).
  */
 const MAX_IN_FLIGHT = 4;
+/**
+ * How long door-confirmed signups of one event wait for others to share their door-confirmations
+ * flow (unless it fills first): under a burst several door batches go in one flow, so Temporal gets
+ * fewer of them; a confirmation mail goes this much later. Their rows are safe meanwhile.
+ */
+const DOOR_GROUP_WINDOW_MS = 250;
 /**
  * A background start's Temporal calls get this long. Set on each one, because a start queued by a
  * request would otherwise inherit that request's short deadline (withRequestDeadline) and fail
@@ -129,8 +135,8 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   const queue: { run: () => Promise<void>; about: Record<string, string> }[] = [];
   const inFlight = new Set<Promise<void>>();
   let sweeping: NodeJS.Timeout | undefined;
-  /** Door-confirmed signups of this turn of the event loop, per event: one door batch answers in one turn. */
-  const confirmedAtDoor = new Map<string, StartRow[]>();
+  /** Door-confirmed signups waiting to be grouped, per event (a group goes when full or after DOOR_GROUP_WINDOW_MS). */
+  const confirmedAtDoor = new Map<string, { rows: StartRow[]; timer?: NodeJS.Timeout }>();
 
   /** Starts the workflow of one row (already started counts as started) and deletes the row. */
   async function startRow(row: StartRow): Promise<void> {
@@ -262,27 +268,22 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
 
     /**
      * After the commit of a free signup confirmed at the door (SIGNUP_DOOR_CONFIRMATIONS=grouped): its
-     * confirmation goes with the others of its door batch, in one door-confirmations flow per
-     * DOOR_CONFIRMATIONS_PER_FLOW signups; its own workflow waits in the outbox until needed.
+     * confirmation goes with the others of its event confirmed within DOOR_GROUP_WINDOW_MS, in one
+     * door-confirmations flow of at most DOOR_CONFIRMATIONS_PER_FLOW; its own workflow waits in the
+     * outbox until needed.
      */
     confirmAtDoorSoon(eventId: string, signupId: string, start: WorkflowStartValues): void {
-      const waiting = confirmedAtDoor.get(eventId);
-      const row = startRowOf(signupId, 'confirmed', start);
-      if (waiting) {
-        waiting.push(row);
-        return;
-      }
-      confirmedAtDoor.set(eventId, [row]);
-      // A door batch's answers resolve in one turn; their requests get here in the microtasks after.
-      setImmediate(() => {
-        const rows = confirmedAtDoor.get(eventId) ?? [];
+      const group = confirmedAtDoor.get(eventId) ?? { rows: [] };
+      confirmedAtDoor.set(eventId, group);
+      group.rows.push(startRowOf(signupId, 'confirmed', start));
+      const flush = () => {
+        clearTimeout(group.timer);
         confirmedAtDoor.delete(eventId);
-        for (let from = 0; from < rows.length; from += DOOR_CONFIRMATIONS_PER_FLOW) {
-          const group = rows.slice(from, from + DOOR_CONFIRMATIONS_PER_FLOW);
-          queue.push({ run: () => startDoorConfirmations(eventId, group), about: { eventId, doorGroup: group[0]?.signup_id ?? '' } });
-        }
+        queue.push({ run: () => startDoorConfirmations(eventId, group.rows), about: { eventId, doorGroup: group.rows[0]?.signup_id ?? '' } });
         drain();
-      });
+      };
+      if (group.rows.length >= DOOR_CONFIRMATIONS_PER_FLOW) flush();
+      else group.timer ??= setTimeout(flush, DOOR_GROUP_WINDOW_MS);
     },
 
     /**
@@ -363,10 +364,12 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       }, seconds * 1000).unref();
     },
 
-    /** Stops sweeping and waits for the deliveries in flight; queued ones stay in their outbox for a sweep. */
+    /** Stops sweeping and waits for the deliveries in flight; queued ones (and door groups not yet sent) stay in their outbox for a sweep. */
     async stop(): Promise<void> {
       if (sweeping) clearInterval(sweeping);
       sweeping = undefined;
+      for (const group of confirmedAtDoor.values()) clearTimeout(group.timer);
+      confirmedAtDoor.clear();
       queue.length = 0;
       await Promise.allSettled([...inFlight]);
     },
