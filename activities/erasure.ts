@@ -4,7 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ErasureRequest, type ErasureCounts } from '../src/privacy/erasure.entity.js';
 import { activeSignupStatuses } from '../src/signups/status.js';
 import { createSignupWorkflowStarter, toSignupWorkflow } from '../src/signups/workflow-starts.js';
-import { cancelSignupUpdate } from '../src/temporal/contract.js';
+import { cancelSignupUpdate, type CancelRequest } from '../src/temporal/contract.js';
 
 /**
  * The erasure workflow's steps (workflows/erasure.ts). Both are idempotent: a retried activity
@@ -35,9 +35,11 @@ export function createErasureActivities(deps: { orm: MikroORM; temporal: Client 
       for (const row of rows) {
         try {
           const workflow = deps.temporal.workflow.getHandle(row.workflow_id);
-          await toSignupWorkflow(starter, row.id, () =>
-            workflow.executeUpdate(cancelSignupUpdate, { args: [{ by: 'participant', reason: 'account erased' }] }),
-          );
+          const request: CancelRequest = { by: 'participant', reason: 'account erased' };
+          await toSignupWorkflow(starter, row.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
+            update: cancelSignupUpdate,
+            args: [request],
+          });
           // Its workflow ends after the refund and the cancellation mail: waiting for it means no
           // message about this signup is still on its way when the data goes.
           await workflow.result();

@@ -17,6 +17,7 @@ import {
   waitlistClosedSignal,
   workflowIds,
   workflowTypes,
+  type CancelRequest,
   type NotificationRetryInput,
   workflowTaskQueueOf,
 } from '../src/temporal/contract.js';
@@ -285,9 +286,11 @@ export function createLifecycleActivities(deps: {
       const signups = await forEachSignup(input.eventId, statuses, async (signup) => {
         try {
           const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
-          await toSignupWorkflow(starter, signup.id, () =>
-            workflow.executeUpdate(cancelSignupUpdate, { args: [{ by: 'organizer', reason: input.reason, eventCancelled: true }] }),
-          );
+          const request: CancelRequest = { by: 'organizer', reason: input.reason, eventCancelled: true };
+          await toSignupWorkflow(starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
+            update: cancelSignupUpdate,
+            args: [request],
+          });
         } catch (error) {
           if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError)) throw error;
         }

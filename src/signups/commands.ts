@@ -34,7 +34,10 @@ export function createSignupCommands(deps: {
     try {
       const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
       await whenTemporalAnswers(deps.temporal, () =>
-        toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] })),
+        toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
+          update: cancelSignupUpdate,
+          args: [request],
+        }),
       );
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {

@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { signupWorkflowStartsTotal } from '../observability/metrics.js';
 import {
@@ -138,24 +139,29 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   /** Door-confirmed signups waiting to be grouped, per event (a group goes when full or after DOOR_GROUP_WINDOW_MS). */
   const confirmedAtDoor = new Map<string, { rows: StartRow[]; timer?: NodeJS.Timeout }>();
 
+  /** The workflow a row stands for, as Temporal is asked to start it. */
+  function startOptionsOf(row: StartRow) {
+    const input = row.input;
+    return {
+      workflowId: row.workflow_id,
+      taskQueue: row.task_queue,
+      args: [input] as [SignupWorkflowInput],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+      typedSearchAttributes: [
+        { key: searchAttributes.eventId, value: input.eventId },
+        { key: searchAttributes.signupId, value: input.signupId },
+        { key: searchAttributes.signupStatus, value: row.status },
+        { key: searchAttributes.market, value: row.market },
+        { key: searchAttributes.flowKind, value: flowKinds.signup },
+      ],
+      memo: { summary: row.summary },
+    };
+  }
+
   /** Starts the workflow of one row (already started counts as started) and deletes the row. */
   async function startRow(row: StartRow): Promise<void> {
-    const input = row.input;
     try {
-      await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, {
-        workflowId: row.workflow_id,
-        taskQueue: row.task_queue,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: searchAttributes.eventId, value: input.eventId },
-          { key: searchAttributes.signupId, value: input.signupId },
-          { key: searchAttributes.signupStatus, value: row.status },
-          { key: searchAttributes.market, value: row.market },
-          { key: searchAttributes.flowKind, value: flowKinds.signup },
-        ],
-        memo: { summary: row.summary },
-      });
+      await deps.temporal.workflow.start<typeof signupWorkflow>(workflowTypes.signup, startOptionsOf(row));
       signupWorkflowStartsTotal.inc({ outcome: 'started' });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
@@ -170,11 +176,19 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       }
       signupWorkflowStartsTotal.inc({ outcome: 'already-started' });
     }
-    // The row as deleted, not as read: a door-confirmations flow may have claimed it meanwhile.
+    await forgetRow(row.signup_id);
+  }
+
+  /**
+   * The row of a started workflow goes. As deleted, not as read: a door-confirmations flow may have
+   * claimed it meanwhile; that flow is told in the background (a command waiting on this start
+   * need not wait for it too).
+   */
+  async function forgetRow(signupId: string): Promise<void> {
     const [deleted] = await deps.orm.em
       .getConnection()
-      .execute<{ door_flow_id: string | null }[]>('delete from signup_workflow_start where signup_id = ? returning door_flow_id', [row.signup_id]);
-    if (deleted?.door_flow_id) await leaveDoorFlow(deleted.door_flow_id, row.signup_id);
+      .execute<{ door_flow_id: string | null }[]>('delete from signup_workflow_start where signup_id = ? returning door_flow_id', [signupId]);
+    if (deleted?.door_flow_id) void leaveDoorFlow(deleted.door_flow_id, signupId);
   }
 
   /** The signup has a workflow of its own now: its door-confirmations flow stops listing it. Not critical: logged. */
@@ -210,6 +224,9 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
           { key: searchAttributes.flowKind, value: flowKinds.doorConfirmations },
         ],
         memo: { summary: `${signupIds.length} free signup(s) confirmed at the door` },
+        // Below the default (3): its mails can wait behind a cancel, a payment or a hold that somebody
+        // waits on, when the queue has a backlog. Its activity inherits it.
+        priority: { priorityKey: 4 },
       });
       signupWorkflowStartsTotal.inc({ outcome: 'door-group' });
     } catch (error) {
@@ -330,6 +347,26 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
     },
 
     /**
+     * Starts the signup's workflow if it is still in the outbox, with the update in the same call
+     * (update-with-start: its first workflow task carries the update, one trip through the server's
+     * queues instead of a start, then an update). Answers the update's result, or undefined when the
+     * row is gone (started meanwhile: send the update as usual).
+     */
+    async updateWithStart<Ret, Args extends unknown[]>(signupId: string, update: UpdateDefinition<Ret, Args>, args: Args): Promise<{ result: Ret } | undefined> {
+      const row = await pendingRow(signupId);
+      if (!row) return undefined;
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof signupWorkflow>(workflowTypes.signup, {
+        ...startOptionsOf(row),
+        // Started meanwhile (a sweep, another command): the update goes to that run.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      const result = await deps.temporal.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
+      signupWorkflowStartsTotal.inc({ outcome: 'started' });
+      await forgetRow(signupId);
+      return { result };
+    },
+
+    /**
      * Starts the rows that are due: left by a process that died, or whose start failed. Rows are
      * claimed by moving their next attempt ahead (SKIP LOCKED), so two sweeps never take the same one.
      * Then the same for every other outbox. Answers how many rows or keys were delivered.
@@ -381,17 +418,25 @@ export type SignupWorkflowStarter = ReturnType<typeof createSignupWorkflowStarte
 
 /**
  * Sends something to a signup's workflow; if Temporal has not heard of it because its start is
- * still in the outbox, starts it and sends again.
+ * still in the outbox, starts it and sends again. With `withStart` (an update), the start and the
+ * update go in one call.
  */
-export async function toSignupWorkflow<T>(
+export async function toSignupWorkflow<T, Args extends unknown[] = []>(
   starter: SignupWorkflowStarter,
   signupId: string,
   send: () => Promise<T>,
+  withStart?: { update: UpdateDefinition<T, Args>; args: Args },
 ): Promise<T> {
   try {
     return await send();
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError) || !(await starter.ensureStarted(signupId))) throw error;
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    if (withStart) {
+      const answered = await starter.updateWithStart(signupId, withStart.update, withStart.args);
+      if (answered) return answered.result;
+      return send();
+    }
+    if (!(await starter.ensureStarted(signupId))) throw error;
     return send();
   }
 }
