@@ -359,6 +359,9 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
         ...startOptionsOf(row),
         // Started meanwhile (a sweep, another command): the update goes to that run.
         workflowIdConflictPolicy: 'USE_EXISTING',
+        // Above the default (3): somebody waits on its first task, which has no cached run to be
+        // answered from and would otherwise queue behind a burst's new workflows.
+        priority: { priorityKey: 1 },
       });
       const result = await deps.temporal.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
       signupWorkflowStartsTotal.inc({ outcome: 'started' });
