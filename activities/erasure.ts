@@ -3,8 +3,8 @@ import { LockMode } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ErasureRequest, type ErasureCounts } from '../src/privacy/erasure.entity.js';
 import { activeSignupStatuses } from '../src/signups/status.js';
-import { createSignupWorkflowStarter, toSignupWorkflow } from '../src/signups/workflow-starts.js';
-import { cancelSignupUpdate, type CancelRequest } from '../src/temporal/contract.js';
+import { createSignupWorkflowStarter } from '../src/signups/workflow-starts.js';
+import { cancelSignupUpdate } from '../src/temporal/contract.js';
 
 /**
  * The erasure workflow's steps (workflows/erasure.ts). Both are idempotent: a retried activity
@@ -34,12 +34,8 @@ export function createErasureActivities(deps: { orm: MikroORM; temporal: Client 
       let cancelled = 0;
       for (const row of rows) {
         try {
+          await starter.update({ id: row.id, workflowId: row.workflow_id }, cancelSignupUpdate, [{ by: 'participant', reason: 'account erased' }]);
           const workflow = deps.temporal.workflow.getHandle(row.workflow_id);
-          const request: CancelRequest = { by: 'participant', reason: 'account erased' };
-          await toSignupWorkflow(starter, row.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
-            update: cancelSignupUpdate,
-            args: [request],
-          });
           // Its workflow ends after the refund and the cancellation mail: waiting for it means no
           // message about this signup is still on its way when the data goes.
           await workflow.result();

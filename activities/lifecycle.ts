@@ -17,7 +17,6 @@ import {
   waitlistClosedSignal,
   workflowIds,
   workflowTypes,
-  type CancelRequest,
   type NotificationRetryInput,
   workflowTaskQueueOf,
 } from '../src/temporal/contract.js';
@@ -285,12 +284,7 @@ export function createLifecycleActivities(deps: {
       const statuses: SignupStatus[] = ['requested', 'awaiting_consent', 'held', 'waitlisted', 'confirmed'];
       const signups = await forEachSignup(input.eventId, statuses, async (signup) => {
         try {
-          const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
-          const request: CancelRequest = { by: 'organizer', reason: input.reason, eventCancelled: true };
-          await toSignupWorkflow(starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
-            update: cancelSignupUpdate,
-            args: [request],
-          });
+          await starter.update(signup, cancelSignupUpdate, [{ by: 'organizer', reason: input.reason, eventCancelled: true }]);
         } catch (error) {
           if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError)) throw error;
         }

@@ -32,13 +32,7 @@ export function createSignupCommands(deps: {
   async function sendCancel(signup: Signup, request: CancelRequest): Promise<SignupView> {
     if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
     try {
-      const workflow = deps.temporal.workflow.getHandle(signup.workflowId);
-      await whenTemporalAnswers(deps.temporal, () =>
-        toSignupWorkflow(deps.starter, signup.id, () => workflow.executeUpdate(cancelSignupUpdate, { args: [request] }), {
-          update: cancelSignupUpdate,
-          args: [request],
-        }),
-      );
+      await whenTemporalAnswers(deps.temporal, () => deps.starter.update(signup, cancelSignupUpdate, [request]));
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) {
         throw new Problem('signup-not-active', 'the signup has already ended');

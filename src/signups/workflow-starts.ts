@@ -165,18 +165,27 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       signupWorkflowStartsTotal.inc({ outcome: 'started' });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-        signupWorkflowStartsTotal.inc({ outcome: 'failed' });
-        await deps.orm.em.getConnection().execute(
-          `update signup_workflow_start set attempts = attempts + 1, last_error = ?,
-                  next_attempt_at = now() + make_interval(secs => ?) where signup_id = ?`,
-          [String(error), retryDelaySeconds(row.attempts + 1), row.signup_id],
-          'run',
-        );
+        await recordFailedStart([row.signup_id], error, row.attempts + 1);
         throw error;
       }
       signupWorkflowStartsTotal.inc({ outcome: 'already-started' });
     }
     await forgetRow(row.signup_id);
+  }
+
+  /**
+   * A start that failed: its error on the rows (not yet under a door-confirmations flow), tried again
+   * by a sweep after the backoff of the given attempt. The ids travel as one JSON value (the driver
+   * would spread an array into a list of parameters).
+   */
+  async function recordFailedStart(signupIds: string[], error: unknown, attempt: number): Promise<void> {
+    signupWorkflowStartsTotal.inc({ outcome: 'failed' });
+    await deps.orm.em.getConnection().execute(
+      `update signup_workflow_start set attempts = attempts + 1, last_error = ?, next_attempt_at = now() + make_interval(secs => ?)
+        where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null`,
+      [String(error), retryDelaySeconds(attempt), JSON.stringify(signupIds)],
+      'run',
+    );
   }
 
   /**
@@ -231,20 +240,13 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       signupWorkflowStartsTotal.inc({ outcome: 'door-group' });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-        signupWorkflowStartsTotal.inc({ outcome: 'failed' });
         // As a failed start of each: the error on every row, and the sweep starts each signup's own
         // workflow at its next attempt (the group is not tried again).
-        await deps.orm.em.getConnection().execute(
-          `update signup_workflow_start set attempts = attempts + 1, last_error = ?, next_attempt_at = now() + make_interval(secs => ?)
-            where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null`,
-          [String(error), retryDelaySeconds(1), JSON.stringify(signupIds)],
-          'run',
-        );
+        await recordFailedStart(signupIds, error, 1);
         throw error;
       }
     }
-    // 'infinity': out of the sweep's range of the due index, however many there are. The ids travel
-    // as one JSON value (the driver would spread an array into a list of parameters).
+    // 'infinity': out of the sweep's range of the due index, however many there are.
     const kept = await deps.orm.em.getConnection().execute<{ signup_id: string }[]>(
       `update signup_workflow_start set door_flow_id = ?, next_attempt_at = 'infinity'
         where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null returning signup_id`,
@@ -347,14 +349,21 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
     },
 
     /**
-     * Starts the signup's workflow if it is still in the outbox, with the update in the same call
+     * Sends an update to a signup's workflow and answers its result. If Temporal has not heard of the
+     * workflow because its start is still in the outbox, starts it with the update in the same call
      * (update-with-start: its first workflow task carries the update, one trip through the server's
-     * queues instead of a start, then an update). Answers the update's result, or undefined when the
-     * row is gone (started meanwhile: send the update as usual).
+     * queues instead of a start, then an update).
      */
-    async updateWithStart<Ret, Args extends unknown[]>(signupId: string, update: UpdateDefinition<Ret, Args>, args: Args): Promise<{ result: Ret } | undefined> {
-      const row = await pendingRow(signupId);
-      if (!row) return undefined;
+    async update<Ret, Args extends [unknown, ...unknown[]]>(signup: { id: string; workflowId: string }, update: UpdateDefinition<Ret, Args>, args: Args): Promise<Ret> {
+      const send = () => deps.temporal.workflow.getHandle(signup.workflowId).executeUpdate(update, { args });
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+      const row = await pendingRow(signup.id);
+      // Started meanwhile (a sweep, another command), or never recorded: as Temporal answers now.
+      if (!row) return send();
       const startWorkflowOperation = new WithStartWorkflowOperation<typeof signupWorkflow>(workflowTypes.signup, {
         ...startOptionsOf(row),
         // Started meanwhile (a sweep, another command): the update goes to that run.
@@ -365,8 +374,8 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       });
       const result = await deps.temporal.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
       signupWorkflowStartsTotal.inc({ outcome: 'started' });
-      await forgetRow(signupId);
-      return { result };
+      await forgetRow(signup.id);
+      return result;
     },
 
     /**
@@ -421,25 +430,18 @@ export type SignupWorkflowStarter = ReturnType<typeof createSignupWorkflowStarte
 
 /**
  * Sends something to a signup's workflow; if Temporal has not heard of it because its start is
- * still in the outbox, starts it and sends again. With `withStart` (an update), the start and the
- * update go in one call.
+ * still in the outbox, starts it and sends again. (An update: the starter's `update`, which starts
+ * and updates in one call.)
  */
-export async function toSignupWorkflow<T, Args extends unknown[] = []>(
+export async function toSignupWorkflow<T>(
   starter: SignupWorkflowStarter,
   signupId: string,
   send: () => Promise<T>,
-  withStart?: { update: UpdateDefinition<T, Args>; args: Args },
 ): Promise<T> {
   try {
     return await send();
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-    if (withStart) {
-      const answered = await starter.updateWithStart(signupId, withStart.update, withStart.args);
-      if (answered) return answered.result;
-      return send();
-    }
-    if (!(await starter.ensureStarted(signupId))) throw error;
+    if (!(error instanceof WorkflowNotFoundError) || !(await starter.ensureStarted(signupId))) throw error;
     return send();
   }
 }
