@@ -20,7 +20,10 @@ import { intentAtStripe, refundsAtStripe } from '../support/stripe-control.js';
 import { PromoCode } from '../../src/events/promo-code.entity.js';
 import { TicketType } from '../../src/events/ticket-type.entity.js';
 
-// Holds of 2 s: what happens when the payment does not come in time, or comes late.
+// Holds of 5 s: what happens when the payment does not come in time, or comes late. Long enough for a
+// fresh worker's first workflow task to come before the deadline on a loaded machine: a workflow
+// that gets going after its hold's deadline creates no PaymentIntent at all (by design), and these
+// tests pay or cancel one (a clean-clone run saw the first test's workflow miss a 2 s hold).
 let stack: TestStack;
 let orm: MikroORM;
 let api: RunningApi;
@@ -28,7 +31,7 @@ let api: RunningApi;
 beforeAll(async () => {
   stack = await startTestStack({
     worker: true,
-    env: { SIGNUP_HOLD_SECONDS: '2', SIGNUP_LATE_PAYMENT_GRACE_SECONDS: '30' },
+    env: { SIGNUP_HOLD_SECONDS: '5', SIGNUP_LATE_PAYMENT_GRACE_SECONDS: '30' },
   });
   ({ orm, api } = stack);
 });
