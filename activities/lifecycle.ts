@@ -7,6 +7,7 @@ import { EventChange } from '../src/events/event-change.entity.js';
 import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
 import { forgetSeatMoves } from '../src/signups/seats.js';
+import { Signup } from '../src/signups/signup.entity.js';
 import type { SignupStatus } from '../src/signups/status.js';
 import { createSignupWorkflowStarter, toSignupWorkflow, type SignupWorkflowStarter } from '../src/signups/workflow-starts.js';
 import {
@@ -21,7 +22,7 @@ import {
   workflowTaskQueueOf,
 } from '../src/temporal/contract.js';
 import type { notificationRetryWorkflow } from '../workflows/notification-retry.js';
-import type { createNotificationActivities } from './notifications.js';
+import type { createNotificationActivities, NotificationOutcome } from './notifications.js';
 
 type Notifications = ReturnType<typeof createNotificationActivities>;
 
@@ -68,7 +69,7 @@ export function createLifecycleActivities(deps: {
   }
 
   /** Sends one fan-out notification; what fails on a channel goes to its own retry workflow. */
-  async function notify(eventId: string, notification: NotificationRetryInput['notification']): Promise<void> {
+  async function notify(eventId: string, notification: NotificationRetryInput['notification']): Promise<NotificationOutcome> {
     let outcome;
     if (notification.to === 'signup') {
       const { to: _to, ...fields } = notification;
@@ -77,7 +78,7 @@ export function createLifecycleActivities(deps: {
       const { to: _to, ...fields } = notification;
       outcome = await deps.notifications.sendUserNotification({ ...fields, deferFailures: true });
     }
-    if (typeof outcome !== 'object') return;
+    if (typeof outcome !== 'object') return outcome;
     const input: NotificationRetryInput = {
       key: outcome.deferredKey,
       notification,
@@ -99,6 +100,7 @@ export function createLifecycleActivities(deps: {
       // A fan-out retried after a crash finds the retry already under way.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
+    return outcome;
   }
 
   const mailSignup = (eventId: string, signupId: string, kind: Parameters<Notifications['sendSignupNotification']>[0]['kind'], step: string) =>
@@ -296,8 +298,34 @@ export function createLifecycleActivities(deps: {
       await forgetSeatMoves(em(), input.eventId);
       return { now: new Date().toISOString(), signups };
     },
+
+    /**
+     * The confirmations of free signups the API confirmed at the door together
+     * (workflows/door-confirmations.ts), a few at a time, under the key each one's own workflow would
+     * use. As in every fan-out, a recipient who cannot be reached goes to a retry workflow of its own,
+     * so the rest of the group is not held back. Heartbeats how many are done (in order), so a retry
+     * goes on from there; what it sends again answers already-sent from the log.
+     */
+    async sendDoorConfirmations(input: { signupIds: string[] }): Promise<{ sent: number }> {
+      const context = Context.current();
+      const done = typeof context.info.heartbeatDetails === 'number' ? context.info.heartbeatDetails : 0;
+      if (input.signupIds.length === 0) return { sent: 0 };
+      // A group is one event's (the relay groups by event): its retries are found under it.
+      const eventId = (await em().findOneOrFail(Signup, input.signupIds[0]!)).event.id;
+      let sent = 0;
+      for (let from = done; from < input.signupIds.length; from += DOOR_CONFIRMATIONS_AT_ONCE) {
+        const chunk = input.signupIds.slice(from, from + DOOR_CONFIRMATIONS_AT_ONCE);
+        const outcomes = await Promise.all(chunk.map((signupId) => mailSignup(eventId, signupId, 'confirmation', 'confirmation')));
+        sent += outcomes.filter((outcome) => outcome === 'sent').length;
+        context.heartbeat(from + chunk.length);
+      }
+      return { sent };
+    },
   };
 }
+
+/** Confirmations of one door group sent at once: each is a few queries and an SMTP round trip. */
+const DOOR_CONFIRMATIONS_AT_ONCE = 4;
 
 /** How often a fan-out heartbeats while alive, whatever its progress (well inside the workflow's heartbeat timeout). */
 const LIVENESS_HEARTBEAT_MS = 3_000;

@@ -1,5 +1,4 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Context } from '@temporalio/activity';
 import { ConsentRecord } from '../src/consents/consent-record.entity.js';
 import { createConsentToken } from '../src/consents/consent-token.js';
 import { deliveryPlan } from '../src/contacts/preferences.js';
@@ -95,7 +94,7 @@ export function createNotificationActivities(deps: {
     return deliveries;
   }
 
-  const perMessage = {
+  return {
     async sendSignupNotification(input: SignupNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
       const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
@@ -205,35 +204,7 @@ export function createNotificationActivities(deps: {
       return { failed: rows.length };
     },
   };
-
-  return {
-    ...perMessage,
-
-    /**
-     * The confirmation of each free signup the API confirmed at the door together
-     * (workflows/door-confirmations.ts), under the key its own workflow would use, a few at a time.
-     * Heartbeats how many are done (in order), so a retry goes on from there; the ones a retry sends
-     * again answer already-sent from the log.
-     */
-    async sendDoorConfirmations(input: { signupIds: string[] }): Promise<{ sent: number }> {
-      const context = Context.current();
-      const done = typeof context.info.heartbeatDetails === 'number' ? context.info.heartbeatDetails : 0;
-      let sent = 0;
-      for (let from = done; from < input.signupIds.length; from += DOOR_CONFIRMATIONS_AT_ONCE) {
-        const chunk = input.signupIds.slice(from, from + DOOR_CONFIRMATIONS_AT_ONCE);
-        const outcomes = await Promise.all(
-          chunk.map((signupId) => perMessage.sendSignupNotification({ signupId, kind: 'confirmation', step: 'confirmation', details: {} })),
-        );
-        sent += outcomes.filter((outcome) => outcome === 'sent').length;
-        context.heartbeat(from + chunk.length);
-      }
-      return { sent };
-    },
-  };
 }
-
-/** Confirmations of one door group sent at once: each is a few queries and an SMTP round trip. */
-const DOOR_CONFIRMATIONS_AT_ONCE = 4;
 
 /** The consent trail starts when its request is sent: which address was asked (once per signup). */
 async function recordConsentRequest(em: EntityManager, signup: Signup, guardianEmail: string): Promise<void> {

@@ -14,7 +14,7 @@ import { createActivities } from '../../activities/index.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { createActivityDependencies } from '../../src/temporal/worker.js';
 import { DOOR_CONFIRMATIONS_PER_FLOW, flowKinds, searchAttributes, workflowIds } from '../../src/temporal/contract.js';
-import { request } from '../support/http.js';
+import { closedPortUrl, request } from '../support/http.js';
 import { adult, mailsMatching, newUser, postSignup, subjects, waitForMail, type TestUser } from '../support/signup-steps.js';
 import { connectTestClient, countersAndRows, eventually, insertEvent, openTestOrm, startTestApi, startTestWorker, testConfig, type RunningApi, type RunningWorker } from '../support/stack.js';
 
@@ -23,11 +23,19 @@ let client: Client;
 let worker: RunningWorker;
 let api: RunningApi;
 
+const ENV = {
+  SIGNUP_DOOR_CONFIRMATIONS: 'grouped',
+  // Users may name a push endpoint; a delivery that fails is retried twice, a second apart.
+  NOTIFICATION_WEBHOOK_SECRET: 'door-confirmations-webhook-secret-0123456789',
+  NOTIFICATION_RETRY_ATTEMPTS: '2',
+  NOTIFICATION_RETRY_INITIAL_SECONDS: '1',
+};
+
 beforeAll(async () => {
   orm = await openTestOrm();
   client = await connectTestClient();
-  worker = await startTestWorker(orm);
-  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, { SIGNUP_DOOR_CONFIRMATIONS: 'grouped' });
+  worker = await startTestWorker(orm, undefined, ENV);
+  api = await startTestApi({ orm, temporal: client, taskQueue: worker.taskQueue }, ENV);
 });
 
 afterAll(async () => {
@@ -143,6 +151,37 @@ describe('free signups confirmed at the door together', () => {
     expect(await keptRows(event.id)).toEqual([]);
     for (const flowId of flowIds) await client.workflow.getHandle(flowId).result();
     expect((await Promise.all(signupIds.slice(1).map(hasOwnWorkflow))).filter(Boolean)).toEqual([]);
+  });
+
+  it('hands a recipient who cannot be reached to a retry of its own, and confirms the rest of the group at once', async () => {
+    const event = await insertEvent(orm, { capacity: 9 });
+    const users = await Promise.all(Array.from({ length: 9 }, (_, i) => newUser(api, { name: `door-hooked-${i}` })));
+    // The first of the group has a push endpoint that is down: their e-mail goes, the push cannot.
+    const hooked = users[0]!;
+    const saved = await request(api.baseUrl, 'PUT', '/v1/me/notification-preferences', {
+      token: hooked.token,
+      body: { channels: { email: { enabled: true }, webhook: { url: await closedPortUrl() } }, optedOut: [], marketing: { consent: false } },
+    });
+    expect(saved.status).toBe(200);
+    const signupIds = await burst(users, event.id);
+    const flowIds = [...new Set((await allKept(event.id, users.length)).map((row) => row.door_flow_id as string))];
+    await mailed(flowIds);
+    // The flow's mailing took one attempt: nobody waited for the unreachable one's retries.
+    for (const flowId of flowIds) {
+      const history = await client.workflow.getHandle(flowId).fetchHistory();
+      const started = history.events?.filter((event) => event.activityTaskStartedEventAttributes) ?? [];
+      expect(started.map((event) => event.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+    }
+    // The push is retried by a notification-retry workflow of its own, which gives up after its attempts.
+    const retry = client.workflow.getHandle(workflowIds.notificationRetry(`confirmation:${signupIds[0]}`));
+    await retry.result();
+    const log = await orm.em.fork().getConnection().execute<{ channel: string; state: string }[]>(
+      `select channel, state from notification_log where key = ? order by channel`,
+      [`confirmation:${signupIds[0]}`],
+    );
+    expect(log).toEqual([{ channel: 'email', state: 'sent' }, { channel: 'webhook', state: 'failed' }]);
+    // Everybody's e-mail went out once, the unreachable one's too.
+    for (const user of users) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
   });
 
   it('still confirms each once when the rows were left to the sweep after their flow had started (the API died in between)', async () => {

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+
 export interface JsonResponse {
   status: number;
   headers: Headers;
@@ -25,4 +28,14 @@ export async function request(
     headers: response.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/** An address no one listens on (a receiver that is down): the port of a server that was closed again. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/hook`;
 }
