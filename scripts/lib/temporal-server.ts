@@ -33,6 +33,14 @@ export const cliTypeNames: Record<string, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
+/**
+ * Dynamic config of every dev server we start. `matching.useNewMatcher`: the priority-enabled task
+ * matcher, which server 1.29 leaves off; without it a task's priority (a cancel's new workflow at 1,
+ * the door-confirmations flows at 4) is accepted and ignored, and tasks are matched first in, first
+ * out. docker-compose.yml sets the same for its server.
+ */
+export const dynamicConfigFlags = ['--dynamic-config-value', 'matching.useNewMatcher=true'];
+
 export const searchAttributeFlags = allSearchAttributeKeys.flatMap((key) => [
   '--search-attribute',
   `${key.name}=${cliTypeNames[key.type]}`,
@@ -58,6 +66,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
         ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
         ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
         searchAttributes: allSearchAttributeKeys,
+        extraArgs: dynamicConfigFlags,
       },
     });
     return {
@@ -82,6 +91,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
     ...searchAttributeFlags,
+    ...dynamicConfigFlags,
   ];
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
