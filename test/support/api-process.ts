@@ -1,13 +1,14 @@
 /**
- * The API in a process of its own, built like src/api-main.ts (the real app and its outbox relay), so a test can SIGKILL it in the middle of a burst (no graceful shutdown: requests and
- * door batches in flight simply vanish) and start another. Reads the test stack's environment
- * (DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, ...); listens on an ephemeral port and
- * prints `ready <port>`. Started by `spawnApi` in test/support/api-child.ts.
+ * The API in a process of its own, built like src/api-main.ts (the real app and its outbox relay),
+ * so a test can SIGKILL it in the middle of a burst (no graceful shutdown: requests and door batches
+ * in flight simply vanish) and start another. Reads the test stack's environment (DATABASE_URL,
+ * TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, ...); listens on an ephemeral port and prints
+ * `ready <port>`. Started by `spawnApi` in test/support/api-child.ts.
  *
- * It sweeps the outbox only when API_CHILD_SWEEP_SECONDS says so: the test files share one database
- * but each has its own task queue, so a sweep here would take other files' due rows and start their
- * workflows on this child's queue, which may have no worker (a door-confirmations test saw its rows
- * taken from under its own sweep that way).
+ * It does not sweep the outbox: the test files share one database but each has its own task queue,
+ * so a sweep here would take other files' due rows and start their workflows on this child's queue,
+ * which may have no worker (a door-confirmations test saw its rows taken from under its own sweep
+ * that way).
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +32,6 @@ const app = createApp({
   taskQueue: config.temporal.taskQueue,
   config,
   databaseUrl: config.database.url,
-  sweepWorkflowStartsEverySeconds: Number(process.env.API_CHILD_SWEEP_SECONDS ?? 0) || undefined,
 });
 const server = createApiServer(app).listen(0, '127.0.0.1');
 await once(server, 'listening');
