@@ -7,7 +7,6 @@ import { EventChange } from '../src/events/event-change.entity.js';
 import type { LifecyclePlan } from '../src/events/lifecycle-schedule.js';
 import { usersAskingToBeNotified, usersFollowing } from '../src/interests/audience.js';
 import { forgetSeatMoves } from '../src/signups/seats.js';
-import { Signup } from '../src/signups/signup.entity.js';
 import type { SignupStatus } from '../src/signups/status.js';
 import { createSignupWorkflowStarter, toSignupWorkflow, type SignupWorkflowStarter } from '../src/signups/workflow-starts.js';
 import {
@@ -309,12 +308,21 @@ export function createLifecycleActivities(deps: {
     async sendDoorConfirmations(input: { signupIds: string[] }): Promise<{ sent: number }> {
       const context = Context.current();
       const done = typeof context.info.heartbeatDetails === 'number' ? context.info.heartbeatDetails : 0;
-      if (input.signupIds.length === 0) return { sent: 0 };
-      // A group is one event's (the relay groups by event): its retries are found under it.
-      const eventId = (await em().findOneOrFail(Signup, input.signupIds[0]!)).event.id;
+      // Only those still confirmed: one cancelled at the door before this ran gets its cancellation
+      // receipt alone, not a confirmation after it. A group is one event's (the relay groups by
+      // event): its retries are found under it.
+      const stillConfirmed = await em()
+        .getConnection()
+        .execute<{ id: string; event_id: string }[]>(
+          `select id, event_id from signup where id in (select jsonb_array_elements_text(?::jsonb)::uuid) and status = 'confirmed'`,
+          [JSON.stringify(input.signupIds)],
+        );
+      const eventId = stillConfirmed[0]?.event_id;
+      if (!eventId) return { sent: 0 };
+      const toMail = new Set(stillConfirmed.map((row) => row.id));
       let sent = 0;
       for (let from = done; from < input.signupIds.length; from += DOOR_CONFIRMATIONS_AT_ONCE) {
-        const chunk = input.signupIds.slice(from, from + DOOR_CONFIRMATIONS_AT_ONCE);
+        const chunk = input.signupIds.slice(from, from + DOOR_CONFIRMATIONS_AT_ONCE).filter((signupId) => toMail.has(signupId));
         const outcomes = await Promise.all(chunk.map((signupId) => mailSignup(eventId, signupId, 'confirmation', 'confirmation')));
         sent += outcomes.filter((outcome) => outcome === 'sent').length;
         context.heartbeat(from + chunk.length);

@@ -887,7 +887,8 @@ async function drive(): Promise<void> {
     const rawClients = Number(args['raw-clients']);
     const raw = await rawRowRate(databaseUrl, await insertBenchEvent(db, 2_000_000_000, false), rawClients, Number(args['raw-seconds']));
 
-    // The cancellation stream's signups: confirmed, their workflows started, before the burst.
+    // The cancellation stream's signups: confirmed before the burst, their flows started (door-confirmations flows,
+    // grouped: so each cancel is the API's cancel at the door).
     const cancelRate = Number(args['cancel-rate']);
     const toCancel: { id: string; token: string }[] = [];
     if (cancelRate > 0) {

@@ -23,6 +23,7 @@ import {
   signupStatusQuery,
   waitlistClosedSignal,
   waitlistOfferSignal,
+  type CancelledAtDoor,
   type CancelRequest,
   type SignupWorkflowInput,
   type SignupWorkflowResult,
@@ -124,6 +125,13 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     ));
   /** The release an unpaid hold's end made together with the intent's cancel (step 4), for step 5. */
   let releasedAtDeadline: SeatMove | undefined;
+
+  if (input.cancelledAtDoor) {
+    // 7 (at the door). The API cancelled a free signup it had confirmed at the door before anything
+    // needed this workflow: the seats are back, so only those offered and the participant are told.
+    await cancelledAtDoor(input.cancelledAtDoor);
+    return flow.result();
+  }
 
   try {
     // 1. Eligibility (age, ticket type, promo code, price) was decided by the API before anything
@@ -368,6 +376,13 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     }
     const kind = request.eventCancelled ? 'event-cancelled' : 'cancellation-receipt';
     await notify(kind, 'cancellation-receipt', { refundMinor, by: request.by, reason: request.reason });
+  }
+
+  /** A cancel the API made (SignupWorkflowInput.cancelledAtDoor): free, so nothing to refund. */
+  async function cancelledAtDoor(cancelled: CancelledAtDoor): Promise<void> {
+    flow.progress.status = 'cancelled'; // as the start's search attributes say: nothing to upsert
+    await tellOffered(cancelled.offers);
+    await notify('cancellation-receipt', 'cancellation-receipt', { refundMinor: 0, by: cancelled.by, reason: cancelled.reason }, mailInTask);
   }
 
   async function tellOffered(offers: WaitlistOffer[]): Promise<void> {

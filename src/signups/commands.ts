@@ -11,11 +11,15 @@ import { toSignupWorkflow, type SignupWorkflowStarter } from './workflow-starts.
 import { whenTemporalAnswers } from '../temporal/client.js';
 
 /**
- * What participants and organizers ask a running signup to do. The workflow alone decides and
- * moves seats; these check who may ask and when, then send it an update and answer the result.
+ * What participants and organizers ask a running signup to do. The workflow decides and moves
+ * seats; these check who may ask and when, then send it an update and answer the result.
  *
- * While Temporal is unreachable these are refused fast (503 with Retry-After, within the request
- * deadline), not accepted for later: nothing is written before the update, the answer is the
+ * One exception, as at the door: a free signup the API confirmed at the door that has needed no
+ * workflow of its own yet is cancelled by the API in one transaction (the starter's cancelAtDoor),
+ * and its workflow is started as cancelled afterwards, so nothing waits on Temporal for it.
+ *
+ * Otherwise, while Temporal is unreachable these are refused fast (503 with Retry-After, within the
+ * request deadline), not accepted for later: nothing is written before the update, the answer is the
  * workflow's result (refund, status), and each is safe to send again (a cancelled or confirmed
  * signup answers its view).
  */
@@ -31,6 +35,7 @@ export function createSignupCommands(deps: {
 
   async function sendCancel(signup: Signup, request: CancelRequest): Promise<SignupView> {
     if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
+    if (await deps.starter.cancelAtDoor(signup.id, request)) return deps.signups.viewOf(signup.id);
     try {
       await whenTemporalAnswers(deps.temporal, () => deps.starter.update(signup, cancelSignupUpdate, [request]));
     } catch (error) {

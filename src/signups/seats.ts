@@ -539,18 +539,71 @@ export async function cancelSignup(
     const previousStatus = signup.status;
     if (!nextSignupStatus(signup.status, 'cancel')) return { ...moveOf(signup), previousStatus };
     const now = input.now ?? new Date();
-    if (signup.status === 'held') await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
-    if (signup.status === 'confirmed') await moveCounters(tx, signup, { held: 0, confirmed: -signup.seats });
+    // The signup row (locked already) is written first, so the event row, which every seat move of
+    // the event waits for, is held for as few round trips as can be: its counters, then the offers.
     end(signup, 'cancel', now);
     signup.cancelledBy = input.by;
     signup.cancellationReason = input.reason ?? null;
     signup.paymentClientSecret = null;
-    await giveBackPromoUse(tx, signup);
     await tx.flush();
+    if (previousStatus === 'held') await moveCounters(tx, signup, { held: -signup.seats, confirmed: 0 });
+    if (previousStatus === 'confirmed') await moveCounters(tx, signup, { held: 0, confirmed: -signup.seats });
+    await giveBackPromoUse(tx, signup);
     const freedSeats = previousStatus === 'held' || previousStatus === 'confirmed';
     const offers = freedSeats ? await offerFreedSeats(tx, signup.event.id, input.offerSeconds, now) : [];
     return { ...moveOf(signup, offers), previousStatus };
   });
+}
+
+/** What the cancel at the door wrote (see cancelAtDoor), and whether anyone waits for seats there. */
+export interface DoorCancel<Row> {
+  /** The signup's outbox row, rewritten to start its workflow as cancelled. */
+  row: Row;
+  eventId: string;
+  waitlistEnabled: boolean;
+}
+
+/**
+ * The cancel of a free signup the API confirmed at the door, whose kept outbox row (a door-
+ * confirmations flow stands for it) is rewritten by `rewriteRow` (SQL `set` list on
+ * signup_workflow_start, its parameters first). One statement, autocommit: a hot event's row is
+ * locked for that one statement, where a transaction holds it across round trips to a busy API
+ * process and a stream of cancels queues on it. Only while nobody is on the event's waiting list
+ * (freed seats then need no offer, which the transactional cancelSignup makes): undefined otherwise,
+ * and when the signup has no kept row or is not confirmed, with nothing written. A waiting list that
+ * gets its first signup while this runs is caught by the caller's `offerFreeSeatsIn` afterwards.
+ */
+export async function cancelAtDoor<Row>(
+  em: EntityManager,
+  input: { signupId: string; by: 'participant' | 'organizer'; reason?: string },
+  rewriteRow: { set: string; params: unknown[] },
+): Promise<DoorCancel<Row> | undefined> {
+  const [done] = await em.getConnection().execute<(Row & { cancelled_event_id: string; cancelled_waitlist_enabled: boolean })[]>(
+    `with kept as (
+       select signup_id from signup_workflow_start where signup_id = ? and door_flow_id is not null for update
+     ), s as (
+       update signup set status = 'cancelled', cancelled_at = now(), cancelled_by = ?, cancellation_reason = ?,
+              hold_expires_at = null, payment_client_secret = null, updated_at = now()
+        where id in (select signup_id from kept) and status = 'confirmed'
+          and not exists (select 1 from signup w where w.event_id = signup.event_id and w.status = 'waitlisted')
+        returning id, event_id, ticket_type_id, seats, promo_code
+     ), ev as (
+       update "event" e set confirmed_count = e.confirmed_count - s.seats, updated_at = now() from s
+        where e.id = s.event_id returning e.id, e.waitlist_enabled
+     ), tt as (
+       update ticket_type t set confirmed_count = t.confirmed_count - s.seats from s where t.id = s.ticket_type_id returning t.id
+     ), promo as (
+       update promo_code c set used_count = c.used_count - 1 from s
+        where c.event_id = s.event_id and c.code = s.promo_code and c.used_count > 0 returning c.id
+     )
+     update signup_workflow_start w set ${rewriteRow.set} from s, ev
+      where w.signup_id = s.id
+      returning w.*, ev.id as cancelled_event_id, ev.waitlist_enabled as cancelled_waitlist_enabled`,
+    [input.signupId, input.by, input.reason ?? null, ...rewriteRow.params],
+  );
+  if (!done) return undefined;
+  const { cancelled_event_id: eventId, cancelled_waitlist_enabled: waitlistEnabled, ...row } = done;
+  return { row: row as unknown as Row, eventId, waitlistEnabled };
 }
 
 /** Ends a signup that holds no seats: consent denied or never given, or the waitlist closed. */

@@ -11,12 +11,15 @@ import {
   searchAttributes,
   workflowIds,
   workflowTypes,
+  type CancelledAtDoor,
+  type CancelRequest,
   type DoorConfirmationsInput,
   type SignupWorkflowInput,
+  waitlistOfferSignal,
 } from '../temporal/contract.js';
 import type { doorConfirmationsWorkflow } from '../../workflows/door-confirmations.js';
 import type { signupWorkflow } from '../../workflows/signup.js';
-import type { WorkflowStartValues } from './seats.js';
+import { cancelAtDoor, cancelSignup, offerFreeSeatsIn, type WaitlistOffer, type WorkflowStartValues } from './seats.js';
 import type { Signup } from './signup.entity.js';
 import type { SignupStatus } from './status.js';
 import { SignupWorkflowStart } from './workflow-start.entity.js';
@@ -131,6 +134,9 @@ interface StartRow {
   attempts: number;
 }
 
+/** A kept row whose signup was not confirmed after all (never, by construction): its transaction is rolled back. */
+class NotConfirmedAtDoor extends Error {}
+
 export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Client; logger?: Logger; outboxes?: WorkflowOutbox[] }) {
   /** Deliveries waiting for a free slot, with what to log if one fails. */
   const queue: { run: () => Promise<void>; about: Record<string, string> }[] = [];
@@ -207,6 +213,15 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
     } catch (error) {
       // Ended (its event is over) or unreachable: its SignupIds may still name this signup.
       if (!(error instanceof WorkflowNotFoundError)) deps.logger?.warn({ flowId, signupId, err: error }, 'door-confirmations flow not told of a signup that left it');
+    }
+  }
+
+  /** A waitlisted signup got freed seats (its row says so): its workflow is told. Not critical: it reads its row within the hour. */
+  async function tellOffered(offer: WaitlistOffer): Promise<void> {
+    try {
+      await deps.temporal.workflow.getHandle(offer.workflowId).signal(waitlistOfferSignal, { holdExpiresAt: offer.holdExpiresAt });
+    } catch (error) {
+      deps.logger?.warn({ signupId: offer.signupId, err: error }, 'waitlist offer not signalled; its workflow finds it in its row');
     }
   }
 
@@ -329,6 +344,55 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
         'run',
       );
       return flows.length;
+    },
+
+    /**
+     * Cancels a signup a door-confirmations flow stands for, without a workflow (a free signup the
+     * API confirmed at the door, never needed since): its seats go back through the ledger and its
+     * kept row now starts its workflow as cancelled, in one commit, due for a sweep should this
+     * process die before the start. The start follows in the background; it tells the door flow, and
+     * the workflow tells those offered and the participant. So the cancel is answered at the commit,
+     * under a burst as when Temporal is down. With nobody on the event's waiting list that is one
+     * statement (the ledger's cancelAtDoor); otherwise the ledger's cancelSignup, which offers the
+     * seats, in a transaction that locks the row first. A start of its workflow for something else
+     * (an erasure) that read the row before is then told by its own cancel that the signup is over.
+     * False, with nothing written, when the signup has no such row (it has a workflow of its own, or
+     * is being given one): the cancel goes to that workflow.
+     */
+    async cancelAtDoor(signupId: string, request: CancelRequest): Promise<boolean> {
+      const cancelled: CancelledAtDoor = { by: request.by, ...(request.reason ? { reason: request.reason } : {}), offers: [] };
+      const rewrite = (values: CancelledAtDoor) => ({
+        set: `status = 'cancelled', input = input || ?::jsonb, attempts = 0, last_error = null, next_attempt_at = now() + make_interval(secs => ?)`,
+        params: [JSON.stringify({ cancelledAtDoor: values }), OWN_ATTEMPT_SECONDS],
+      });
+      const em = deps.orm.em.fork();
+      const fast = await cancelAtDoor<StartRow>(em, { signupId, ...cancelled }, rewrite(cancelled));
+      let started = fast?.row;
+      if (fast?.waitlistEnabled) {
+        // Somebody joined the waiting list while the statement ran (it saw nobody there): the seats go to them now.
+        const offers = await em.transactional((tx) => offerFreeSeatsIn(tx, { eventId: fast.eventId, offerSeconds: fast.row.input.offerTimeoutSeconds, now: new Date() }));
+        for (const offer of offers) void tellOffered(offer);
+      }
+      // Somebody waits on the event's list: the ledger's transactional cancel, which offers them the seats.
+      started ??= await em
+        .transactional(async (tx) => {
+          const [kept] = await tx.execute<StartRow[]>('select * from signup_workflow_start where signup_id = ? and door_flow_id is not null for update', [signupId]);
+          if (!kept) return undefined;
+          const move = await cancelSignup(tx, { signupId, ...cancelled, offerSeconds: kept.input.offerTimeoutSeconds });
+          if (move.previousStatus !== 'confirmed') throw new NotConfirmedAtDoor();
+          const { set, params } = rewrite({ ...cancelled, offers: move.offers });
+          const [row] = await tx.execute<StartRow[]>(`update signup_workflow_start set ${set} where signup_id = ? returning *`, [...params, signupId]);
+          return row;
+        })
+        .catch((error: unknown) => {
+          if (error instanceof NotConfirmedAtDoor) return undefined; // rolled back: the workflow's update decides
+          throw error;
+        });
+      if (!started) return false;
+      const row = started;
+      queue.push({ run: () => startRow(row), about: { signupId } });
+      drain();
+      return true;
     },
 
     /** After a commit that wrote rows to another outbox: deliver that key's rows in the background. */

@@ -113,6 +113,21 @@ export interface SignupWorkflowInput {
    * Workers without this field see a confirmed signup, and their hold and confirm steps change nothing.
    */
   confirmedByApi?: boolean;
+  /**
+   * The API cancelled the signup before it needed a workflow of its own (a free signup confirmed at
+   * the door, that a door-confirmations flow stood for: src/signups/workflow-starts.ts, cancelAtDoor):
+   * its seats are back and the offers they made are in their rows. The flow tells those offered and
+   * the participant, and ends. Workers without this field never see it (no such start existed).
+   */
+  cancelledAtDoor?: CancelledAtDoor;
+}
+
+/** What the API's cancel at the door left for the signup's workflow to do (see SignupWorkflowInput). */
+export interface CancelledAtDoor {
+  by: CancelRequest['by'];
+  reason?: string;
+  /** Waitlisted signups the freed seats were offered to, to be told. */
+  offers: { signupId: string; workflowId: string; holdExpiresAt: string }[];
 }
 
 export interface SignupWorkflowResult {

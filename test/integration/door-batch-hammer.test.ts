@@ -14,7 +14,7 @@ import { PromoCode } from '../../src/events/promo-code.entity.js';
 import { doorBatchClaims } from '../../src/observability/metrics.js';
 import { spawnApi, type ChildApi } from '../support/api-child.js';
 import { request, type JsonResponse } from '../support/http.js';
-import { insertEvent, startTestStack, testConfig, type TestStack } from '../support/stack.js';
+import { eventually, insertEvent, startTestStack, testConfig, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 const children: ChildApi[] = [];
@@ -264,5 +264,67 @@ describe('the door batcher under a hammer', () => {
     const accepted = final.filter((answer) => answer?.status === 202);
     expect(new Set(accepted.map((answer) => answer!.body.id)).size).toBe(state.rows.length);
     expect(state.promoUses).toBe(PROMO_USES);
+  });
+
+  it('keeps every invariant when signups confirmed at the door are cancelled during a burst, their seats offered to the waiting list first', async () => {
+    // Free single seats, a waiting list that is empty when the cancels begin: a cancel made while
+    // nobody waits is the ledger's one statement, one made with somebody in line its transaction
+    // (which offers the seat), and one that raced the first to join the line is caught after it.
+    const seats = 40;
+    const event = await insertEvent(stack.orm, { capacity: seats, waitlistEnabled: true });
+    const single = (prefix: string, users: number): Attempt[] =>
+      Array.from({ length: users }, (_, index) => ({ user: `${prefix}-${index}`, key: randomUUID(), body: { attendees: [{ firstName: 'Kid', age: 9, kind: 'child' }], platform: 'web' } }));
+    const first = single(`door-cancel-a-${event.id.slice(0, 8)}`, seats);
+    const later = single(`door-cancel-b-${event.id.slice(0, 8)}`, 60);
+    await Promise.all([...first, ...later].map((attempt) => tokenOf(attempt.user)));
+    const filled = await Promise.all(first.map((attempt) => send(stack.api.baseUrl, event.id, attempt)));
+    expect(filled.map((answer) => answer.body.status)).toEqual(first.map(() => 'confirmed'));
+    const db = stack.orm.em.getConnection();
+    await eventually('every row under a door-confirmations flow', async () => {
+      const [row] = await db.execute<{ n: number }[]>(
+        `select count(*)::int as n from signup_workflow_start w join signup s on s.id = w.signup_id where s.event_id = ? and w.door_flow_id is not null`,
+        [event.id],
+      );
+      return row?.n === seats ? true : undefined;
+    });
+
+    // Half of them cancel while 60 newcomers sign up: half of the cancels with the first newcomers,
+    // the rest once some of those are in line.
+    const leaving = first.slice(0, seats / 2).map((attempt, index) => ({ attempt, id: filled[index]!.body.id as string }));
+    const cancel = async ({ attempt, id }: (typeof leaving)[number]) =>
+      request(stack.api.baseUrl, 'POST', `/v1/signups/${id}/cancel`, { token: await tokenOf(attempt.user), body: {} });
+    let answered = 0;
+    let inLine!: () => void;
+    const someInLine = new Promise<void>((resolve) => (inLine = resolve));
+    const [early, late, newcomers] = await Promise.all([
+      Promise.all(leaving.slice(0, seats / 4).map(cancel)),
+      someInLine.then(() => Promise.all(leaving.slice(seats / 4).map(cancel))),
+      Promise.all(
+        later.map(async (attempt) => {
+          const answer = await send(stack.api.baseUrl, event.id, attempt);
+          if (++answered === seats / 2) inLine();
+          return answer;
+        }),
+      ),
+    ]);
+    const cancels = [...early, ...late];
+    expect(cancels.map((answer) => `${answer.status} ${String(answer.body.status)}`)).toEqual(leaving.map(() => '200 cancelled'));
+    expect(newcomers.filter((answer) => answer.status !== 202).map((answer) => `${answer.status} ${JSON.stringify(answer.body)}`)).toEqual([]);
+
+    const [counters] = await db.execute<{ held_count: number; confirmed_count: number }[]>('select held_count, confirmed_count from event where id = ?', [event.id]);
+    const rows = await db.execute<{ status: string; n: number }[]>('select status, count(*)::int as n from signup where event_id = ? group by status', [event.id]);
+    const count = (status: string) => rows.find((row) => row.status === status)?.n ?? 0;
+    // Counters equal rows, never beyond capacity; the cancelled are out, and no seat is left free while somebody waits.
+    expect({ held: counters!.held_count, confirmed: counters!.confirmed_count }).toEqual({ held: count('held'), confirmed: count('confirmed') });
+    expect(count('cancelled')).toBe(seats / 2);
+    expect(count('held') + count('confirmed')).toBe(seats);
+    expect(count('waitlisted')).toBe(later.length - seats / 2);
+    // Each cancelled row now starts its workflow as cancelled (or already has: the row is gone).
+    const kept = await db.execute<{ status: string; cancelled: boolean }[]>(
+      `select w.status, w.input -> 'cancelledAtDoor' is not null as cancelled from signup_workflow_start w
+        where w.signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+      [JSON.stringify(leaving.map(({ id }) => id))],
+    );
+    expect(kept.filter((row) => row.status !== 'cancelled' || !row.cancelled)).toEqual([]);
   });
 });

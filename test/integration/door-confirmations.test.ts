@@ -2,9 +2,10 @@
  * Door confirmations (SIGNUP_DOOR_CONFIRMATIONS=grouped, src/signups/workflow-starts.ts): free signups
  * the API confirmed at the door together get one door-confirmations flow per group, which mails each
  * of them once and stands for them in Temporal (EventId, SignupStatus, SignupIds); no signup of the
- * group has a workflow of its own until something needs one. A cancel starts the signup's workflow
- * from its kept outbox row and is answered as ever, with one confirmation mail in all; the group's
- * flow stops listing it. A group whose rows were left to the sweep (the API died before they said
+ * group has a workflow of its own until something needs one. A cancel is made by the API at the door
+ * and starts the signup's workflow from its kept outbox row as cancelled (it mails the receipt), with
+ * one confirmation mail in all; the group's flow stops listing it. One cancelled before the group's
+ * mailing gets no confirmation. A group whose rows were left to the sweep (the API died before they said
  * so) still gets one confirmation each. The end of the event ends the flows and drops the kept rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -124,14 +125,19 @@ describe('free signups confirmed at the door together', () => {
     for (const user of users) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
     expect((await Promise.all(signupIds.map(hasOwnWorkflow))).filter(Boolean)).toEqual([]);
 
-    // A cancel: the signup's workflow is started from its kept row, and the cancel answered as ever.
+    // A cancel: the API cancels it at the door (no update to wait for), and its workflow is started
+    // from the kept row as cancelled, to mail the receipt; the group's confirmation stays the only one.
     const [leaving, leavingId] = [users[0]!, signupIds[0]!];
     const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${leavingId}/cancel`, { token: leaving.token, body: { reason: 'ill' } });
     expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
     await waitForMail(leaving.email, subjects.cancellation);
-    // Its own workflow's confirmation came first, and found the group's in the notification log.
     expect((await mailsMatching(leaving.email, subjects.confirmation)).length).toBe(1);
     expect(await hasOwnWorkflow(leavingId)).toBe(true);
+    const own = client.workflow.getHandle(workflowIds.signup(leavingId));
+    expect(await own.result()).toEqual({ signupId: leavingId, status: 'cancelled' });
+    const ownEvents = (await own.fetchHistory()).events ?? [];
+    expect(ownEvents.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes || event.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect((await own.describe()).typedSearchAttributes.get(searchAttributes.signupStatus)).toBe('cancelled');
     expect((await keptRows(event.id)).map((row) => row.signup_id)).not.toContain(leavingId);
     const flowOfLeaving = rows.find((row) => row.signup_id === leavingId)?.door_flow_id as string;
     await eventually('the flow to stop listing the cancelled signup', async () => {
@@ -208,5 +214,71 @@ describe('free signups confirmed at the door together', () => {
       });
     }
     for (const user of users) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
+  });
+});
+
+describe('a cancel at the door with somebody on the waiting list', () => {
+  it('offers the freed seat to the first in line, whose workflow is told', async () => {
+    const event = await insertEvent(orm, { capacity: 1, waitlistEnabled: true });
+    const [first, second] = await Promise.all([newUser(api, { name: 'door-line-first' }), newUser(api, { name: 'door-line-second' })]);
+    const [firstId] = await burst([first], event.id);
+    await allKept(event.id, 1);
+    const queued = await postSignup(api, second, event.id, { attendees: [adult()] });
+    expect({ status: queued.status, signup: queued.body.status }).toEqual({ status: 202, signup: 'waitlisted' });
+    const secondId = queued.body.id as string;
+    await eventually('the waitlisted signup to have its own workflow', async () => ((await hasOwnWorkflow(secondId)) ? true : undefined));
+
+    const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${firstId}/cancel`, { token: first.token, body: {} });
+    expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
+    // The seat went to the one in line in the cancel's commit; their workflow mails the offer once told.
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 1, heldRows: 1, confirmed: 0, confirmedRows: 0 });
+    await waitForMail(second.email, subjects.waitlistOffer);
+    await waitForMail(first.email, subjects.cancellation);
+    expect(await client.workflow.getHandle(workflowIds.signup(firstId!)).result()).toEqual({ signupId: firstId, status: 'cancelled' });
+  });
+});
+
+describe('a signup cancelled at the door before its group is mailed', () => {
+  it('gets its cancellation receipt and no confirmation', async () => {
+    // Signups through an API whose task queue no worker serves: the group's flow starts (and its
+    // rows say so) but does not mail, so the cancel comes first; its mailing is then run by hand.
+    const idleQueue = `door-unserved-${Date.now()}`;
+    const unserved = await startTestApi({ orm, temporal: client, taskQueue: idleQueue }, ENV);
+    try {
+      const event = await insertEvent(orm, { capacity: 3 });
+      const users = await Promise.all(Array.from({ length: 3 }, (_, i) => newUser(unserved, { name: `door-early-${i}` })));
+      const answers = await Promise.all(users.map((user) => postSignup(unserved, user, event.id, { attendees: [adult()] })));
+      const signupIds = answers.map((answer) => answer.body.id as string);
+      const rows = await allKept(event.id, 3);
+      const cancelled = await request(unserved.baseUrl, 'POST', `/v1/signups/${signupIds[0]}/cancel`, { token: users[0]!.token, body: {} });
+      expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
+      expect(await countersAndRows(orm, event.id)).toMatchObject({ confirmed: 2, confirmedRows: 2 });
+
+      const dependencies = createActivityDependencies(testConfig(), orm);
+      try {
+        const activities = createActivities(dependencies);
+        const run = (signupIds: string[]) => new MockActivityEnvironment().run((input: { signupIds: string[] }) => activities.sendDoorConfirmations(input), { signupIds });
+        for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) {
+          await run(rows.filter((row) => row.door_flow_id === flowId).map((row) => row.signup_id));
+        }
+      } finally {
+        await dependencies.close();
+      }
+      for (const user of users.slice(1)) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
+      expect(await mailsMatching(users[0]!.email, subjects.confirmation)).toEqual([]);
+
+      // Its own workflow, started as cancelled on the unserved queue, mails the receipt once a worker serves it.
+      const late = await startTestWorker(orm, idleQueue, ENV);
+      try {
+        await client.workflow.getHandle(workflowIds.signup(signupIds[0]!)).result();
+        await waitForMail(users[0]!.email, subjects.cancellation);
+        for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) await client.workflow.getHandle(flowId).terminate('test over');
+      } finally {
+        await late.stop();
+      }
+      expect(await mailsMatching(users[0]!.email, subjects.confirmation)).toEqual([]);
+    } finally {
+      await unserved.close();
+    }
   });
 });

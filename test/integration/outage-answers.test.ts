@@ -2,7 +2,9 @@
  * Honest answers while a dependency is down: the API talks to PostgreSQL and Temporal through TCP
  * proxies this file cuts (the shared database and dev server keep running for everyone else; the
  * worker uses them directly). Every answer is then problem+json 503 with Retry-After, within 2 s,
- * and nothing is half-written; once the proxy is restored the same request works.
+ * and nothing is half-written; once the proxy is restored the same request works. One command needs
+ * no Temporal: a free signup confirmed at the door, with no workflow of its own yet, is cancelled by
+ * the API, and its workflow is started (as cancelled) when Temporal is back.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,10 +13,11 @@ import { createConsentToken } from '../../src/consents/consent-token.js';
 import { openOrm, type MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
+import { searchAttributes, workflowIds } from '../../src/temporal/contract.js';
 import { requireEnv } from '../support/environment.js';
 import { request, type JsonResponse } from '../support/http.js';
 import { adult, child, newUser, signUp, waitForStatus, type TestUser } from '../support/signup-steps.js';
-import { eventually, insertEvent, openTestOrm, startTestApi, startTestWorker, testConfig, type RunningApi, type RunningWorker } from '../support/stack.js';
+import { countersAndRows, eventually, insertEvent, openTestOrm, startTestApi, startTestWorker, testConfig, type RunningApi, type RunningWorker } from '../support/stack.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 let orm: MikroORM;
@@ -105,15 +108,18 @@ function bornYearsAgo(years: number): string {
 
 describe('while Temporal is unreachable', () => {
   it('refuses commands that need a workflow with a fast 503, writing nothing, and takes them once it is back', async () => {
+    // Waitlisted signups have workflows of their own (only free signups confirmed at the door go without).
+    const full = await insertEvent(orm, { capacity: 0, waitlistEnabled: true });
     const event = await insertEvent(orm, { capacity: 10, guardianConsentBelowAge: 16 });
     const participant = await newUser(api, { birthdate: bornYearsAgo(30), name: 'cancel' });
     const removed = await newUser(api, { birthdate: bornYearsAgo(30), name: 'removed' });
     const minor: TestUser = await newUser(api, { birthdate: bornYearsAgo(12), guardian: true, name: 'minor' });
     const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
-    const signupId = await signUp(api, participant, event.id, { attendees: [adult()] });
-    const removedId = await signUp(api, removed, event.id, { attendees: [adult('Rem')] });
+    const signupId = await signUp(api, participant, full.id, { attendees: [adult()] });
+    const removedId = await signUp(api, removed, full.id, { attendees: [adult('Rem')] });
     const minorId = await signUp(api, minor, event.id, { attendees: [child('Kim', 12)] });
-    await waitForStatus(api, participant, signupId, 'confirmed');
+    await waitForStatus(api, participant, signupId, 'waitlisted');
+    await waitForStatus(api, removed, removedId, 'waitlisted');
     await waitForStatus(api, minor, minorId, 'awaiting_consent');
     for (const id of [signupId, removedId, minorId]) await flowStarted(id);
     const consentToken = createConsentToken({ signupId: minorId, expiresAt: new Date(Date.now() + 3_600_000) }, api.config.signup.consentTokenSecret);
@@ -123,7 +129,7 @@ describe('while Temporal is unreachable', () => {
     expectOutageAnswer(await timed(cancel), 'cancel');
     expectOutageAnswer(
       await timed(() =>
-        request(api.baseUrl, 'DELETE', `/v1/admin/events/${event.id}/participants/${removedId}`, { token: organizer.token, body: { reason: 'double booking' } }),
+        request(api.baseUrl, 'DELETE', `/v1/admin/events/${full.id}/participants/${removedId}`, { token: organizer.token, body: { reason: 'double booking' } }),
       ),
       'admin removal',
     );
@@ -135,8 +141,8 @@ describe('while Temporal is unreachable', () => {
 
     // Nothing half-written: no cancellation, no removal, no recorded consent.
     const em = orm.em.fork();
-    expect((await em.findOneOrFail(Signup, signupId)).status).toBe('confirmed');
-    expect((await em.findOneOrFail(Signup, removedId)).status).toBe('confirmed');
+    expect((await em.findOneOrFail(Signup, signupId)).status).toBe('waitlisted');
+    expect((await em.findOneOrFail(Signup, removedId)).status).toBe('waitlisted');
     const waiting = await em.findOneOrFail(Signup, minorId);
     expect({ status: waiting.status, decision: waiting.guardianDecision ?? null }).toEqual({ status: 'awaiting_consent', decision: null });
 
@@ -149,6 +155,48 @@ describe('while Temporal is unreachable', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     expect((await consent()).status).toBe(200);
+  });
+
+  it('cancels a free signup confirmed at the door at once, and its workflow follows as cancelled once Temporal is back', async () => {
+    const event = await insertEvent(orm, { capacity: 10 });
+    const participant = await newUser(api, { birthdate: bornYearsAgo(30), name: 'door-cancel' });
+    const removed = await newUser(api, { birthdate: bornYearsAgo(30), name: 'door-removed' });
+    const organizer = await newUser(api, { roles: ['organizer'], markets: ['NO'], name: 'org' });
+    const signupId = await signUp(api, participant, event.id, { attendees: [adult()] });
+    const removedId = await signUp(api, removed, event.id, { attendees: [adult('Rem')] });
+    for (const id of [signupId, removedId]) await flowStarted(id);
+    const kept = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ n: number }[]>('select count(*)::int as n from signup_workflow_start where signup_id in (?, ?) and door_flow_id is not null', [signupId, removedId]);
+    expect(kept[0]?.n).toBe(2); // no workflow of their own: a door-confirmations flow stands for them
+
+    temporalProxy.cut();
+    const cancelled = await timed(() => request(api.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token: participant.token, body: { reason: 'ill' } }));
+    const removal = await timed(() =>
+      request(api.baseUrl, 'DELETE', `/v1/admin/events/${event.id}/participants/${removedId}`, { token: organizer.token, body: { reason: 'double booking' } }),
+    );
+    for (const [what, answer] of [['cancel', cancelled], ['admin removal', removal]] as const) {
+      expect({ what, status: answer.status, signup: answer.body.status }).toEqual({ what, status: 200, signup: 'cancelled' });
+      expect({ what, fast: answer.ms - answer.frozenMs < ANSWER_BOUND_MS }).toEqual({ what, fast: true });
+    }
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ confirmed: 0, confirmedRows: 0, held: 0 });
+
+    temporalProxy.restore();
+    // The background start failed meanwhile; the row waits for a sweep, which starts the workflow as cancelled.
+    for (const [id, by] of [[signupId, 'participant'], [removedId, 'organizer']] as const) {
+      const handle = apiClient.workflow.getHandle(workflowIds.signup(id));
+      await eventually(`the workflow of ${by}'s cancel`, async () => {
+        await api.relay?.sweep(10_000);
+        const [row] = await orm.em.fork().getConnection().execute<{ n: number }[]>('select count(*)::int as n from signup_workflow_start where signup_id = ?', [id]);
+        return row?.n === 0 ? true : undefined;
+      }, 60_000, 1_000);
+      expect(await handle.result()).toEqual({ signupId: id, status: 'cancelled' });
+      const description = await handle.describe();
+      expect(description.typedSearchAttributes.get(searchAttributes.signupStatus)).toBe('cancelled');
+      const signup = await orm.em.fork().findOneOrFail(Signup, id);
+      expect({ status: signup.status, by: signup.cancelledBy }).toEqual({ status: 'cancelled', by });
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import { findOrBuildTemporalCli } from '../../scripts/lib/tools.js';
 import { requireEnv } from '../support/environment.js';
 import { payAtStripe } from '../support/stripe-control.js';
 import { startSignupWorkflow } from '../support/signup-flows.js';
-import { eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, insertEvent, startTestApi, startTestStack, type TestStack } from '../support/stack.js';
 
 /**
  * Replay safety. The histories in test/histories/ were recorded from real runs of the signup
@@ -152,6 +152,33 @@ const execFileAsync = promisify(execFile);
       await handle.signal(eventFinishedSignal);
       await handle.result();
       return handle;
+    }],
+    // A free signup confirmed at the door (grouped, as by default), cancelled by its owner before it
+    // needed a workflow: the API cancels it, and its workflow starts as cancelled to tell them.
+    ['signup-cancelled-at-door', async (eventId) => {
+      const grouped = await startTestApi({ orm: stack.orm, temporal: stack.client, taskQueue: stack.worker!.taskQueue }, { SIGNUP_DOOR_CONFIRMATIONS: 'grouped' });
+      try {
+        const token = await grouped.token(`replay-door-cancel-${eventId}`);
+        const accepted = await request(grouped.baseUrl, 'POST', `/v1/events/${eventId}/signups`, {
+          token,
+          body: { attendees: [{ firstName: 'Ada', age: 9, kind: 'child' }], platform: 'web' },
+        });
+        const signupId = accepted.body.id as string;
+        await eventually('its row under a door-confirmations flow', async () => {
+          const [row] = await stack.orm.em.fork().getConnection().execute<{ door_flow_id: string | null }[]>('select door_flow_id from signup_workflow_start where signup_id = ?', [signupId]);
+          return row?.door_flow_id ? true : undefined;
+        });
+        const cancelled = await request(grouped.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
+        if (cancelled.status !== 200) throw new Error(`cancel refused: ${cancelled.status}`);
+        const handle = await eventually('its workflow', async () => {
+          const [row] = await stack.orm.em.fork().getConnection().execute<{ n: number }[]>('select count(*)::int as n from signup_workflow_start where signup_id = ?', [signupId]);
+          return row?.n === 0 ? stack.client.workflow.getHandle(workflowIds.signup(signupId)) : undefined;
+        });
+        await handle.result();
+        return handle;
+      } finally {
+        await grouped.close();
+      }
     }],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', async () => {
@@ -394,6 +421,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'event-lifecycle-rescheduled.json',
       'event-retention-purged.json',
       'payment-refund-cancelled-while-paying.json',
+      'signup-cancelled-at-door.json',
       'signup-cancelled-while-paying.json',
       'signup-cancelled.json',
       'signup-confirmed-by-api.json',
@@ -421,13 +449,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(25);
+    expect(result.lines).toHaveLength(26);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(25);
+    expect(result.lines).toHaveLength(26);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

@@ -17,7 +17,9 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({
     worker: true,
-    env: { SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS: String(MOVE_TIMEOUT_SECONDS), SIGNUP_HOLD_SECONDS: '300' },
+    // A workflow per free signup from the start: the subject is the workflow's cancel move (a free
+    // signup under a door-confirmations flow is cancelled by the API in one statement, no retries).
+    env: { SIGNUP_SEAT_MOVE_TIMEOUT_SECONDS: String(MOVE_TIMEOUT_SECONDS), SIGNUP_HOLD_SECONDS: '300', SIGNUP_DOOR_CONFIRMATIONS: 'each' },
   });
 });
 
