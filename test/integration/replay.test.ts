@@ -180,6 +180,14 @@ const execFileAsync = promisify(execFile);
         await grouped.close();
       }
     }],
+    // The same since step 5 runs in the one workflow task that saw the payment (patch confirmation-in-one-task).
+    ['signup-paid-confirmed-in-one-task', async () => {
+      const { signupId } = await paidAndConfirmed('replay-one-task-payer');
+      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+      await handle.signal(eventFinishedSignal);
+      await handle.result();
+      return handle;
+    }],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', async () => {
       const { signupId } = await paidAndConfirmed('replay-exact-payer');
@@ -433,6 +441,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-exact-hold-passed.json',
       'signup-exact-offer-expired.json',
       'signup-held-by-api.json',
+      'signup-paid-confirmed-in-one-task.json',
       'signup-paid-hold-expired.json',
       'signup-paid-then-refunded.json',
       'signup-seat-queue-hold-ended.json',
@@ -449,13 +458,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(26);
+    expect(result.lines).toHaveLength(27);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(26);
+    expect(result.lines).toHaveLength(27);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

@@ -65,6 +65,13 @@ describe('a paid signup', () => {
     const [receipt] = await waitForMail(user.email, subjects.receipt);
     expect(receipt?.text).toContain(payment.paymentIntentId);
     await waitForMail(user.email, subjects.confirmation);
+
+    // The payment's whole step 5 (seats confirmed, receipt, confirmation) is one workflow task after
+    // the webhook's signal: no activity task, no further workflow task.
+    const events = (await stack.client.workflow.getHandle(`signup-${signupId}`).fetchHistory()).events ?? [];
+    const afterPayment = events.slice(events.findIndex((event) => event.workflowExecutionSignaledEventAttributes));
+    expect(afterPayment.filter((event) => event.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect(afterPayment.filter((event) => event.workflowTaskCompletedEventAttributes)).toHaveLength(1);
   });
 
   it('refuses a webhook with a bad signature', async () => {
