@@ -784,13 +784,19 @@ export async function releaseExpiredHolds(tx: EntityManager, eventId: string, of
   return released.length;
 }
 
+/**
+ * Whether the event whose id is `eventIdSql` has holds past their deadline (parameters: the moment,
+ * then a ticket type id or null for any): seats a claim may still have. SQL, so the signup's
+ * context read asks it in its own statement (readRequestContext in service.ts).
+ */
+export function expiredHoldsSql(eventIdSql: string): string {
+  return `exists (select 1 from signup h where h.event_id = ${eventIdSql} and h.status = 'held' and h.hold_expires_at <= ?
+                    and (?::uuid is null or h.ticket_type_id = ?::uuid))`;
+}
+
 /** Whether the event (or one ticket type of it) has holds past their deadline: seats a claim may still have. */
 export async function hasExpiredHolds(em: EntityManager, eventId: string, ticketTypeId: string | null, now: Date): Promise<boolean> {
-  const [row] = await em.getConnection().execute<{ any: boolean }[]>(
-    `select exists (select 1 from signup where event_id = ? and status = 'held' and hold_expires_at <= ?
-                      and (?::uuid is null or ticket_type_id = ?::uuid)) as any`,
-    [eventId, now, ticketTypeId, ticketTypeId],
-  );
+  const [row] = await em.getConnection().execute<{ any: boolean }[]>(`select ${expiredHoldsSql('?')} as any`, [eventId, now, ticketTypeId, ticketTypeId]);
   return row?.any === true;
 }
 

@@ -14,7 +14,7 @@ import { workflowIds, type SignupWorkflowInput } from '../temporal/contract.js';
 import { Attendee } from './attendee.entity.js';
 import { ageOn, checkEligibility, needsGuardianConsent, type UnknownAgeConsent } from './eligibility.js';
 import { createDoorBatcher, type DoorBatcherSettings } from './door-batcher.js';
-import { hasExpiredHolds, isUniqueViolation, placeAtDoor, seatsFit, type DoorAnswer, type DoorClaim } from './seats.js';
+import { expiredHoldsSql, hasExpiredHolds, isUniqueViolation, placeAtDoor, seatsFit, type DoorAnswer, type DoorClaim } from './seats.js';
 import { Signup } from './signup.entity.js';
 import { activeSignupStatuses, type SignupStatus } from './status.js';
 import { recordWorkflowStart, workflowStartValues, type SignupWorkflowStarter } from './workflow-starts.js';
@@ -136,13 +136,13 @@ export function createSignupService(deps: SignupServiceDeps) {
       idempotencyKey?: string,
     ): Promise<{ signup: SignupView; replayed: boolean }> {
       const em = deps.orm.em.fork();
-      const { event, earlierSignupId, ticketTypes, defaultTitle } = await readRequestContext(em, eventId, principal.userId, idempotencyKey);
+      const at = now();
+      const { event, earlierSignupId, ticketTypes, defaultTitle, hasExpiredHolds: anyExpiredHolds } = await readRequestContext(em, eventId, principal.userId, idempotencyKey, at);
       if (earlierSignupId) {
         const earlier = await em.findOneOrFail(Signup, earlierSignupId);
         return { signup: await viewOf(em, replay(earlier, eventId, request)), replayed: true };
       }
       if (!event) throw new Problem('not-found', 'no open event with this id');
-      const at = now();
 
       const ages = request.attendees.map((attendee) => attendee.age ?? ageOn(attendee.birthDate ?? '', event.startsAt));
       const refusals = checkEligibility(event, { now: at, platform: request.platform, attendeeAges: ages });
@@ -168,11 +168,7 @@ export function createSignupService(deps: SignupServiceDeps) {
       // these). Only refusals are decided from the counters; seats only by the conditional UPDATE.
       const seatsWanted = request.attendees.length;
       // Holds past their deadline do not count (the claim releases them): looked at only when full.
-      if (
-        !event.waitlistEnabled &&
-        !seatsFit(event, seatsWanted) &&
-        !(await hasExpiredHolds(em, event.id, null, at))
-      ) {
+      if (!event.waitlistEnabled && !seatsFit(event, seatsWanted) && !anyExpiredHolds) {
         throw new Problem('sold-out', 'no seats are left and the event has no waiting list');
       }
 
@@ -406,30 +402,34 @@ function ruleBroken(field: string, message: string, location: InvalidField['in']
 /**
  * What every signup request reads, in one statement: the event if it is open, the signup this
  * user's Idempotency-Key already made (if any), the event's ticket types and its title (for the
- * workflow's memo). Most of a sold-out burst is refused right after it; one round trip on one
- * pooled connection per request, instead of three, kept the pool from being the queue under load
- * (bench/signup-burst.ts).
+ * workflow's memo), and whether the event has holds past their deadline at `at` (which a full
+ * event's claim may still free). Most of a sold-out burst is refused right after it; one round trip
+ * on one pooled connection per request, instead of four, kept the pool from being the queue under
+ * load (bench/signup-burst.ts).
  */
 async function readRequestContext(
   em: EntityManager,
   eventId: string,
   userId: string,
   idempotencyKey: string | undefined,
-): Promise<{ event: LiveEvent | null; earlierSignupId: string | null; ticketTypes: TicketType[]; defaultTitle: string | null }> {
+  at: Date,
+): Promise<{ event: LiveEvent | null; earlierSignupId: string | null; ticketTypes: TicketType[]; defaultTitle: string | null; hasExpiredHolds: boolean }> {
   const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
     `select e.*,
             (select s.id from signup s where s.user_id = ? and s.idempotency_key = ?) as earlier_signup_id,
             (select coalesce(json_agg(t order by t.sort_order, t.code), '[]') from ticket_type t where t.event_id = e.id) as ticket_types_json,
-            (select tr.title from event_translation tr where tr.event_id = e.id and tr.locale = e.default_locale) as default_title
+            (select tr.title from event_translation tr where tr.event_id = e.id and tr.locale = e.default_locale) as default_title,
+            ${expiredHoldsSql('e.id')} as has_expired_holds
        from (select 1) as always_one_row left join "event" e on e.id = ? and e.status = 'published'`,
-    [userId, idempotencyKey ?? null, eventId],
+    [userId, idempotencyKey ?? null, at, null, null, eventId],
   );
-  const { earlier_signup_id: earlierSignupId, ticket_types_json: typeRows, default_title: defaultTitle, ...eventRow } = row ?? {};
+  const { earlier_signup_id: earlierSignupId, ticket_types_json: typeRows, default_title: defaultTitle, has_expired_holds: expired, ...eventRow } = row ?? {};
   return {
     event: eventRow.id ? em.map(LiveEvent, eventRow) : null,
     earlierSignupId: typeof earlierSignupId === 'string' ? earlierSignupId : null,
     ticketTypes: Array.isArray(typeRows) ? typeRows.map((type: Record<string, unknown>) => em.map(TicketType, type)) : [],
     defaultTitle: typeof defaultTitle === 'string' ? defaultTitle : null,
+    hasExpiredHolds: expired === true,
   };
 }
 
