@@ -82,6 +82,7 @@ import { loadConfig } from '../src/config.js';
 import { dropDatabase, ensureDatabase, withDatabaseName } from '../src/db/admin.js';
 import { migrateToLatest, openOrm } from '../src/db/orm.js';
 import { createApp, statusFeedOf, workflowStarterOf } from '../src/http/app.js';
+import { createApiServer } from '../src/http/server.js';
 import { benchRateLimitEnv } from '../src/limits/bench-settings.js';
 import { createLogger } from '../src/logger.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
@@ -204,7 +205,7 @@ async function serveApi(): Promise<void> {
     next();
   });
   outer.use(app);
-  const apiServer = outer.listen(0, '127.0.0.1');
+  const apiServer = createApiServer(outer).listen(0, '127.0.0.1');
   await once(apiServer, 'listening');
 
   // The baseline: the same request, parsed, and one INSERT through a pool of the same size.

@@ -5,8 +5,10 @@
  * queries and path parameters, requests Node's own parser refuses (raw sockets), CONNECT, and a
  * wrong method on a known path (405 with Allow). The fuzz test (input-fuzz.test.ts) looks for more.
  */
+import http from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../../src/http/server.js';
 import { request } from '../support/http.js';
 import { insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -157,5 +159,27 @@ describe('bad input answers 4xx problem+json', () => {
     const tunnel = parseRaw(await rawExchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
     expect(tunnel.status).toBe(405);
     expect(tunnel.body).toMatchObject({ type: '/problems/method-not-allowed' });
+  });
+});
+
+describe('kept-alive connections', () => {
+  it('stay open longer than the idle timeout of the clients and proxies that reuse them', async () => {
+    // A server that closes first resets a request sent on the connection as it closes; Node's
+    // default (5 s) did that to a client reusing its connection (bench:signup-burst's streams).
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+        http
+          .get(`${stack.api.baseUrl}/healthz`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(String(res.headers['keep-alive'])));
+          })
+          .on('error', reject);
+      });
+      expect(keepAlive).toBe(`timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
+      expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000);
+    } finally {
+      agent.destroy();
+    }
   });
 });
