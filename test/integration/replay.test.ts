@@ -181,21 +181,9 @@ const execFileAsync = promisify(execFile);
       }
     }],
     // The same since step 5 runs in the one workflow task that saw the payment (patch confirmation-in-one-task).
-    ['signup-paid-confirmed-in-one-task', async () => {
-      const { signupId } = await paidAndConfirmed('replay-one-task-payer');
-      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
-      await handle.signal(eventFinishedSignal);
-      await handle.result();
-      return handle;
-    }],
+    ['signup-paid-confirmed-in-one-task', () => paidConfirmedUntilTheEnd('replay-one-task-payer')],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
-    ['signup-exact-hold-paid', async () => {
-      const { signupId } = await paidAndConfirmed('replay-exact-payer');
-      const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
-      await handle.signal(eventFinishedSignal);
-      await handle.result();
-      return handle;
-    }],
+    ['signup-exact-hold-paid', () => paidConfirmedUntilTheEnd('replay-exact-payer')],
     // A waiting-list offer not taken: its timer counts down to the offer's stored deadline (the
     // freeing flow's 3 s offer), not the waiting flow's own 60 s window; then the seat goes back.
     ['signup-exact-offer-expired', async () => {
@@ -354,6 +342,15 @@ const execFileAsync = promisify(execFile);
     await deliverWebhook(stack.api, stripeEvent('payment_intent.succeeded', signupId, intentId));
     await confirmed(signupId);
     return { signupId, token };
+  }
+
+  /** The same, then the event is over. */
+  async function paidConfirmedUntilTheEnd(who: string) {
+    const { signupId } = await paidAndConfirmed(who);
+    const handle = stack.client.workflow.getHandle(workflowIds.signup(signupId));
+    await handle.signal(eventFinishedSignal);
+    await handle.result();
+    return handle;
   }
 
   /** The same, then cancelled by its owner and refunded. */
