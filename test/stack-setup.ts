@@ -33,6 +33,10 @@ export async function startTestStack(): Promise<void> {
   const started = Date.now();
   process.env.NODE_ENV = 'test';
   process.env.LOG_LEVEL ??= 'silent';
+  // Two test files run at once against one PostgreSQL (max_connections 100 here), each with its
+  // stack and the API and worker processes it spawns: at the default 20 per pool (and 16 for the
+  // rate limiter) their bursts ran out of connections ("too many clients", answered 503).
+  process.env.DATABASE_POOL_MAX ??= '8';
 
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseUrl = withDatabaseName(serverUrl, `eventbook_test_${process.pid}_${Date.now().toString(36)}`);

@@ -61,6 +61,7 @@ export interface AppDependencies {
    * `notificationWebhookSecret` say which webhook URLs people may save.
    */
   config: Pick<Config, 'env' | 'signup' | 'stripe' | 'lifecycle' | 'http' | 'smtp' | 'rateLimits' | 'notificationWebhookSecret'> & {
+    database?: Pick<Config['database'], 'poolMax'>;
     observability: Pick<Config['observability'], 'metricsAccess'>;
   };
   /** Where the signup status feed LISTENs (GET /v1/signups/{id}/events); without it that endpoint answers 503. */
@@ -154,7 +155,7 @@ export function createApp(deps: AppDependencies): Express {
   // Writes counted in PostgreSQL (shared by every replica), public reads per process
   // (src/limits/rate-limits.ts); without a database URL (some tests) no limits.
   const limits = deps.databaseUrl
-    ? createRateLimits({ databaseUrl: deps.databaseUrl, settings: deps.config.rateLimits, operations: apiOperations, logger: deps.logger })
+    ? createRateLimits({ databaseUrl: deps.databaseUrl, poolMax: deps.config.database?.poolMax, settings: deps.config.rateLimits, operations: apiOperations, logger: deps.logger })
     : undefined;
   if (limits) {
     rateLimiters.set(app, limits);

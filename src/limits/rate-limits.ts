@@ -103,7 +103,7 @@ export interface RateLimits {
 /** application_name of the limiter's connections (pg_stat_activity shows whose they are). */
 export const RATE_LIMITS_APPLICATION_NAME = 'eventbook-rate-limits';
 
-/** Connections of the limiter's pool per API process (on top of DATABASE_POOL_MAX; idle ones close after 10 s). */
+/** Connections of the limiter's pool per API process, at most (on top of DATABASE_POOL_MAX, and no more than it; idle ones close after 10 s). */
 const RATE_LIMITS_POOL_MAX = 16;
 
 /** Rows whose window ended an hour ago are deleted every 5 minutes (what rate-limiter-flexible's store does). */
@@ -112,6 +112,8 @@ const CLEAR_EXPIRED_AFTER_MS = 60 * 60_000;
 
 export function createRateLimits(deps: {
   databaseUrl: string;
+  /** The API's DATABASE_POOL_MAX: the limiter's pool is no larger (a process sized down stays so). */
+  poolMax?: number;
   settings: Config['rateLimits'];
   operations: readonly ApiOperation[];
   logger?: Pick<Logger, 'warn'>;
@@ -119,7 +121,8 @@ export function createRateLimits(deps: {
   // A pool of its own: a limiter statement never waits behind a long transaction for a connection.
   // Each write is one statement before its transaction: with too few connections, a burst queues
   // here instead of in the database.
-  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max: RATE_LIMITS_POOL_MAX, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
+  const max = Math.min(RATE_LIMITS_POOL_MAX, deps.poolMax ?? RATE_LIMITS_POOL_MAX);
+  const pool = new pg.Pool({ connectionString: deps.databaseUrl, max, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
   // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
   // it would end the process. The pool drops that connection and opens another on the next request,
   // and meanwhile the in-memory insurance limiters count.

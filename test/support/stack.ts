@@ -25,8 +25,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 export async function openTestOrm(): Promise<MikroORM> {
-  // A generous wait for a pool connection: tests share one pool between the API and a worker on a busy machine.
-  return openOrm({ url: requireEnv('DATABASE_URL'), poolMax: 20, acquireTimeoutMs: 10_000 });
+  // A generous wait for a pool connection: tests share one pool between the API and a worker on a
+  // busy machine, a little larger than each process's DATABASE_POOL_MAX (test/stack-setup.ts).
+  return openOrm({ url: requireEnv('DATABASE_URL'), poolMax: 12, acquireTimeoutMs: 10_000 });
 }
 
 export async function connectTestClient(): Promise<Client> {

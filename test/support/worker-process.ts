@@ -17,7 +17,7 @@ import { requireEnv, testEnvKeys } from './environment.js';
 const config = loadConfig(process.env);
 const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'worker-child');
 installTemporalRuntime(logger, 'WARN');
-const orm = await openOrm({ url: config.database.url, poolMax: 20 });
+const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const activities = createActivityDependencies(config, orm);
 const worker = await createWorker({
