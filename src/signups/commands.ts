@@ -35,7 +35,10 @@ export function createSignupCommands(deps: {
 
   async function sendCancel(signup: Signup, request: CancelRequest): Promise<SignupView> {
     if (!nextSignupStatus(signup.status, 'cancel')) throw new Problem('signup-not-active', `the signup is ${signup.status}`);
-    if (await deps.starter.cancelAtDoor(signup.id, request)) return deps.signups.viewOf(signup.id);
+    // Only a free confirmed signup can be one a door-confirmations flow stands for: others go straight to their workflow.
+    if (signup.status === 'confirmed' && signup.amountMinor === 0 && (await deps.starter.cancelAtDoor(signup.id, request))) {
+      return deps.signups.viewOf(signup.id);
+    }
     try {
       await whenTemporalAnswers(deps.temporal, () => deps.starter.update(signup, cancelSignupUpdate, [request]));
     } catch (error) {
