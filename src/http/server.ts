@@ -5,13 +5,6 @@ import { PROBLEM_CONTENT_TYPE } from './errors.js';
 import { Problem, type ProblemSlug, type UnprocessableSlug } from './problem.js';
 
 /**
- * The HTTP server around the app, made in one place for the API process (src/api-main.ts), the
- * tests (test/support/stack.ts) and the burst bench. Node's parser refuses some requests before Express sees
- * them (an unknown method, headers over the size limit, broken framing) and by default answers
- * with an empty 400/431 or just closes the socket; here they get a problem document too, as
- * every other answer of the API, whenever the socket can still take one.
- */
-/**
  * How long an idle keep-alive connection stays open. Longer than the idle timeout of the clients
  * and proxies that reuse connections (60 s at common load balancers): the side that closes an idle
  * connection must be the one that would otherwise reuse it, or a request sent on it as the server
@@ -19,6 +12,13 @@ import { Problem, type ProblemSlug, type UnprocessableSlug } from './problem.js'
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
+/**
+ * The HTTP server around the app, made in one place for the API process (src/api-main.ts), the
+ * tests (test/support/stack.ts) and the burst bench. Node's parser refuses some requests before Express sees
+ * them (an unknown method, headers over the size limit, broken framing) and by default answers
+ * with an empty 400/431 or just closes the socket; here they get a problem document too, as
+ * every other answer of the API, whenever the socket can still take one.
+ */
 export function createApiServer(app: Express): Server {
   const server = createServer(app);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

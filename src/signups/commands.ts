@@ -15,7 +15,7 @@ import { whenTemporalAnswers } from '../temporal/client.js';
  * seats; these check who may ask and when, then send it an update and answer the result.
  *
  * One exception, as at the door: a free signup the API confirmed at the door that has needed no
- * workflow of its own yet is cancelled by the API in one transaction (the starter's cancelAtDoor),
+ * workflow of its own yet is cancelled by the API in one commit (the starter's cancelAtDoor),
  * and its workflow is started as cancelled afterwards, so nothing waits on Temporal for it.
  *
  * Otherwise, while Temporal is unreachable these are refused fast (503 with Retry-After, within the

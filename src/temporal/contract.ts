@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NotificationKind } from '../events/event-data.js';
 import type { SignupStatus } from '../signups/status.js';
+import type { WaitlistOffer } from '../signups/seats.js';
 
 /** Workflow type names, as exported from workflows/index.ts. */
 export const workflowTypes = {
@@ -127,7 +128,7 @@ export interface CancelledAtDoor {
   by: CancelRequest['by'];
   reason?: string;
   /** Waitlisted signups the freed seats were offered to, to be told. */
-  offers: { signupId: string; workflowId: string; holdExpiresAt: string }[];
+  offers: WaitlistOffer[];
 }
 
 export interface SignupWorkflowResult {
