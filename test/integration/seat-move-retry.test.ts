@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { request } from '../support/http.js';
-import { activitiesRun, localActivityAttempts, mailsMatching, newUser, paymentIntentOf, signUp, subjects, waitForMail, waitForStatus, type TestUser } from '../support/signup-steps.js';
+import {
+  activitiesRun,
+  deliverWebhook,
+  localActivityAttempts,
+  mailsMatching,
+  newUser,
+  paymentIntentOf,
+  signUp,
+  stripeEvent,
+  subjects,
+  waitForMail,
+  waitForStatus,
+  type TestUser,
+} from '../support/signup-steps.js';
 import { countersAndRows, eventually, insertEvent, startTestStack, type TestStack } from '../support/stack.js';
 import { requireEnv } from '../support/environment.js';
 import { signupStatusQuery, waitlistOfferSignal, workflowIds } from '../../src/temporal/contract.js';
@@ -181,5 +194,38 @@ describe('the end of an unpaid hold retried after its first attempt committed la
     const counters = await countersAndRows(stack.orm, event.id);
     expect(counters).toMatchObject({ held: counters.heldRows, confirmed: counters.confirmedRows });
     expect(counters).toMatchObject({ held: 1, confirmed: 0 });
+  });
+});
+
+describe('a paid confirmation retried after its first attempt committed late', () => {
+  it('confirms once, in the workflow task that saw the payment, and mails the receipt and the confirmation once', async () => {
+    const { api, orm } = stack;
+    const event = await insertEvent(orm, { capacity: 5, ticketTypes: [{ code: 'standard', amountMinor: 15_000 }] });
+    const user = await newUser(api, { name: 'payer' });
+    const signupId = await signUp(api, user, event.id);
+    await waitForStatus(api, user, signupId, 'held', 30_000, (view) => view.payment !== null);
+    const intentId = await paymentIntentOf(orm, signupId);
+
+    // The confirmation's seat move (a local activity) waits on the locked event row past its timeout twice over.
+    const lock = await lockEventRow(event.id);
+    const delivered = await deliverWebhook(api, stripeEvent('payment_intent.succeeded', signupId, intentId));
+    expect(delivered.status).toBe(200);
+    const waitingSince = await eventually('the confirmation waiting for the lock', async () => ((await lock.waitingBehind()) >= 1 ? Date.now() : undefined));
+    await eventually('the first attempt past its timeout', () => Promise.resolve(Date.now() - waitingSince > 2 * MOVE_TIMEOUT_SECONDS * 1000 ? true : undefined));
+    await lock.release();
+
+    await waitForStatus(api, user, signupId, 'confirmed');
+    await waitForMail(user.email, subjects.confirmation);
+    // The row is committed before its workflow task completes: the task's markers come with its completion.
+    const attempts = await eventually('the confirmation task in the history', async () => {
+      const found = await localActivityAttempts(stack.client, signupId, 'confirmSeats');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toBeGreaterThanOrEqual(2);
+    expect(await mailsMatching(user.email, subjects.receipt)).toHaveLength(1);
+    expect(await mailsMatching(user.email, subjects.confirmation)).toHaveLength(1);
+    const counters = await countersAndRows(orm, event.id);
+    expect(counters).toMatchObject({ held: 0, heldRows: 0, confirmed: 1, confirmedRows: 1 });
   });
 });
