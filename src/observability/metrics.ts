@@ -60,7 +60,7 @@ export const confirmationsTotal = new Counter({
 
 export const seatMovesTotal = new Counter({
   name: 'eventbook_seat_moves_total',
-  help: 'Seat activity executions, by activity and the status the signup ended in (a retry that finds the move done counts again)',
+  help: 'Seat moves, by move and the status the signup ended in: executions of the seat activities (a retry that finds the move done counts again), and the API\'s cancels at the door (cancelAtDoor)',
   labelNames: ['move', 'status'] as const,
   registers: [metricsRegistry],
 });
@@ -130,7 +130,7 @@ export const signupsByStatus = new Gauge({
   },
 });
 
-/** Seat activity outcome: one call per execution (in activities/seats.ts). */
+/** Seat move outcome: one call per seat activity execution (in activities/seats.ts) and per cancel at the door (src/signups/workflow-starts.ts). */
 export function countSeatMove<T extends { status: string }>(move: string, result: T): T {
   seatMovesTotal.inc({ move, status: result.status });
   return result;

@@ -2,7 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { signupWorkflowStartsTotal } from '../observability/metrics.js';
+import { countSeatMove, signupWorkflowStartsTotal } from '../observability/metrics.js';
 import {
   DOOR_CONFIRMATIONS_PER_FLOW,
   doorSignupLeftSignal,
@@ -389,6 +389,8 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
           throw error;
         });
       if (!started) return false;
+      // The worker's seat activities count their moves; this one is the API's.
+      countSeatMove('cancelAtDoor', { status: 'cancelled' });
       const row = started;
       queue.push({ run: () => startRow(row), about: { signupId } });
       drain();

@@ -13,6 +13,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.js';
 import type { MikroORM } from '../../src/db/orm.js';
+import { seatMovesTotal } from '../../src/observability/metrics.js';
 import { createActivityDependencies } from '../../src/temporal/worker.js';
 import { DOOR_CONFIRMATIONS_PER_FLOW, flowKinds, searchAttributes, workflowIds } from '../../src/temporal/contract.js';
 import { closedPortUrl, request } from '../support/http.js';
@@ -104,6 +105,12 @@ async function hasOwnWorkflow(signupId: string): Promise<boolean> {
   }
 }
 
+/** eventbook_seat_moves_total's count of the API's cancels at the door (this process's API). */
+async function cancelsAtDoorCounted(): Promise<number> {
+  const metric = await seatMovesTotal.get();
+  return metric.values.find((value) => value.labels.move === 'cancelAtDoor' && value.labels.status === 'cancelled')?.value ?? 0;
+}
+
 describe('free signups confirmed at the door together', () => {
   it('get one flow per group that mails each once and lists them; a cancel starts its own workflow, and the event end closes the flows', async () => {
     const count = DOOR_CONFIRMATIONS_PER_FLOW + 5;
@@ -128,8 +135,10 @@ describe('free signups confirmed at the door together', () => {
     // A cancel: the API cancels it at the door (no update to wait for), and its workflow is started
     // from the kept row as cancelled, to mail the receipt; the group's confirmation stays the only one.
     const [leaving, leavingId] = [users[0]!, signupIds[0]!];
+    const movesBefore = await cancelsAtDoorCounted();
     const cancelled = await request(api.baseUrl, 'POST', `/v1/signups/${leavingId}/cancel`, { token: leaving.token, body: { reason: 'ill' } });
     expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
+    expect(await cancelsAtDoorCounted()).toBe(movesBefore + 1);
     await waitForMail(leaving.email, subjects.cancellation);
     expect((await mailsMatching(leaving.email, subjects.confirmation)).length).toBe(1);
     expect(await hasOwnWorkflow(leavingId)).toBe(true);
