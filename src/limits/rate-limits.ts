@@ -25,8 +25,9 @@ import { Problem } from '../http/problem.js';
  *    a shared read budget belongs to the ingress or CDN in front, which absorbs read load anyway.
  *
  * A write spends its per-address and its per-user budget together, once the token is verified, in
- * one statement (`countInPostgres`): one round trip per write, where a statement per budget made a
- * signup wait for two. Before authentication the middleware only looks at this process's memory: an
+ * one statement with the other writes waiting in this process (`createWriteCounter`): a statement
+ * per budget made a signup wait for two, and a statement per write made a burst from one address
+ * queue on that address's row. Before authentication the middleware only looks at this process's memory: an
  * address already over its budget for the rest of its window is refused there, with no statement.
  * A write route that takes no token (a guardian's decision) spends its per-address budget in the
  * middleware, as the only budget it has. A request without a valid token never reaches the write
@@ -70,12 +71,15 @@ interface WriteBudget {
   insurance: RateLimiterMemory;
 }
 
-interface Spend {
-  budget: WriteBudget;
+interface Spend<Budget extends CountedBudget = WriteBudget> {
+  budget: Budget;
   key: string;
 }
 
-interface Outcome extends Spend {
+/** What the write counter needs of a budget. */
+export type CountedBudget = Pick<WriteBudget, 'name' | 'rate'>;
+
+export interface Outcome<Budget extends CountedBudget = WriteBudget> extends Spend<Budget> {
   result: RateLimiterRes;
   refused: boolean;
 }
@@ -93,7 +97,7 @@ export interface RateLimits {
    * budget of a write route that takes no token.
    */
   byAddress: RequestHandler;
-  /** After a token verified: spends the write's per-address and per-user budgets, in one statement. */
+  /** After a token verified: spends the write's per-address and per-user budgets, in one statement (shared with the writes waiting beside it). */
   afterAuthentication(req: Request, res: Response, userId: string): Promise<void>;
   /** After a token was refused: spends the failed-authentication budget; throws 429 when it is gone. */
   afterFailedAuthentication(req: Request, res: Response): Promise<void>;
@@ -119,8 +123,7 @@ export function createRateLimits(deps: {
   logger?: Pick<Logger, 'warn'>;
 }): RateLimits {
   // A pool of its own: a limiter statement never waits behind a long transaction for a connection.
-  // Each write is one statement before its transaction: with too few connections, a burst queues
-  // here instead of in the database.
+  // The write counter uses one connection at a time; the failed-authentication store one per refused token.
   const max = Math.min(RATE_LIMITS_POOL_MAX, deps.poolMax ?? RATE_LIMITS_POOL_MAX);
   const pool = new pg.Pool({ connectionString: deps.databaseUrl, max, allowExitOnIdle: true, application_name: RATE_LIMITS_APPLICATION_NAME });
   // An idle connection that PostgreSQL ends (a restart, a failover) emits 'error' on the pool; unheard,
@@ -182,6 +185,7 @@ export function createRateLimits(deps: {
 
   const match = operationMatcher(deps.operations);
   const pending = new WeakMap<Request, Pending>();
+  const countWrites = createWriteCounter<WriteBudget>(pool);
 
   /** A library limiter's budget: spends one point, sets the headers, throws 429 when it is gone. */
   async function spend(item: LibraryBudget, key: string, res: Response): Promise<void> {
@@ -226,7 +230,7 @@ export function createRateLimits(deps: {
   async function count(spends: readonly Spend[]): Promise<Outcome[]> {
     let outcomes: Outcome[];
     try {
-      outcomes = await countInPostgres(pool, spends);
+      outcomes = await countWrites(spends);
     } catch {
       // PostgreSQL down or failing: this process counts alone meanwhile (what the library's insurance limiter does).
       outcomes = await Promise.all(spends.map(countInMemory));
@@ -294,37 +298,103 @@ export function createRateLimits(deps: {
   };
 }
 
+/** Most spends (budget points) one statement counts. */
+const MOST_SPENDS_PER_STATEMENT = 1000;
+
+interface WaitingSpends<Budget extends CountedBudget> {
+  spends: readonly Spend<Budget>[];
+  resolve: (outcomes: Outcome<Budget>[]) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * One point of each budget in one statement: rate-limiter-flexible's PostgreSQL upsert
- * (node_modules/rate-limiter-flexible/lib/RateLimiterPostgres.js, `_upsert`) with a row per budget.
- * A row is `<prefix>:<key>`; within its window (`expire`, epoch ms) the point is added, once the
- * window has passed the row starts over at this point with a new window. Raw SQL because the
- * library writes one key per statement, and this is two budgets in one conditional write; values
- * are parameters only. Rows go in the order given (address before user), and no address key is a
- * user key (the prefixes differ), so two of these statements never wait on each other in a cycle.
+ * Counts write budgets in PostgreSQL, the writes waiting in this process together: one statement
+ * at a time, and the writes that arrive while it runs go in the next one, as soon as it returns.
+ * Every write from one client address spends that address's row: one statement per write made the
+ * row a queue of its own under a burst (each holding a pooled connection while it waits for the
+ * row lock). A batch adds each row's points at once, and each write gets the count it would have
+ * had alone, in arrival order, so the shared budget stays exact across replicas.
  */
-async function countInPostgres(pool: pg.Pool, spends: readonly Spend[]): Promise<Outcome[]> {
+export function createWriteCounter<Budget extends CountedBudget>(pool: pg.Pool): (spends: readonly Spend<Budget>[]) => Promise<Outcome<Budget>[]> {
+  let waiting: WaitingSpends<Budget>[] = [];
+  let inFlight = false;
+
+  function flush(): void {
+    let taken = 0;
+    let size = 0;
+    while (taken < waiting.length && (taken === 0 || size + waiting[taken]!.spends.length <= MOST_SPENDS_PER_STATEMENT)) {
+      size += waiting[taken]!.spends.length;
+      taken += 1;
+    }
+    const batch = waiting.slice(0, taken);
+    waiting = waiting.slice(taken);
+    if (batch.length === 0) return;
+    inFlight = true;
+    countInPostgres(pool, batch.map((entry) => entry.spends))
+      .then(
+        (outcomes) => batch.forEach((entry, index) => entry.resolve(outcomes[index]!)),
+        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+      )
+      .finally(() => {
+        inFlight = false;
+        flush();
+      });
+  }
+
+  return (spends) =>
+    new Promise<Outcome<Budget>[]>((resolve, reject) => {
+      waiting.push({ spends, resolve, reject });
+      // The first write of a quiet moment goes on the next turn of the event loop, with the writes of this turn.
+      if (!inFlight && waiting.length === 1) setImmediate(() => inFlight || flush());
+    });
+}
+
+/**
+ * The points of several writes' budgets in one statement: rate-limiter-flexible's PostgreSQL upsert
+ * (node_modules/rate-limiter-flexible/lib/RateLimiterPostgres.js, `_upsert`) with a row per budget
+ * key. A row is `<prefix>:<key>`; within its window (`expire`, epoch ms) the points are added, once
+ * the window has passed the row starts over at these points with a new window. A write's own count
+ * is the row's count before the statement plus its place among the batch's writes of that key.
+ * Raw SQL because the library writes one key per statement and this is a conditional write of many;
+ * values are parameters only (arrays, so the statement has one shape and is prepared once per
+ * connection). Rows are written in key order, so two of these statements (another replica's) never
+ * wait on each other in a cycle.
+ */
+async function countInPostgres<Budget extends CountedBudget>(pool: pg.Pool, writes: readonly (readonly Spend<Budget>[])[]): Promise<Outcome<Budget>[][]> {
   const now = Date.now();
-  const rows = spends.map((_, index) => `($${index * 3 + 2}, $${index * 3 + 3}, $${index * 3 + 4})`);
+  const added = new Map<string, { points: number; expire: number }>();
+  for (const spends of writes) {
+    for (const { budget, key } of spends) {
+      const row = added.get(rowKey(budget, key));
+      if (row) row.points += 1;
+      else added.set(rowKey(budget, key), { points: 1, expire: now + budget.rate.seconds * 1000 });
+    }
+  }
+  const keys = [...added.keys()].sort();
   const { rows: counted } = await pool.query<{ key: string; points: number; expire: string | null }>({
-    // Prepared once per connection and statement shape (one or two budgets).
-    name: `rate-limits-spend-${spends.length}`,
-    text: `insert into rate_limit as r (key, points, expire) values ${rows.join(', ')}
+    name: 'rate-limits-spend',
+    text: `insert into rate_limit as r (key, points, expire)
+      select key, points, expire from unnest($2::text[], $3::int[], $4::bigint[]) as spend(key, points, expire) order by key
       on conflict (key) do update set
         points = case when r.expire <= $1 then excluded.points else r.points + excluded.points end,
         expire = case when r.expire <= $1 then excluded.expire else r.expire end
       returning key, points, expire`,
-    values: [now, ...spends.flatMap(({ budget, key }) => [rowKey(budget, key), 1, now + budget.rate.seconds * 1000])],
+    values: [now, keys, keys.map((key) => added.get(key)!.points), keys.map((key) => added.get(key)!.expire)],
   });
-  const byKey = new Map(counted.map((row) => [row.key, row]));
-  return spends.map((spend) => {
-    const row = byKey.get(rowKey(spend.budget, spend.key));
-    if (!row) throw new Error(`rate limits: no row returned for ${spend.budget.name}`);
-    // As the library reads its row back (`_getRateLimiterRes`).
-    const msBeforeNext = row.expire === null ? -1 : Math.max(Number(row.expire) - Date.now(), 0);
-    const result = new RateLimiterRes(Math.max(spend.budget.rate.points - row.points, 0), msBeforeNext, row.points, row.points === 1);
-    return { ...spend, result, refused: row.points > spend.budget.rate.points };
-  });
+  /** Each row's count before this statement's points, then each write's own count as it is handed out. */
+  const before = new Map<string, { points: number; expire: string | null }>();
+  for (const row of counted) before.set(row.key, { points: row.points - added.get(row.key)!.points, expire: row.expire });
+  return writes.map((spends) =>
+    spends.map((spend) => {
+      const row = before.get(rowKey(spend.budget, spend.key));
+      if (!row) throw new Error(`rate limits: no row returned for ${spend.budget.name}`);
+      row.points += 1;
+      // As the library reads its row back (`_getRateLimiterRes`).
+      const msBeforeNext = row.expire === null ? -1 : Math.max(Number(row.expire) - Date.now(), 0);
+      const result = new RateLimiterRes(Math.max(spend.budget.rate.points - row.points, 0), msBeforeNext, row.points, row.points === 1);
+      return { ...spend, result, refused: row.points > spend.budget.rate.points };
+    }),
+  );
 }
 
 async function countInMemory(spend: Spend): Promise<Outcome> {
@@ -337,7 +407,7 @@ async function countInMemory(spend: Spend): Promise<Outcome> {
 }
 
 /** The row's key, as rate-limiter-flexible writes it (`getKey`). */
-function rowKey(budget: WriteBudget, key: string): string {
+function rowKey(budget: CountedBudget, key: string): string {
   return `${budget.name}:${key}`;
 }
 

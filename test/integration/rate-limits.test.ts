@@ -4,7 +4,8 @@
  * address; X-Forwarded-For believed only from a trusted proxy; one write budget shared by two API
  * instances on one database, public reads counted per instance; PostgreSQL ending the limiter's
  * idle connections does not end the process, and PostgreSQL out of reach leaves the limits counting
- * in memory. A write costs one statement on the limiter's connections (both budgets); an address
+ * in memory. A write costs one statement on the limiter's connections (both budgets), and the writes
+ * waiting in one process share one, each with its own count; an address
  * over its budget is refused before its token is looked at, with none; requests without a valid
  * token spend no write budget; the write route that takes no token (a guardian's decision) spends
  * its address's. The file has a database of its own, so budgets spent by other test files (all
@@ -24,7 +25,7 @@ import { dropDatabase, ensureDatabase, withDatabaseName } from '../../src/db/adm
 import { migrateToLatest, openOrm, type MikroORM } from '../../src/db/orm.js';
 import { createApp, rateLimitsOf, statusFeedOf, workflowStarterOf } from '../../src/http/app.js';
 import { createApiServer } from '../../src/http/server.js';
-import { RATE_LIMITS_APPLICATION_NAME } from '../../src/limits/rate-limits.js';
+import { createWriteCounter, RATE_LIMITS_APPLICATION_NAME, type CountedBudget, type Outcome } from '../../src/limits/rate-limits.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { requireEnv } from '../support/environment.js';
@@ -266,6 +267,35 @@ describe('rate limits', () => {
       expect(await rowsFor(from)).toEqual([{ key: `signup-address:${from}`, points: 5 }]);
     } finally {
       statements.stop();
+    }
+  });
+
+  it('counts the writes waiting in one process in one statement, each with its own count, and stays exact across processes', async () => {
+    // Two processes' counters on one database, each with its own pool, as two API replicas have.
+    const pools = [0, 1].map(() => new pg.Pool({ connectionString: databaseUrl, max: 4, application_name: RATE_LIMITS_APPLICATION_NAME }));
+    try {
+      const counters = pools.map((pool) => createWriteCounter<CountedBudget>(pool));
+      const budget: CountedBudget = { name: 'signup-address', rate: { points: 30, seconds: 60 } };
+      const from = address();
+      const statements = limiterStatements();
+      let first: Outcome<CountedBudget>[][];
+      try {
+        // 25 writes from one address, all waiting in one process at once: one statement, counts 1 to 25 in arrival order.
+        first = await Promise.all(Array.from({ length: 25 }, () => counters[0]!([{ budget, key: from }])));
+        expect(statements.count()).toBe(1);
+      } finally {
+        statements.stop();
+      }
+      expect(first.map(([outcome]) => outcome!.result.consumedPoints)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(first.every(([outcome]) => !outcome!.refused)).toBe(true);
+      // Then 10 more in each process at once: 5 of the 20 are within the budget, whichever process counted first.
+      const both = await Promise.all(counters.flatMap((count) => Array.from({ length: 10 }, () => count([{ budget, key: from }]))));
+      const counts = both.map(([outcome]) => outcome!.result.consumedPoints).sort((a, b) => a - b);
+      expect(counts).toEqual(Array.from({ length: 20 }, (_, i) => 26 + i));
+      expect(both.filter(([outcome]) => !outcome!.refused).length).toBe(5);
+      expect(await rowsFor(from)).toEqual([{ key: `signup-address:${from}`, points: 45 }]);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
     }
   });
 
