@@ -104,6 +104,16 @@ export function createSignupService(deps: SignupServiceDeps) {
     run: (eventId, claims) => placeAtDoor(deps.orm.em.fork(), eventId, claims, deps.settings),
     distinct: (claim) => claim.signup.userId,
   });
+  // The context reads of one event's signup requests, gathered the same way: a sold-out burst is
+  // mostly these, and each one alone was a statement. No window: the reads that arrive while one
+  // batch runs make the next.
+  let readNumber = 0;
+  const contextReads = createDoorBatcher<ContextQuery, RequestContextRow>({
+    windowMs: 0,
+    maxBatch: deps.settings.doorBatch.maxBatch,
+    run: (eventId, queries) => readRequestContexts(deps.orm.em.fork(), eventId, queries),
+    distinct: () => String((readNumber += 1)),
+  });
 
   function workflowInput(signup: Signup, status: SignupStatus, holdExpiresAt: Date | null, needsConsent: boolean): SignupWorkflowInput {
     return {
@@ -137,7 +147,8 @@ export function createSignupService(deps: SignupServiceDeps) {
     ): Promise<{ signup: SignupView; replayed: boolean }> {
       const em = deps.orm.em.fork();
       const at = now();
-      const { event, earlierSignupId, ticketTypes, defaultTitle, hasExpiredHolds: anyExpiredHolds } = await readRequestContext(em, eventId, principal.userId, idempotencyKey, at);
+      const context = await contextReads.submit(eventId, { userId: principal.userId, idempotencyKey, at });
+      const { event, earlierSignupId, ticketTypes, defaultTitle, hasExpiredHolds: anyExpiredHolds } = mapRequestContext(em, context);
       if (earlierSignupId) {
         const earlier = await em.findOneOrFail(Signup, earlierSignupId);
         return { signup: await viewOf(em, replay(earlier, eventId, request)), replayed: true };
@@ -399,37 +410,67 @@ function ruleBroken(field: string, message: string, location: InvalidField['in']
   return new Problem('signup-not-eligible', message, { errors });
 }
 
+/** One signup request's question for the context read. */
+interface ContextQuery {
+  userId: string;
+  idempotencyKey: string | undefined;
+  at: Date;
+}
+
+/** One request's share of a context read, as PostgreSQL answered it (mapped into the request's own entity manager). */
+interface RequestContextRow {
+  eventRow: Record<string, unknown> | null;
+  typeRows: Record<string, unknown>[];
+  defaultTitle: string | null;
+  hasExpiredHolds: boolean;
+  earlierSignupId: string | null;
+}
+
 /**
- * What every signup request reads, in one statement: the event if it is open, the signup this
- * user's Idempotency-Key already made (if any), the event's ticket types and its title (for the
- * workflow's memo), and whether the event has holds past their deadline at `at` (which a full
- * event's claim may still free). Most of a sold-out burst is refused right after it; one round trip
- * on one pooled connection per request, instead of four, kept the pool from being the queue under
- * load (bench/signup-burst.ts).
+ * What every signup request reads, for the requests of one event waiting in this process, in one
+ * statement: the event if it is open, its ticket types and its title (for the workflow's memo),
+ * whether it has holds past their deadline (which a full event's claim may still free), and the
+ * signup each request's Idempotency-Key already made (if any). Most of a sold-out burst is refused
+ * right after it, so the statement per request was most of what such a burst cost PostgreSQL and
+ * the API's socket. Holds are judged at the latest request's time: one that is past its deadline
+ * for any of them sends that request on to the door, whose claim decides.
  */
-async function readRequestContext(
-  em: EntityManager,
-  eventId: string,
-  userId: string,
-  idempotencyKey: string | undefined,
-  at: Date,
-): Promise<{ event: LiveEvent | null; earlierSignupId: string | null; ticketTypes: TicketType[]; defaultTitle: string | null; hasExpiredHolds: boolean }> {
+async function readRequestContexts(em: EntityManager, eventId: string, queries: readonly ContextQuery[]): Promise<RequestContextRow[]> {
+  const at = new Date(Math.max(...queries.map((query) => query.at.getTime())));
+  const keyed = queries.flatMap((query, index) => (query.idempotencyKey ? [[String(index), query.userId, query.idempotencyKey]] : []));
   const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
+    // jsonb for the list: MikroORM writes parameters into the statement, and a JSON array is one parameter.
     `select e.*,
-            (select s.id from signup s where s.user_id = ? and s.idempotency_key = ?) as earlier_signup_id,
+            (select json_object_agg(k.item->>0, s.id) from jsonb_array_elements(?::jsonb) as k(item)
+               join signup s on s.user_id = k.item->>1 and s.idempotency_key = k.item->>2) as earlier_signups_json,
             (select coalesce(json_agg(t order by t.sort_order, t.code), '[]') from ticket_type t where t.event_id = e.id) as ticket_types_json,
             (select tr.title from event_translation tr where tr.event_id = e.id and tr.locale = e.default_locale) as default_title,
             ${expiredHoldsSql('e.id')} as has_expired_holds
        from (select 1) as always_one_row left join "event" e on e.id = ? and e.status = 'published'`,
-    [userId, idempotencyKey ?? null, at, null, null, eventId],
+    [JSON.stringify(keyed), at, null, null, eventId],
   );
-  const { earlier_signup_id: earlierSignupId, ticket_types_json: typeRows, default_title: defaultTitle, has_expired_holds: expired, ...eventRow } = row ?? {};
-  return {
-    event: eventRow.id ? em.map(LiveEvent, eventRow) : null,
-    earlierSignupId: typeof earlierSignupId === 'string' ? earlierSignupId : null,
-    ticketTypes: Array.isArray(typeRows) ? typeRows.map((type: Record<string, unknown>) => em.map(TicketType, type)) : [],
+  const { earlier_signups_json: earlier, ticket_types_json: typeRows, default_title: defaultTitle, has_expired_holds: expired, ...eventRow } = row ?? {};
+  const earlierByIndex = (earlier ?? {}) as Record<string, string>;
+  return queries.map((_, index) => ({
+    eventRow: eventRow.id ? eventRow : null,
+    typeRows: Array.isArray(typeRows) ? (typeRows as Record<string, unknown>[]) : [],
     defaultTitle: typeof defaultTitle === 'string' ? defaultTitle : null,
     hasExpiredHolds: expired === true,
+    earlierSignupId: earlierByIndex[String(index)] ?? null,
+  }));
+}
+
+/** A context read's answer as entities of the request's entity manager (each request maps its own copy). */
+function mapRequestContext(
+  em: EntityManager,
+  context: RequestContextRow,
+): { event: LiveEvent | null; earlierSignupId: string | null; ticketTypes: TicketType[]; defaultTitle: string | null; hasExpiredHolds: boolean } {
+  return {
+    event: context.eventRow ? em.map(LiveEvent, { ...context.eventRow }) : null,
+    earlierSignupId: context.earlierSignupId,
+    ticketTypes: context.typeRows.map((type) => em.map(TicketType, { ...type })),
+    defaultTitle: context.defaultTitle,
+    hasExpiredHolds: context.hasExpiredHolds,
   };
 }
 

@@ -5,13 +5,19 @@
  * with the API process killed (SIGKILL) in the middle of it and the clients retrying against a new
  * one. Never oversold (event and ticket type), counters equal rows, promo uses equal the signups
  * that hold them, no seat left free that a waitlisted party fits, every answer true to the rows.
+ * The context reads of one event's waiting requests are one statement, each answered its own way.
  * No worker: the door's decision is the subject.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pg from 'pg';
+import type { Principal } from '../../src/auth/principal.js';
 import { mintDevToken } from '../../src/auth/tokens.js';
 import { PromoCode } from '../../src/events/promo-code.entity.js';
+import type { Problem } from '../../src/http/problem.js';
 import { doorBatchClaims } from '../../src/observability/metrics.js';
+import { createSignupService } from '../../src/signups/service.js';
+import { createSignupWorkflowStarter } from '../../src/signups/workflow-starts.js';
 import { spawnApi, type ChildApi } from '../support/api-child.js';
 import { request, type JsonResponse } from '../support/http.js';
 import { eventually, insertEvent, startTestStack, testConfig, type TestStack } from '../support/stack.js';
@@ -171,6 +177,38 @@ async function batchesSoFar(): Promise<number> {
 }
 
 describe('the door batcher under a hammer', () => {
+  it("reads the context of one event's waiting requests in one statement, and answers each its own way", async () => {
+    const event = await insertEvent(stack.orm, { capacity: 2 });
+    const config = testConfig(ENV);
+    const starter = createSignupWorkflowStarter({ orm: stack.orm, temporal: stack.client });
+    const service = createSignupService({ orm: stack.orm, starter, taskQueue: `unserved-${randomUUID()}`, settings: config.signup });
+    const principal = (userId: string): Principal => ({ userId, roles: ['participant'], markets: [] });
+    const body = { attendees: [{ firstName: 'Kid', age: 9, kind: 'child' as const }], platform: 'web' as const };
+    try {
+      // The event fills: two signups, each with its Idempotency-Key.
+      const first = [0, 1].map((index) => ({ user: `context-${randomUUID()}-${index}`, key: randomUUID() }));
+      const placed = await Promise.all(first.map(({ user, key }) => service.requestSignup(principal(user), event.id, body, key)));
+      expect(placed.map(({ signup }) => signup.status)).toEqual(['confirmed', 'confirmed']);
+
+      // In one turn of the event loop: 30 newcomers and the first two again with their keys.
+      const reads = jest.spyOn(pg.Client.prototype, 'query');
+      const contextReads = () => reads.mock.calls.filter(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text).includes('always_one_row')).length;
+      try {
+        const newcomers = Array.from({ length: 30 }, (_, index) => service.requestSignup(principal(`context-new-${randomUUID()}-${index}`), event.id, body, randomUUID()));
+        const again = first.map(({ user, key }) => service.requestSignup(principal(user), event.id, body, key));
+        const answers = await Promise.allSettled(newcomers);
+        const replays = await Promise.all(again);
+        expect(contextReads()).toBe(1);
+        expect(answers.map((answer) => (answer.status === 'rejected' ? (answer.reason as Problem).slug : 'accepted'))).toEqual(Array(30).fill('sold-out'));
+        expect(replays.map(({ signup, replayed }) => ({ id: signup.id, replayed }))).toEqual(placed.map(({ signup }) => ({ id: signup.id, replayed: true })));
+      } finally {
+        reads.mockRestore();
+      }
+    } finally {
+      await starter.stop();
+    }
+  });
+
   it('places a mixed burst in batches without overselling anything, each request answered its own', async () => {
     const eventId = await mixedEvent();
     const burst = attempts(`hammer-${eventId.slice(0, 8)}`, 240);
