@@ -423,7 +423,9 @@ function procCpuSeconds(match: (comm: string, cmdline: string) => boolean): numb
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      // Its own CPU and its reaped children's (cutime, cstime): a PostgreSQL backend that ended
+      // during the run (a pool's idle connection closed) is counted in the postmaster's.
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / ticks;
     } catch {
       // gone meanwhile
     }
