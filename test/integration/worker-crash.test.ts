@@ -1,14 +1,16 @@
 /**
  * Durability: 100 signups through the API while the only worker is killed (SIGKILL, no graceful
  * shutdown) part-way and a new one started. Every signup must reach its proper end state, no seat
- * may be oversold, and no e-mail may go out twice.
+ * may be oversold, and no e-mail may go out twice. Then the same for paid signups whose payments
+ * arrive together: the worker is killed while their confirmations (seats, receipt and confirmation
+ * mail, in one workflow task) are under way.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Signup } from '../../src/signups/signup.entity.js';
 import { mailTo } from '../support/mailbox.js';
-import { newUser, postSignup, type TestUser } from '../support/signup-steps.js';
+import { deliverWebhook, newUser, paymentIntentOf, postSignup, signUp, stripeEvent, subjects, type TestUser } from '../support/signup-steps.js';
 import {
   connectTestClient,
   countersAndRows,
@@ -115,5 +117,50 @@ describe('a worker killed in the middle of 100 signups', () => {
     const running: string[] = [];
     for await (const workflow of client.workflow.list({ query: `EventId = "${event.id}" AND ExecutionStatus = "Running"` })) running.push(workflow.workflowId);
     for (const workflowId of running) await client.workflow.getHandle(workflowId).terminate('test over');
+  }, 330_000);
+});
+
+describe('a worker killed while paid signups are confirmed', () => {
+  it('confirms each once, with one receipt and one confirmation mail', async () => {
+    const PAID = 30;
+    const event = await insertEvent(orm, { capacity: PAID, title: 'Paid crash', ticketTypes: [{ code: 'standard', amountMinor: 25_000 }] });
+    const users: TestUser[] = await Promise.all(Array.from({ length: PAID }, () => newUser(api, { name: 'paid-crash' })));
+    workers.push(await spawnWorker(taskQueue));
+    const signupIds = await Promise.all(users.map((user) => signUp(api, user, event.id)));
+    const intents = await Promise.all(signupIds.map((signupId) => paymentIntentOf(orm, signupId)));
+
+    const logged = async (kind: string, state?: string) => {
+      const [row] = await orm.em.getConnection().execute<{ n: number }[]>(
+        `select count(*)::int as n from notification_log where event_id = ? and kind = ? and state = coalesce(?, state)`,
+        [event.id, kind, state ?? null],
+      );
+      return row?.n ?? 0;
+    };
+    // Every payment arrives at once; the worker dies once the first receipt is under way.
+    const delivering = Promise.all(signupIds.map((signupId, index) => deliverWebhook(api, stripeEvent('payment_intent.succeeded', signupId, intents[index]!))));
+    await eventually('the first receipt under way', async () => ((await logged('payment-receipt')) >= 1 ? true : undefined), 60_000, 10);
+    const killed = workers.length - 1;
+    await workers[killed]!.kill();
+    expect(await logged('confirmation', 'sent')).toBeLessThan(PAID);
+    expect((await delivering).map((answer) => answer.status)).toEqual(Array(PAID).fill(200));
+    workers.push(await spawnWorker(taskQueue));
+
+    const settled = await eventually('every paid signup confirmed', async () => ((await statusCounts(event.id)).confirmed === PAID ? true : undefined), 120_000, 250);
+    expect(settled).toBe(true);
+    expect(await statusCounts(event.id)).toEqual({ confirmed: PAID });
+    expect(await countersAndRows(orm, event.id)).toEqual({ capacity: PAID, held: 0, confirmed: PAID, heldRows: 0, confirmedRows: PAID });
+
+    // Each got its receipt and its confirmation, once: a mail in flight on the killed worker is sent
+    // again only if it was never logged as sent.
+    await eventually('the receipts and confirmations', async () => ((await logged('confirmation', 'sent')) === PAID && (await logged('payment-receipt', 'sent')) === PAID ? true : undefined), 150_000, 250);
+    for (const user of users) {
+      const mails = (await mailTo(user.email)).map((mail) => mail.subject);
+      expect({ user: user.email, receipts: mails.filter((subject) => subjects.receipt.test(subject)).length, confirmations: mails.filter((subject) => subjects.confirmation.test(subject)).length }).toEqual({
+        user: user.email,
+        receipts: 1,
+        confirmations: 1,
+      });
+    }
+    for (const signupId of signupIds) await client.workflow.getHandle(`signup-${signupId}`).terminate('test over');
   }, 330_000);
 });
