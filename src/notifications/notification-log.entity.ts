@@ -37,6 +37,8 @@ export const NotificationLogSchema = defineEntity({
     messageId: p.string().length(300).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     sentAt: p.datetime().nullable(),
+    /** When its sender claimed it (state sending): another sender waits CLAIM_SECONDS before taking it over (src/notifications/send.ts). */
+    claimedAt: p.datetime().nullable(),
     /** What the channel answered the last time it failed. */
     lastError: p.text().nullable(),
     /** When it was given up on (state failed). */

@@ -32,11 +32,34 @@ export class DeliveryFailedError extends Error {
 }
 
 /**
+ * Another sender holds the claim on this notification and is sending it now (a group's flow and the
+ * signup's own workflow, say). Retried like a delivery failure: by then it is sent, or the claim has
+ * gone stale (its sender died) and the retry takes it over.
+ */
+export class NotificationInFlightError extends DeliveryFailedError {
+  constructor(key: string, channel: string) {
+    super(`${key} on ${channel} is being sent by another sender; tried again later`, { cause: undefined });
+    this.name = 'NotificationInFlightError';
+  }
+}
+
+/**
+ * How long a claim is its sender's alone. Shorter than any sender's retry after a timeout (a mail
+ * activity's start-to-close, a workflow task's timeout for one run inside the task), so a sender
+ * that died is taken over by its own retry; a send that outlasts it may go out twice.
+ */
+const CLAIM_SECONDS = 5;
+
+/**
  * Sends a notification at most once per key and channel. The (key, channel) pair is claimed in the
  * log before the channel is called and marked sent after it, so a retry after success finds `sent`
- * and stops, while the same message on another channel has a row of its own. The one window left
- * (the process dies after the channel accepted the message, before the row says sent) resends with
- * the same key (X-Eventbook-Notification on both channels), which lets a receiver drop the duplicate.
+ * and stops, while the same message on another channel has a row of its own. The claim is one
+ * conditional write (insert, or take over a row that is not sent and not claimed by a live sender
+ * within CLAIM_SECONDS): two senders of one key at once (a retry is not the only one: two workflows
+ * may mail the same confirmation) cannot both call the channel; the second gets
+ * NotificationInFlightError and retries. The one window left (the process dies after the channel
+ * accepted the message, before the row says sent) resends with the same key
+ * (X-Eventbook-Notification on both channels), which lets a receiver drop the duplicate.
  */
 export async function sendNotificationOnce(
   em: EntityManager,
@@ -44,19 +67,27 @@ export async function sendNotificationOnce(
   request: NotificationRequest,
 ): Promise<SendOutcome> {
   const channel = delivery.channel.name;
-  const claimed = await em.transactional(async (tx) => {
-    await tx.execute(
-      `insert into notification_log (key, kind, channel, event_id, signup_id, recipient_user_id, state, attempts, created_at)
-       values (?, ?, ?, ?, ?, ?, 'sending', 0, now()) on conflict (key, channel) do nothing`,
+  const claim = await em.transactional(async (tx) => {
+    const inserted = await tx.execute<{ id: string }[]>(
+      `insert into notification_log (key, kind, channel, event_id, signup_id, recipient_user_id, state, attempts, created_at, claimed_at)
+       values (?, ?, ?, ?, ?, ?, 'sending', 1, now(), now()) on conflict (key, channel) do nothing returning id`,
       [request.key, request.kind, channel, request.eventId ?? null, request.signupId ?? null, request.recipient.userId],
     );
-    // One activity attempt runs at a time per key (Temporal's guarantee), so no row lock is needed.
+    if (inserted.length > 0) return 'claimed' as const;
+    // Raw SQL: the claim is a conditional write, decided by the row itself under its lock.
+    const taken = await tx.execute<{ id: string }[]>(
+      `update notification_log set state = 'sending', attempts = attempts + 1, claimed_at = now()
+        where key = ? and channel = ? and state <> 'sent'
+          and (state <> 'sending' or claimed_at is null or claimed_at < now() - make_interval(secs => ?))
+        returning id`,
+      [request.key, channel, CLAIM_SECONDS],
+    );
+    if (taken.length > 0) return 'claimed' as const;
     const row = await tx.findOneOrFail(NotificationLog, { key: request.key, channel });
-    if (row.state === 'sent') return undefined;
-    row.attempts += 1;
-    return row;
+    return row.state === 'sent' ? ('sent' as const) : ('in-flight' as const);
   });
-  if (!claimed) return 'already-sent';
+  if (claim === 'sent') return 'already-sent';
+  if (claim === 'in-flight') throw new NotificationInFlightError(request.key, channel);
 
   const message = renderNotification({
     kind: request.kind,

@@ -10,7 +10,7 @@ import { Signup } from '../../src/signups/signup.entity.js';
 import { emailChannel, webhookChannel, webhookSignature, type WebhookPayload } from '../../src/notifications/channels.js';
 import { createMailer } from '../../src/notifications/mailer.js';
 import { NotificationLog } from '../../src/notifications/notification-log.entity.js';
-import { sendNotificationOnce, type Delivery, type NotificationRequest } from '../../src/notifications/send.js';
+import { NotificationInFlightError, sendNotificationOnce, type Delivery, type NotificationRequest } from '../../src/notifications/send.js';
 import { mailTo } from '../support/mailbox.js';
 import { insertSignupRow } from '../support/signup-rows.js';
 import { eventually, insertEvent, openTestOrm, testConfig } from '../support/stack.js';
@@ -54,6 +54,45 @@ describe('notifications are sent once per key', () => {
     const row = await orm.em.fork().findOneOrFail(NotificationLog, { key: request.key, channel: 'email' });
     expect(row).toMatchObject({ state: 'sent', attempts: 1, kind: 'reminder', recipientUserId: 'user-1' });
     expect(row.messageId).toEqual(expect.any(String));
+  });
+
+  it('lets one of two senders of a key at once call the channel: the other is told to retry; a stale claim is taken over', async () => {
+    // A channel that holds its first call until released, so the second sender comes while it sends.
+    let calls = 0;
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: Delivery = {
+      to: 'held@example.test',
+      channel: {
+        name: 'email',
+        async send() {
+          calls += 1;
+          await released;
+          return { messageId: `held-${calls}` };
+        },
+      },
+    };
+    const request = reminderFor(1);
+    const first = sendNotificationOnce(orm.em.fork(), held, request);
+    await eventually('the first sender at its channel', () => Promise.resolve(calls === 1 ? true : undefined));
+    await expect(sendNotificationOnce(orm.em.fork(), held, request)).rejects.toBeInstanceOf(NotificationInFlightError);
+    expect(calls).toBe(1);
+    release();
+    expect(await first).toBe('sent');
+    expect(await sendNotificationOnce(orm.em.fork(), held, request)).toBe('already-sent');
+    expect(calls).toBe(1);
+
+    // A sender that died mid-send left its claim: once stale, the next sender takes it over.
+    const orphan = reminderFor(2);
+    await orm.em.getConnection().execute(
+      `insert into notification_log (key, kind, channel, event_id, recipient_user_id, state, attempts, created_at, claimed_at)
+       values (?, 'reminder', 'email', ?, 'user-1', 'sending', 1, now(), now() - interval '1 minute')`,
+      [orphan.key, orphan.eventId],
+    );
+    expect(await sendNotificationOnce(orm.em.fork(), held, orphan)).toBe('sent');
+    expect(calls).toBe(2);
+    const row = await orm.em.fork().findOneOrFail(NotificationLog, { key: orphan.key, channel: 'email' });
+    expect(row).toMatchObject({ state: 'sent', attempts: 2 });
   });
 
   it('sends again for a new schedule version', async () => {

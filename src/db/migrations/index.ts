@@ -26,6 +26,7 @@ import { Migration20261201130855_needs_note_read } from './Migration202612011308
 import { Migration20261201130912_event_completed } from './Migration20261201130912_event_completed.js';
 import { Migration20261201131427_notification_preferences } from './Migration20261201131427_notification_preferences.js';
 import { Migration20261201202803_door_confirmations } from './Migration20261201202803_door_confirmations.js';
+import { Migration20261202113500_notification_claims } from './Migration20261202113500_notification_claims.js';
 
 /** Every committed migration, oldest first. Add new ones at the end; never edit a released one. */
 export const migrations: MigrationObject[] = [
@@ -56,4 +57,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201130912_event_completed', class: Migration20261201130912_event_completed },
   { name: 'Migration20261201131427_notification_preferences', class: Migration20261201131427_notification_preferences },
   { name: 'Migration20261201202803_door_confirmations', class: Migration20261201202803_door_confirmations },
+  { name: 'Migration20261202113500_notification_claims', class: Migration20261202113500_notification_claims },
 ];
