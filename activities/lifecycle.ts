@@ -308,14 +308,16 @@ export function createLifecycleActivities(deps: {
     async sendDoorConfirmations(input: { signupIds: string[] }): Promise<{ sent: number }> {
       const context = Context.current();
       const done = typeof context.info.heartbeatDetails === 'number' ? context.info.heartbeatDetails : 0;
-      // Only those still confirmed: one cancelled at the door before this ran gets its cancellation
-      // receipt alone, not a confirmation after it. A group is one event's (the relay groups by
-      // event): its retries are found under it.
+      // Only those still confirmed, and still this flow's: one cancelled at the door before this ran
+      // gets its cancellation receipt alone, not a confirmation after it, and one whose own workflow
+      // was started (its row gone) gets that workflow's confirmation, not a second one at the same
+      // moment. A group is one event's (the relay groups by event): its retries are found under it.
       const stillConfirmed = await em()
         .getConnection()
         .execute<{ id: string; event_id: string }[]>(
-          `select id, event_id from signup where id in (select jsonb_array_elements_text(?::jsonb)::uuid) and status = 'confirmed'`,
-          [JSON.stringify(input.signupIds)],
+          `select s.id, s.event_id from signup s join signup_workflow_start w on w.signup_id = s.id and w.door_flow_id = ?
+            where s.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and s.status = 'confirmed'`,
+          [context.info.workflowExecution?.workflowId ?? null, JSON.stringify(input.signupIds)],
         );
       const eventId = stillConfirmed[0]?.event_id;
       if (!eventId) return { sent: 0 };

@@ -41,9 +41,10 @@ import { SignupWorkflowStart } from './workflow-start.entity.js';
  * to DOOR_CONFIRMATIONS_PER_FLOW each) that mails them and stands for them in Temporal, and their rows stay, never due, naming that
  * flow (door_flow_id): whoever needs a signup's workflow later (a cancel, an organizer's removal, an
  * erasure, the event's cancellation) starts it from its row (ensureStarted), and the flow is told.
- * Until the group's flow has started and its rows say so, they are ordinary rows: a process dying
- * meanwhile leaves them to the sweep, which starts each signup's own workflow, and its confirmation
- * goes under the same once-only key as the group's.
+ * The rows are claimed for the flow before it is started (a signup a command started meanwhile is
+ * not in it), due in OWN_ATTEMPT_SECONDS until it has: a process dying meanwhile leaves them to the
+ * sweep, which starts each signup's own workflow, and its confirmation goes under the same once-only
+ * key as the group's.
  *
  * Why not start it inside the request: under a burst workflow.start was most of the accept time
  * (bench/signup-burst.ts), and a Temporal outage turned every signup into a 503. Now an accepted
@@ -226,14 +227,27 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
   }
 
   /**
-   * One door-confirmations flow for these rows (signups of one event confirmed at the door together),
-   * then the rows say so and are never due. A row a command started meanwhile (gone) is told to leave.
+   * One door-confirmations flow for these rows (signups of one event confirmed at the door together).
+   * The rows are claimed for the flow first, and the flow stands for those claimed only: a row a
+   * command started meanwhile (gone: the signup's own workflow mails its confirmation) is not in it,
+   * where a flow started first mailed that signup too, at the same moment. Once the flow has started
+   * its rows are never due; until then they are due in OWN_ATTEMPT_SECONDS, so a process dying in
+   * between leaves them to the sweep, which starts each signup's own workflow (its confirmation goes
+   * under the same once-only key as the flow's).
    */
   async function startDoorConfirmations(eventId: string, rows: StartRow[]): Promise<void> {
     const first = rows[0];
     if (!first) return;
     const flowId = workflowIds.doorConfirmations(first.signup_id);
-    const signupIds = rows.map((row) => row.signup_id);
+    const connection = deps.orm.em.getConnection();
+    const claimed = await connection.execute<{ signup_id: string }[]>(
+      `update signup_workflow_start set door_flow_id = ?, next_attempt_at = now() + make_interval(secs => ?)
+        where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null returning signup_id`,
+      [flowId, OWN_ATTEMPT_SECONDS, JSON.stringify(rows.map((row) => row.signup_id))],
+    );
+    const inFlow = new Set(claimed.map((row) => row.signup_id));
+    const signupIds = rows.map((row) => row.signup_id).filter((id) => inFlow.has(id));
+    if (signupIds.length === 0) return;
     try {
       await deps.temporal.workflow.start<typeof doorConfirmationsWorkflow>(workflowTypes.doorConfirmations, {
         workflowId: flowId,
@@ -255,20 +269,23 @@ export function createSignupWorkflowStarter(deps: { orm: MikroORM; temporal: Cli
       signupWorkflowStartsTotal.inc({ outcome: 'door-group' });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-        // As a failed start of each: the error on every row, and the sweep starts each signup's own
-        // workflow at its next attempt (the group is not tried again).
+        // As a failed start of each: the rows are ordinary again, with the error, and the sweep starts
+        // each signup's own workflow at its next attempt (the group is not tried again).
+        await connection.execute(
+          `update signup_workflow_start set door_flow_id = null where door_flow_id = ? and signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+          [flowId, JSON.stringify(signupIds)],
+        );
         await recordFailedStart(signupIds, error, 1);
         throw error;
       }
     }
-    // 'infinity': out of the sweep's range of the due index, however many there are.
-    const kept = await deps.orm.em.getConnection().execute<{ signup_id: string }[]>(
-      `update signup_workflow_start set door_flow_id = ?, next_attempt_at = 'infinity'
-        where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and door_flow_id is null returning signup_id`,
+    // 'infinity': out of the sweep's range of the due index, however many there are. Not a row a
+    // cancel at the door rewrote meanwhile: its own start is queued, and due should it fail.
+    await connection.execute(
+      `update signup_workflow_start set next_attempt_at = 'infinity' where door_flow_id = ? and status = 'confirmed'
+          and signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
       [flowId, JSON.stringify(signupIds)],
     );
-    const still = new Set(kept.map((row) => row.signup_id));
-    await Promise.all(signupIds.filter((id) => !still.has(id)).map((id) => leaveDoorFlow(flowId, id)));
   }
 
   async function pendingRow(signupId: string): Promise<StartRow | undefined> {

@@ -322,7 +322,7 @@ describe('the door batcher under a hammer', () => {
     const db = stack.orm.em.getConnection();
     await eventually('every row under a door-confirmations flow', async () => {
       const [row] = await db.execute<{ n: number }[]>(
-        `select count(*)::int as n from signup_workflow_start w join signup s on s.id = w.signup_id where s.event_id = ? and w.door_flow_id is not null`,
+        `select count(*)::int as n from signup_workflow_start w join signup s on s.id = w.signup_id where s.event_id = ? and w.door_flow_id is not null and w.next_attempt_at = 'infinity'`,
         [event.id],
       );
       return row?.n === seats ? true : undefined;

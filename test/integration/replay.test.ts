@@ -165,7 +165,11 @@ const execFileAsync = promisify(execFile);
         });
         const signupId = accepted.body.id as string;
         await eventually('its row under a door-confirmations flow', async () => {
-          const [row] = await stack.orm.em.fork().getConnection().execute<{ door_flow_id: string | null }[]>('select door_flow_id from signup_workflow_start where signup_id = ?', [signupId]);
+          // Its flow started: the kept row names it and is never due.
+          const [row] = await stack.orm.em
+            .fork()
+            .getConnection()
+            .execute<{ door_flow_id: string | null }[]>(`select door_flow_id from signup_workflow_start where signup_id = ? and next_attempt_at = 'infinity'`, [signupId]);
           return row?.door_flow_id ? true : undefined;
         });
         const cancelled = await request(grouped.baseUrl, 'POST', `/v1/signups/${signupId}/cancel`, { token, body: { reason: 'ill' } });
