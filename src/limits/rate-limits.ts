@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { ApiOperation } from '../http/openapi.js';
 import { operationMatcher } from '../http/methods.js';
 import { Problem } from '../http/problem.js';
+import { createDoorBatcher } from '../signups/door-batcher.js';
 
 /**
  * Abuse limits per class of route, per user and per client address. A refused request is a 429
@@ -298,55 +299,28 @@ export function createRateLimits(deps: {
   };
 }
 
-/** Most spends (budget points) one statement counts. */
-const MOST_SPENDS_PER_STATEMENT = 1000;
-
-interface WaitingSpends<Budget extends CountedBudget> {
-  spends: readonly Spend<Budget>[];
-  resolve: (outcomes: Outcome<Budget>[]) => void;
-  reject: (error: unknown) => void;
-}
+/** Most writes one statement counts (each spends one or two budgets). */
+const MOST_WRITES_PER_STATEMENT = 500;
 
 /**
- * Counts write budgets in PostgreSQL, the writes waiting in this process together: one statement
- * at a time, and the writes that arrive while it runs go in the next one, as soon as it returns.
- * Every write from one client address spends that address's row: one statement per write made the
- * row a queue of its own under a burst (each holding a pooled connection while it waits for the
- * row lock). A batch adds each row's points at once, and each write gets the count it would have
- * had alone, in arrival order, so the shared budget stays exact across replicas.
+ * Counts write budgets in PostgreSQL, the writes waiting in this process together (the door's
+ * batcher, one key, no window): one statement at a time, and the writes that arrive while it runs
+ * go in the next one, as soon as it returns. Every write from one client address spends that
+ * address's row: one statement per write made the row a queue of its own under a burst (each
+ * holding a pooled connection while it waits for the row lock). A batch adds each row's points at
+ * once, and each write gets the count it would have had alone, in arrival order, so the shared
+ * budget stays exact across replicas.
  */
 export function createWriteCounter<Budget extends CountedBudget>(pool: pg.Pool): (spends: readonly Spend<Budget>[]) => Promise<Outcome<Budget>[]> {
-  let waiting: WaitingSpends<Budget>[] = [];
-  let inFlight = false;
-
-  function flush(): void {
-    let taken = 0;
-    let size = 0;
-    while (taken < waiting.length && (taken === 0 || size + waiting[taken]!.spends.length <= MOST_SPENDS_PER_STATEMENT)) {
-      size += waiting[taken]!.spends.length;
-      taken += 1;
-    }
-    const batch = waiting.slice(0, taken);
-    waiting = waiting.slice(taken);
-    if (batch.length === 0) return;
-    inFlight = true;
-    countInPostgres(pool, batch.map((entry) => entry.spends))
-      .then(
-        (outcomes) => batch.forEach((entry, index) => entry.resolve(outcomes[index]!)),
-        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
-      )
-      .finally(() => {
-        inFlight = false;
-        flush();
-      });
-  }
-
-  return (spends) =>
-    new Promise<Outcome<Budget>[]>((resolve, reject) => {
-      waiting.push({ spends, resolve, reject });
-      // The first write of a quiet moment goes on the next turn of the event loop, with the writes of this turn.
-      if (!inFlight && waiting.length === 1) setImmediate(() => inFlight || flush());
-    });
+  let writeNumber = 0;
+  const batcher = createDoorBatcher<readonly Spend<Budget>[], Outcome<Budget>[]>({
+    windowMs: 0,
+    maxBatch: MOST_WRITES_PER_STATEMENT,
+    run: (_, writes) => countInPostgres(pool, writes),
+    // One user's writes may share a batch: each gets its own count, in order.
+    distinct: () => String((writeNumber += 1)),
+  });
+  return (spends) => batcher.submit('writes', spends);
 }
 
 /**

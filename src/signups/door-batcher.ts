@@ -2,7 +2,8 @@
  * Gathers the claims waiting in this process for the same key (an event id) into batches, so the
  * seat ledger takes a hot event's row lock once per batch instead of once per signup
  * (placeAtDoor in src/signups/seats.ts; docs/architecture.md, "Hot events"). The signup requests'
- * context reads are gathered the same way (readRequestContexts in src/signups/service.ts).
+ * context reads are gathered the same way (readRequestContexts in src/signups/service.ts), and so
+ * are the rate limiter's write counts (createWriteCounter in src/limits/rate-limits.ts).
  *
  * Per key, one batch is in flight at a time. The first claim of a quiet key waits `windowMs` for
  * others (a free seat costs that much latency, no more); claims arriving while a batch is in flight
