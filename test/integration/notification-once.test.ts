@@ -48,9 +48,15 @@ describe('notifications are sent once per key', () => {
     for (let attempt = 0; attempt < 3; attempt++) outcomes.push(await sendNotificationOnce(orm.em.fork(), byMail(email), request));
 
     expect(outcomes).toEqual(['sent', 'already-sent', 'already-sent']);
-    await eventually('the mail', async () => ((await mailTo(email)).length > 0 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // give a duplicate the chance to arrive
-    expect(await mailTo(email)).toHaveLength(1);
+    // A second key to the same address as the marker: sent after every call above returned, so a
+    // duplicate of the first, were one sent, would be in the mailbox by the time the marker is.
+    const marker = reminderFor(2);
+    expect(await sendNotificationOnce(orm.em.fork(), byMail(email), marker)).toBe('sent');
+    const mails = await eventually('the mail and the marker', async () => {
+      const received = await mailTo(email);
+      return received.length >= 2 ? received : undefined;
+    });
+    expect(mails.map((mail) => mail.headers['x-eventbook-notification']).sort()).toEqual([request.key, marker.key].sort());
     const row = await orm.em.fork().findOneOrFail(NotificationLog, { key: request.key, channel: 'email' });
     expect(row).toMatchObject({ state: 'sent', attempts: 1, kind: 'reminder', recipientUserId: 'user-1' });
     expect(row.messageId).toEqual(expect.any(String));
@@ -290,8 +296,15 @@ describe('the webhook channel', () => {
       await eventually('the mail', async () => ((await mailTo(email)).length === 1 ? true : undefined));
       expect(await notify(input)).toBe('sent');
       expect(receiver.deliveries).toHaveLength(2); // the refused one and the accepted one
-      await new Promise((resolve) => setTimeout(resolve, 300)); // give a duplicate mail the chance to arrive
-      expect(await mailTo(email)).toHaveLength(1);
+      // A marker mail to the same address, sent after the retry returned: a second confirmation
+      // mail, were the retry to send one, would be in the mailbox by the time the marker is.
+      const marker = reminderFor(1);
+      expect(await sendNotificationOnce(orm.em.fork(), byMail(email), marker)).toBe('sent');
+      const mails = await eventually('the marker', async () => {
+        const received = await mailTo(email);
+        return received.some((mail) => mail.headers['x-eventbook-notification'] === marker.key) ? received : undefined;
+      });
+      expect(mails.filter((mail) => mail.headers['x-eventbook-notification'] !== marker.key)).toHaveLength(1);
     });
 
     it('never sends a consent request to the participant\'s webhook', async () => {

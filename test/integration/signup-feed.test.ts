@@ -173,8 +173,10 @@ describe('following a signup', () => {
     await setStatus(signupId, 'waitlisted');
 
     expect(await statusesAfter(client, 2)).toEqual(['requested', 'waitlisted']);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // time for a duplicate, were one coming
-    expect(statuses(client)).toEqual(['requested', 'waitlisted']);
+    // A later change as the marker: the feed handles the channel in order, so a duplicate of
+    // 'waitlisted', were one coming, would arrive before it.
+    await setStatus(signupId, 'held');
+    expect(await statusesAfter(client, 3)).toEqual(['requested', 'waitlisted', 'held']);
     expect(client.ended).toBe(false);
   });
 

@@ -221,6 +221,28 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Waits until a running workflow has handled everything it was sent and has nothing under way: a
+ * workflow task completed after its last signal, and no workflow task or activity pending. From
+ * then on it does nothing until something new reaches it, so a test can check that a repeat
+ * changed nothing without sleeping.
+ */
+export async function workflowIdle(client: Client, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  await eventually(
+    `${workflowId} to be idle`,
+    async () => {
+      const { raw } = await handle.describe();
+      if (raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0) return undefined;
+      const events = (await handle.fetchHistory()).events ?? [];
+      const lastSignal = events.findLastIndex((event) => event.workflowExecutionSignaledEventAttributes);
+      const lastTask = events.findLastIndex((event) => event.workflowTaskCompletedEventAttributes);
+      return lastTask > lastSignal ? true : undefined;
+    },
+    timeoutMs,
+  );
+}
+
 export interface TestStack {
   orm: MikroORM;
   client: Client;
