@@ -157,6 +157,12 @@ export const configSchema = z
     SMTP_SECURE: booleanFromEnv.default(false),
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
+    /**
+     * How long a mail may wait for SMTP to connect, greet, or answer any one command. Below the mail
+     * activities' one-minute start-to-close timeout: a server that hangs fails the attempt, which is
+     * retried, instead of holding a pooled connection (and the attempt) for nodemailer's minutes.
+     */
+    SMTP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(50).default(10),
     MAIL_FROM: z.string().min(3).default('Eventbook <no-reply@eventbook.local>'),
     /** Signs notifications sent to users' webhook URLs; unset turns the webhook channel off. */
     NOTIFICATION_WEBHOOK_SECRET: z.string().min(32).optional(),
@@ -291,7 +297,7 @@ export interface Config {
     retentionSeconds: number;
     retentionSecondsByMarket: Record<string, number>;
   };
-  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string; timeoutSeconds: number };
   notificationWebhookSecret?: string;
   /** Retries of a fan-out's failed deliveries (workflows/notification-retry.ts). */
   notificationRetry: { attempts: number; initialSeconds: number };
@@ -383,6 +389,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       user: e.SMTP_USER,
       password: e.SMTP_PASSWORD,
       from: e.MAIL_FROM,
+      timeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
     },
     notificationWebhookSecret: e.NOTIFICATION_WEBHOOK_SECRET,
     notificationRetry: { attempts: e.NOTIFICATION_RETRY_ATTEMPTS, initialSeconds: e.NOTIFICATION_RETRY_INITIAL_SECONDS },

@@ -18,6 +18,10 @@ export function createMailer(smtp: Config['smtp']) {
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
+    // nodemailer waits minutes by default (connecting, greeting, an idle socket): see SMTP_TIMEOUT_SECONDS.
+    connectionTimeout: smtp.timeoutSeconds * 1000,
+    greetingTimeout: smtp.timeoutSeconds * 1000,
+    socketTimeout: smtp.timeoutSeconds * 1000,
     ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
   });
   return {
