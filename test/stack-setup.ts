@@ -37,6 +37,13 @@ export async function startTestStack(): Promise<void> {
   // stack and the API and worker processes it spawns: at the default 20 per pool (and 16 for the
   // rate limiter) their bursts ran out of connections ("too many clients", answered 503).
   process.env.DATABASE_POOL_MAX ??= '8';
+  // Every test file's API counts its budgets in the one test database, and every request comes from
+  // 127.0.0.1: the per-address budgets, made for one client address, were spent by the files running
+  // beside each other on a fast machine (signup-hammer.test.ts got 429 for 87 of its 200 users). The
+  // per-user budgets keep their defaults; rate-limits.test.ts tests the limits on a database of its own.
+  process.env.RATE_LIMIT_SIGNUP_PER_ADDRESS ??= '100000/60';
+  process.env.RATE_LIMIT_ADMIN_PER_ADDRESS ??= '100000/60';
+  process.env.RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS ??= '100000/600';
 
   const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseUrl = withDatabaseName(serverUrl, `eventbook_test_${process.pid}_${Date.now().toString(36)}`);

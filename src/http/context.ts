@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import type { Role } from '../auth/principal.js';
+import type { AuthenticateOptions } from './auth.js';
 import type { EventAdminService } from '../events/admin-service.js';
 import type { PublicCatalog } from '../events/public-catalog.js';
 import type { ConsentService } from '../consents/service.js';
@@ -16,7 +17,7 @@ import type { WebhookService } from '../webhooks/service.js';
 
 /** What route modules get: the domain services and the auth guard, nothing they could misuse. */
 export interface RouteContext {
-  authenticate: (allowed?: readonly Role[]) => RequestHandler;
+  authenticate: (allowed?: readonly Role[], options?: AuthenticateOptions) => RequestHandler;
   signups: SignupService;
   signupCommands: SignupCommands;
   consents: ConsentService;

@@ -87,7 +87,17 @@ function fromOutage(error: unknown): Problem | undefined {
 
 /** Last in the chain: every error leaves as problem+json; details of unexpected ones stay in the log. */
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, req, res, _next) => {
+  return async (thrown, req, res, _next) => {
+    let error: unknown = thrown;
+    // A handler that ran while its write's budget was spent (authenticate's budgetAlongside): the
+    // budget first, so a write over it is a 429 whatever else was wrong with it.
+    if (req.writeBudget) {
+      try {
+        await req.writeBudget;
+      } catch (refused) {
+        error = refused;
+      }
+    }
     const problem = error instanceof Problem ? error : (fromExpressLayers(error) ?? fromOutage(error) ?? new Problem('internal-error'));
     if (problem.status === 503) {
       (req.log ?? logger).warn({ err: error }, problem.message);

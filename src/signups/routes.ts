@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { localeSchema, platforms } from '../events/event-data.js';
-import { principalOf } from '../http/auth.js';
+import { principalOf, writeBudgetOf } from '../http/auth.js';
 import type { RouteContext } from '../http/context.js';
 import type { SameShape } from '../http/api-schemas.js';
 import { parseRequestPart } from '../http/validate.js';
@@ -105,12 +105,13 @@ const _signupPageMatches: SameShape<z.output<typeof signupPageSchema>, SignupPag
 export function signupRoutes({ authenticate, signups, signupCommands }: RouteContext): Router {
   const router = Router();
 
-  router.post('/v1/events/:eventId/signups', authenticate(), async (req, res) => {
+  // The hot route of a burst: its context is read while the write's budget is spent.
+  router.post('/v1/events/:eventId/signups', authenticate(undefined, { budgetAlongside: true }), async (req, res) => {
     const principal = principalOf(req);
     const { eventId } = parseRequestPart(eventPath, req.params, 'path');
     const body = parseRequestPart(signupRequestSchema, req.body, 'body');
     const headers = parseRequestPart(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'header');
-    const { signup, replayed } = await signups.requestSignup(principal, eventId, body, headers['idempotency-key']);
+    const { signup, replayed } = await signups.requestSignup(principal, eventId, body, headers['idempotency-key'], writeBudgetOf(req));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).location(`/v1/signups/${signup.id}`).json(signup);
   });

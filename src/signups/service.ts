@@ -145,10 +145,12 @@ export function createSignupService(deps: SignupServiceDeps) {
       eventId: string,
       request: SignupRequest,
       idempotencyKey?: string,
+      /** Settles when the caller may write (its rate limit): read alongside, awaited before any answer. */
+      mayWrite: Promise<void> = Promise.resolve(),
     ): Promise<{ signup: SignupView; replayed: boolean }> {
       const em = deps.orm.em.fork();
       const at = now();
-      const context = await contextReads.submit(eventId, { userId: principal.userId, idempotencyKey, at });
+      const [context] = await Promise.all([contextReads.submit(eventId, { userId: principal.userId, idempotencyKey, at }), mayWrite]);
       const { event, earlierSignupId, ticketTypes, defaultTitle, hasExpiredHolds: anyExpiredHolds } = mapRequestContext(em, context);
       if (earlierSignupId) {
         const earlier = await em.findOneOrFail(Signup, earlierSignupId);

@@ -30,7 +30,7 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import type { Config } from '../../src/config.js';
 import { requireEnv } from '../support/environment.js';
 import { request } from '../support/http.js';
-import { connectTestClient, eventually, testConfig } from '../support/stack.js';
+import { connectTestClient, eventually, insertEvent, testConfig } from '../support/stack.js';
 
 const limits = {
   RATE_LIMIT_SIGNUP_PER_USER: '3/60',
@@ -140,6 +140,26 @@ describe('rate limits', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(refused.headers.get('ratelimit')).toMatch(/"signup-user";r=0;t=\d+$/);
+  });
+
+  it('spends a signup request\'s budget alongside its reads: over budget it is a 429 whatever else is wrong, and nothing is written', async () => {
+    const token = await mintDevToken(api.config.jwt, { sub: `limits-${randomUUID()}`, roles: ['participant'] });
+    const from = address();
+    const event = await insertEvent(orm, { capacity: 10 });
+    const signUp = (eventId: string, body: unknown = { attendees: [{ firstName: 'Kid', age: 9, kind: 'child' }], platform: 'web' }) =>
+      request(api.baseUrl, 'POST', `/v1/events/${eventId}/signups`, { token, body, headers: { 'x-forwarded-for': from } });
+    // Three requests the budget allows, each answered by the context it read: no such event.
+    const allowed = [await signUp(randomUUID()), await signUp(randomUUID()), await signUp(randomUUID(), { attendees: 'none' })];
+    expect(allowed.map((answer) => answer.status)).toEqual([404, 404, 400]);
+    expect(allowed[0]?.headers.get('ratelimit')).toMatch(/^"signup-address";r=4;t=\d+, "signup-user";r=2;t=\d+$/);
+    // Over budget: a body that does not parse, an event that does not exist, and one with seats.
+    const refused = [await signUp(event.id, { attendees: 'none' }), await signUp(randomUUID()), await signUp(event.id)];
+    expect(refused.map((answer) => answer.status)).toEqual([429, 429, 429]);
+    for (const answer of refused) {
+      expect(answer.body).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+      expect(answer.headers.get('ratelimit')).toMatch(/"signup-user";r=0;t=\d+$/);
+    }
+    expect(await orm.em.getConnection().execute('select id from signup where event_id = ?', [event.id])).toEqual([]);
   });
 
   it('keeps separate budgets per user and per address', async () => {
