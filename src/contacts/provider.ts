@@ -49,7 +49,7 @@ export async function rememberContact(
   em: EntityManager,
   contact: { userId: string; email?: string; locale?: string; guardianEmail?: string },
 ): Promise<void> {
-  if (!contact.email && !contact.locale && !contact.guardianEmail) return;
+  if (!contactFromToken(contact)) return;
   await upsertContact(em, contact);
 }
 
@@ -61,14 +61,39 @@ export async function upsertContact(
   em: EntityManager,
   contact: { userId: string; email?: string; locale?: string; guardianEmail?: string },
 ): Promise<void> {
-  await em.execute(
-    `insert into user_contact (user_id, email, locale, guardian_email, updated_at)
-     values (?, ?, ?, ?, now())
+  await em.execute(contactUpsertSql(`values (?, ?, ?, ?, now())`), [
+    contact.userId,
+    contact.email ?? null,
+    contact.locale ?? null,
+    contact.guardianEmail ?? null,
+  ]);
+}
+
+/** A user_contact row as a token gives it (contactUpsertSql's columns). */
+export interface TokenContactRow {
+  user_id: string;
+  email: string | null;
+  locale: string | null;
+  guardian_email: string | null;
+}
+
+/** What a token says about how to reach its user, as rememberContact keeps it; undefined when it says nothing. */
+export function contactFromToken(contact: { userId: string; email?: string; locale?: string; guardianEmail?: string }): TokenContactRow | undefined {
+  if (!contact.email && !contact.locale && !contact.guardianEmail) return undefined;
+  return { user_id: contact.userId, email: contact.email ?? null, locale: contact.locale ?? null, guardian_email: contact.guardianEmail ?? null };
+}
+
+/**
+ * The one upsert of user_contact from a token (last token wins; what it leaves out keeps its value),
+ * over `rows`: VALUES or a SELECT of (user_id, email, locale, guardian_email, updated_at). Also run
+ * inside the door's batch statement (writeDoorBatch in src/signups/seats.ts) for the signups it places.
+ */
+export function contactUpsertSql(rows: string): string {
+  return `insert into user_contact (user_id, email, locale, guardian_email, updated_at)
+     ${rows}
      on conflict (user_id) do update set
        email = coalesce(excluded.email, user_contact.email),
        locale = coalesce(excluded.locale, user_contact.locale),
        guardian_email = coalesce(excluded.guardian_email, user_contact.guardian_email),
-       updated_at = now()`,
-    [contact.userId, contact.email ?? null, contact.locale ?? null, contact.guardianEmail ?? null],
-  );
+       updated_at = now()`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { contactUpsertSql, type TokenContactRow } from '../contacts/provider.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { confirmationsTotal, doorBatchClaims, holdsReleasedByLedgerTotal, holdsTotal } from '../observability/metrics.js';
 import { Attendee } from './attendee.entity.js';
@@ -107,6 +108,8 @@ export interface DoorClaim {
   promoId: string | null;
   now: Date;
   start: (status: SignupStatus, holdExpiresAt: Date | null) => WorkflowStartValues;
+  /** How the token says its user is reached (contactFromToken): kept with the signup, in the batch's statement. */
+  contact?: TokenContactRow;
 }
 
 /**
@@ -334,7 +337,9 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
   const signups: Record<string, unknown>[] = [];
   const people: Record<string, unknown>[] = [];
   const starts: Record<string, unknown>[] = [];
+  const contacts: TokenContactRow[] = [];
   for (const verdict of written) {
+    if (verdict.claim.contact) contacts.push(verdict.claim.contact);
     const { signup, attendees, promoId, now } = verdict.claim;
     const placement = 'placement' in verdict ? verdict.placement : undefined;
     const status: SignupStatus = placement?.status ?? 'waitlisted';
@@ -425,7 +430,12 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
          from jsonb_to_recordset(?::jsonb)
               as o(signup_id uuid, workflow_id text, task_queue text, input jsonb, status text, market text, summary text,
                    next_attempt_at timestamptz, created_at timestamptz)
-        where exists (select 1 from ev))
+        where exists (select 1 from ev)),
+     -- One user per batch (the batcher's distinct key), so no row is upserted twice here.
+     contacts as (
+       ${contactUpsertSql(`select c.user_id, c.email, c.locale, c.guardian_email, now()
+         from jsonb_to_recordset(?::jsonb) as c(user_id text, email text, locale text, guardian_email text)
+        where exists (select 1 from ev)`)})
      select (select count(*) from ev)::int as events, (select count(*) from typed)::int as types,
             (select count(*) from promo)::int as promos, (select count(*) from placed)::int as placed`,
     [
@@ -435,6 +445,7 @@ async function writeDoorBatch(tx: EntityManager, eventId: string, verdicts: read
       eventId, JSON.stringify(signups),
       JSON.stringify(people),
       JSON.stringify(starts),
+      JSON.stringify(contacts),
     ],
   );
   if (result?.events !== 1) return false;

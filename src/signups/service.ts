@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { QueryResult } from '@mikro-orm/core';
 import type { Principal } from '../auth/principal.js';
-import { rememberContact } from '../contacts/provider.js';
+import { contactFromToken, rememberContact } from '../contacts/provider.js';
 import type { Platform } from '../events/event-data.js';
 import { LiveEvent } from '../events/event.entity.js';
 import { PromoCode } from '../events/promo-code.entity.js';
@@ -262,10 +262,11 @@ export function createSignupService(deps: SignupServiceDeps) {
       // Nothing to wait for on a free signup: confirmed at the door, one workflow step less.
       const confirmAtOnce = quote.totalMinor === 0;
       try {
-        await rememberContact(em, { userId: principal.userId, ...principal.profile });
+        const contact = contactFromToken({ userId: principal.userId, ...principal.profile });
         if (!needsConsent) {
-          // Seats at the door, decided with the other claims for this event waiting in this process.
-          const answer = await door.submit(event.id, { signup, attendees, confirmAtOnce, promoId: promo?.id ?? null, now: at, start: startValues });
+          // Seats at the door, decided with the other claims for this event waiting in this process;
+          // the contact is kept by the same statement as the signup.
+          const answer = await door.submit(event.id, { signup, attendees, confirmAtOnce, promoId: promo?.id ?? null, now: at, start: startValues, contact });
           if ('error' in answer) throw answer.error;
           if ('refused' in answer) throw doorRefusal(answer.refused);
           if (signup.status === 'confirmed' && deps.settings.doorConfirmations === 'grouped') deps.starter.confirmAtDoorSoon(event.id, signupId, startValues(signup.status));
@@ -273,6 +274,7 @@ export function createSignupService(deps: SignupServiceDeps) {
           return { signup: toSignupView(signup, inViewOrder(attendees), await waitlistPositionOf(em, signup), at), replayed: false };
         }
         // A guardian decides first: no seat is taken meanwhile, the workflow holds them after consent.
+        if (contact) await rememberContact(em, { userId: principal.userId, ...principal.profile });
         await em.transactional(async (tx) => {
           tx.persist([signup, ...attendees]);
           if (promo) await usePromo(tx, promo);

@@ -209,6 +209,42 @@ describe('the door batcher under a hammer', () => {
     }
   });
 
+  it("keeps the contacts of the signups it places in the door's statement, not one statement each", async () => {
+    const event = await insertEvent(stack.orm, { capacity: 20 });
+    const config = testConfig(ENV);
+    const starter = createSignupWorkflowStarter({ orm: stack.orm, temporal: stack.client });
+    const service = createSignupService({ orm: stack.orm, starter, taskQueue: `unserved-${randomUUID()}`, settings: config.signup });
+    const body = { attendees: [{ firstName: 'Kid', age: 9, kind: 'child' as const }], platform: 'web' as const };
+    const users = Array.from({ length: 12 }, (_, index) => `contact-${randomUUID()}-${index}`);
+    const statements = jest.spyOn(pg.Client.prototype, 'query');
+    const texts = () => statements.mock.calls.map(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text));
+    try {
+      const answers = await Promise.all(
+        users.map((userId, index) =>
+          service.requestSignup({ userId, roles: ['participant'], markets: [], profile: { email: `${userId}@example.test`, ...(index === 0 ? { locale: 'nb' } : {}) } }, event.id, body, randomUUID()),
+        ),
+      );
+      expect(answers.map(({ signup }) => signup.status)).toEqual(users.map(() => 'confirmed'));
+      const contactWrites = texts().filter((text) => text.includes('insert into user_contact'));
+      // Every contact went with a door batch (which inserts the signups too); none alone.
+      expect(contactWrites.length).toBeGreaterThan(0);
+      expect(contactWrites.every((text) => text.includes('insert into signup '))).toBe(true);
+    } finally {
+      statements.mockRestore();
+      await starter.stop();
+    }
+    const rows = await stack.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ user_id: string; email: string; locale: string | null }[]>(
+        `select user_id, email, locale from user_contact where user_id in (select jsonb_array_elements_text(?::jsonb)) order by user_id`,
+        [JSON.stringify(users)],
+      );
+    expect(rows).toEqual(
+      [...users].sort().map((userId) => ({ user_id: userId, email: `${userId}@example.test`, locale: userId === users[0] ? 'nb' : null })),
+    );
+  });
+
   it('places a mixed burst in batches without overselling anything, each request answered its own', async () => {
     const eventId = await mixedEvent();
     const burst = attempts(`hammer-${eventId.slice(0, 8)}`, 240);
