@@ -274,7 +274,7 @@ export function createSignupService(deps: SignupServiceDeps) {
           return { signup: toSignupView(signup, inViewOrder(attendees), await waitlistPositionOf(em, signup), at), replayed: false };
         }
         // A guardian decides first: no seat is taken meanwhile, the workflow holds them after consent.
-        if (contact) await rememberContact(em, { userId: principal.userId, ...principal.profile });
+        await rememberContact(em, { userId: principal.userId, ...principal.profile });
         await em.transactional(async (tx) => {
           tx.persist([signup, ...attendees]);
           if (promo) await usePromo(tx, promo);
