@@ -312,10 +312,15 @@ export function createLifecycleActivities(deps: {
       // gets its cancellation receipt alone, not a confirmation after it, and one whose own workflow
       // was started (its row gone) gets that workflow's confirmation, not a second one at the same
       // moment. A group is one event's (the relay groups by event): its retries are found under it.
+      // Only those whose user left a way to reach them (a user_contact row, which the worker's
+      // contact provider reads): for anyone else sendSignupNotification would read the signup, its
+      // event and the contact one by one only to answer no-address, and a hot event's burst of
+      // signups made in apps whose tokens carry no e-mail claim was mostly that work.
       const stillConfirmed = await em()
         .getConnection()
         .execute<{ id: string; event_id: string }[]>(
           `select s.id, s.event_id from signup s join signup_workflow_start w on w.signup_id = s.id and w.door_flow_id = ?
+             join user_contact c on c.user_id = s.user_id
             where s.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and s.status = 'confirmed'`,
           [context.info.workflowExecution?.workflowId ?? null, JSON.stringify(input.signupIds)],
         );

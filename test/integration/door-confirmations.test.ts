@@ -8,9 +8,11 @@
  * mailing gets no confirmation. A group whose rows were left to the sweep (the API died before they said
  * so) still gets one confirmation each. The end of the event ends the flows and drops the kept rows.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import pg from 'pg';
+import { mintDevToken } from '../../src/auth/tokens.js';
 import { createActivities } from '../../activities/index.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { seatMovesTotal } from '../../src/observability/metrics.js';
@@ -291,6 +293,60 @@ describe('a signup cancelled at the door before its group is mailed', () => {
         await late.stop();
       }
       expect(await mailsMatching(users[0]!.email, subjects.confirmation)).toEqual([]);
+    } finally {
+      await unserved.close();
+    }
+  });
+});
+
+describe('a door group whose users left no way to reach them', () => {
+  it('reads the group once and mails only those with a contact, reading nobody else one by one', async () => {
+    // Through an API whose task queue no worker serves, so the flow's mailing is run here, by hand.
+    const idleQueue = `door-unaddressed-${Date.now()}`;
+    const unserved = await startTestApi({ orm, temporal: client, taskQueue: idleQueue }, ENV);
+    try {
+      const event = await insertEvent(orm, { capacity: 4 });
+      // Apps that send their own messages: tokens with no e-mail, guardian or locale claim.
+      const silent = await Promise.all(
+        Array.from({ length: 3 }, async (_, i) => {
+          const sub = `door-silent-${i}-${Date.now()}`;
+          return { sub, email: `${sub}@nowhere.invalid`, token: await mintDevToken(unserved.config.jwt, { sub, roles: ['participant'], markets: [] }) };
+        }),
+      );
+      const addressed = await newUser(unserved, { name: 'door-addressed' });
+      const answers = await Promise.all([...silent, addressed].map((user) => postSignup(unserved, user, event.id, { attendees: [adult()] })));
+      expect(answers.map((answer) => answer.body.status)).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
+      const rows = await allKept(event.id, 4);
+
+      const dependencies = createActivityDependencies(testConfig(), orm);
+      const statements = jest.spyOn(pg.Client.prototype, 'query');
+      const contactReads = () =>
+        statements.mock.calls.filter(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text).includes('from "user_contact"')).length;
+      let sent = 0;
+      try {
+        const activities = createActivities(dependencies);
+        for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) {
+          const signupIds = rows.filter((row) => row.door_flow_id === flowId).map((row) => row.signup_id);
+          const result: { sent: number } = await new MockActivityEnvironment({ workflowExecution: { workflowId: flowId, runId: 'by-hand' } }).run(
+            (input: { signupIds: string[] }) => activities.sendDoorConfirmations(input),
+            { signupIds },
+          );
+          sent += result.sent;
+        }
+        // One contact looked up, the addressed user's (three more before: one per silent signup).
+        expect(contactReads()).toBe(1);
+      } finally {
+        statements.mockRestore();
+        await dependencies.close();
+      }
+      expect(sent).toBe(1);
+      expect((await mailsMatching(addressed.email, subjects.confirmation)).length).toBe(1);
+      const logged = await orm.em.fork().getConnection().execute<{ n: number }[]>(
+        `select count(*)::int as n from notification_log where signup_id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+        [JSON.stringify(answers.map((answer) => answer.body.id))],
+      );
+      expect(logged[0]?.n).toBe(1);
+      for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) await client.workflow.getHandle(flowId).terminate('test over');
     } finally {
       await unserved.close();
     }
