@@ -316,14 +316,20 @@ export function createLifecycleActivities(deps: {
       // contact provider reads): for anyone else sendSignupNotification would read the signup, its
       // event and the contact one by one only to answer no-address, and a hot event's burst of
       // signups made in apps whose tokens carry no e-mail claim was mostly that work.
-      const stillConfirmed = await em()
-        .getConnection()
-        .execute<{ id: string; event_id: string }[]>(
-          `select s.id, s.event_id from signup s join signup_workflow_start w on w.signup_id = s.id and w.door_flow_id = ?
-             join user_contact c on c.user_id = s.user_id
-            where s.id in (select jsonb_array_elements_text(?::jsonb)::uuid) and s.status = 'confirmed'`,
-          [context.info.workflowExecution?.workflowId ?? null, JSON.stringify(input.signupIds)],
-        );
+      // The rows are found by their ids (= any(array(...)), the primary key) and the status is
+      // judged here: with `status = 'confirmed'` in the statement, a hot event's table grown faster
+      // than its statistics let the planner scan every active signup of the partial index instead,
+      // a cost that grew with the event for every group.
+      const stillConfirmed = (
+        await em()
+          .getConnection()
+          .execute<{ id: string; event_id: string; status: SignupStatus }[]>(
+            `select s.id, s.event_id, s.status from signup s join signup_workflow_start w on w.signup_id = s.id and w.door_flow_id = ?
+               join user_contact c on c.user_id = s.user_id
+              where s.id = any(array(select jsonb_array_elements_text(?::jsonb)::uuid))`,
+            [context.info.workflowExecution?.workflowId ?? null, JSON.stringify(input.signupIds)],
+          )
+      ).filter((row) => row.status === 'confirmed');
       const eventId = stillConfirmed[0]?.event_id;
       if (!eventId) return { sent: 0 };
       const toMail = new Set(stillConfirmed.map((row) => row.id));

@@ -445,9 +445,12 @@ async function readRequestContexts(em: EntityManager, eventId: string, queries: 
   const keyed = queries.flatMap((query, index) => (query.idempotencyKey ? [[String(index), query.userId, query.idempotencyKey]] : []));
   const [row] = await em.getConnection().execute<Record<string, unknown>[]>(
     // jsonb for the list: MikroORM writes parameters into the statement, and a JSON array is one parameter.
+    // Each key is looked up on its own (lateral, limit 1: the unique index): as a join, a hot event's
+    // table grown faster than its statistics had the planner scan every signup for each batch.
     `select e.*,
             (select json_object_agg(k.item->>0, s.id) from jsonb_array_elements(?::jsonb) as k(item)
-               join signup s on s.user_id = k.item->>1 and s.idempotency_key = k.item->>2) as earlier_signups_json,
+               cross join lateral (select s.id from signup s where s.user_id = k.item->>1 and s.idempotency_key = k.item->>2 limit 1) s
+            ) as earlier_signups_json,
             (select coalesce(json_agg(t order by t.sort_order, t.code), '[]') from ticket_type t where t.event_id = e.id) as ticket_types_json,
             (select tr.title from event_translation tr where tr.event_id = e.id and tr.locale = e.default_locale) as default_title,
             ${expiredHoldsSql('e.id')} as has_expired_holds
