@@ -61,7 +61,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector/promises';
 import http from 'node:http';
 import { cpus, loadavg, setPriority } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -157,6 +158,35 @@ function send(message: FromChild): void {
   process.send?.(message);
 }
 
+// ---------------------------------------------------------------- children: profiles of the measured burst
+
+/**
+ * BENCH_CPU_PROFILE_DIR=dir: each child writes a V8 CPU profile of the measured burst (from the
+ * driver's stats-reset until it is told to stop) to dir/<role>.cpuprofile (open in Chrome DevTools).
+ * Through the inspector rather than --cpu-prof, so the warm-up, the baseline and the start-up are
+ * not in it (and runs with --cpu-prof stalled before the baseline, a cause not found).
+ */
+function burstProfiler(role: 'api' | 'worker'): { start(): Promise<void>; write(): Promise<void> } {
+  const dir = process.env.BENCH_CPU_PROFILE_DIR;
+  let session: inspector.Session | undefined;
+  return {
+    async start() {
+      if (!dir || session) return;
+      session = new inspector.Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    },
+    async write() {
+      if (!session || !dir) return;
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(`${dir}/${role}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+      session = undefined;
+    },
+  };
+}
+
 // ---------------------------------------------------------------- child: the API (and the baseline)
 
 async function serveApi(): Promise<void> {
@@ -227,6 +257,7 @@ async function serveApi(): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   let cpuStart = process.cpuUsage();
+  const profiler = burstProfiler('api');
   send({
     type: 'ready',
     apiPort: (apiServer.address() as AddressInfo).port,
@@ -241,6 +272,7 @@ async function serveApi(): Promise<void> {
         acquireMs = [];
         loop.reset();
         cpuStart = process.cpuUsage();
+        void profiler.start();
       } else if (message.type === 'stats') {
         send({
           type: 'stats',
@@ -253,6 +285,7 @@ async function serveApi(): Promise<void> {
       } else resolve();
     });
   });
+  await profiler.write();
   apiServer.closeAllConnections();
   bareServer.closeAllConnections();
   await new Promise((resolve) => apiServer.close(resolve));
@@ -281,14 +314,18 @@ async function serveWorker(): Promise<void> {
   });
   const running = worker.run();
   let cpuStart = process.cpuUsage();
+  const profiler = burstProfiler('worker');
   send({ type: 'ready' });
   await new Promise<void>((resolve) => {
     process.on('message', (message: ToChild) => {
-      if (message.type === 'stats-reset') cpuStart = process.cpuUsage();
-      else if (message.type === 'stats') send({ type: 'stats', cpu: cpuSince(cpuStart) });
+      if (message.type === 'stats-reset') {
+        cpuStart = process.cpuUsage();
+        void profiler.start();
+      } else if (message.type === 'stats') send({ type: 'stats', cpu: cpuSince(cpuStart) });
       else resolve();
     });
   });
+  await profiler.write();
   worker.shutdown();
   await running;
   await connection.close();
@@ -475,8 +512,7 @@ class ChildRole {
 
 function startChild(role: 'api' | 'worker', env: NodeJS.ProcessEnv): ChildRole {
   const child = fork(new URL(import.meta.url).pathname, ['--role', role, '--worker-activities', args['worker-activities']], {
-    // BENCH_CPU_PROFILE_DIR=dir writes each child's V8 CPU profile there (open in Chrome DevTools).
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${role}.cpuprofile`] : [])],
+    execArgv: ['--import', 'tsx'],
     env,
     // stdout (the request log, at info as in production) goes to /dev/null; errors still show.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -1160,7 +1196,7 @@ async function drive(): Promise<void> {
   }
 }
 
-// A child exits as soon as it is done, whatever handles are left, so a --cpu-prof profile gets written.
+// A child exits as soon as it is done, whatever handles are left.
 if (args.role === 'api' || args.role === 'worker') {
   await (args.role === 'api' ? serveApi() : serveWorker());
   process.exit(0);
