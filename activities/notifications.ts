@@ -97,13 +97,17 @@ export function createNotificationActivities(deps: {
   return {
     async sendSignupNotification(input: SignupNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
-      const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
-      const event = signup.event;
-      const contact = await deps.contacts.contactOf(signup.userId);
+      // Whom to reach is decided before the signup and its event are loaded: a user who left no way
+      // to reach them (apps that send their own messages) costs one small read, not the entities.
+      const [owner] = await em.getConnection().execute<{ user_id: string }[]>('select user_id from signup where id = ?', [input.signupId]);
+      if (!owner) throw new Error(`sendSignupNotification: no signup ${input.signupId}`);
+      const contact = await deps.contacts.contactOf(owner.user_id);
       // The request and the receipt of the answer go to the guardian; everything else to the user.
       const toGuardian = input.kind === 'consent-request' || input.kind === 'consent-receipt';
       const deliveries = deliveriesTo(contact, input.kind, toGuardian);
       if (!Array.isArray(deliveries)) return deliveries;
+      const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
+      const event = signup.event;
       const locale = signup.locale || contact?.locale || event.defaultLocale;
 
       const text = await eventTextIn(em, event, locale);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pg from 'pg';
 import { createNotificationActivities } from '../../activities/notifications.js';
 import type { Contact } from '../../src/contacts/provider.js';
 import type { MikroORM } from '../../src/db/orm.js';
@@ -283,7 +284,15 @@ describe('the webhook channel', () => {
       expect(await notify({ signupId, kind: 'confirmation', step: 'confirmation', details: {} })).toBe('sent');
       expect(receiver.deliveries).toHaveLength(1);
       const nowhere = await signupFor({ ...base, email: null, webhookUrl: null });
-      expect(await notify({ signupId: nowhere, kind: 'confirmation', step: 'confirmation', details: {} })).toBe('no-address');
+      // Decided before the signup and its event are loaded: nothing is read from the event table.
+      const statements = jest.spyOn(pg.Client.prototype, 'query');
+      try {
+        expect(await notify({ signupId: nowhere, kind: 'confirmation', step: 'confirmation', details: {} })).toBe('no-address');
+        const texts = statements.mock.calls.map(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text));
+        expect(texts.filter((text) => text.includes('"event"'))).toEqual([]);
+      } finally {
+        statements.mockRestore();
+      }
     });
 
     it('still sends the e-mail when the webhook fails, throws, and the retry sends only the webhook', async () => {
