@@ -67,7 +67,9 @@ describe('a paid signup', () => {
     await waitForMail(user.email, subjects.confirmation);
 
     // The payment's whole step 5 (seats confirmed, receipt, confirmation) is one workflow task after
-    // the webhook's signal: no activity task, no further workflow task.
+    // the webhook's signal: no activity task, no further workflow task. Its mails go out from inside
+    // that task, so they can arrive before the task's completion is in the history: wait for it.
+    await workflowIdle(stack.client, `signup-${signupId}`);
     const events = (await stack.client.workflow.getHandle(`signup-${signupId}`).fetchHistory()).events ?? [];
     const afterPayment = events.slice(events.findIndex((event) => event.workflowExecutionSignaledEventAttributes));
     expect(afterPayment.filter((event) => event.activityTaskScheduledEventAttributes)).toEqual([]);
