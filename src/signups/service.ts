@@ -475,7 +475,7 @@ async function readRequestContexts(em: EntityManager, eventId: string, queries: 
 /**
  * The event of a context read, mapped once for all the requests of its batch (they share the row)
  * into an entity manager of its own, and only read: mapping the event into each request's entity
- * manager was most of a refused request's CPU in a sold-out burst.
+ * manager was most of what a refused request spent in this service in a sold-out burst.
  */
 const eventFacts = new WeakMap<Record<string, unknown>, LiveEvent>();
 function eventFactsOf(orm: MikroORM, context: RequestContextRow): LiveEvent | null {
