@@ -151,14 +151,13 @@ export function createSignupService(deps: SignupServiceDeps) {
       const em = deps.orm.em.fork();
       const at = now();
       const [context] = await Promise.all([contextReads.submit(eventId, { userId: principal.userId, idempotencyKey, at }), mayWrite]);
-      const { earlierSignupId, defaultTitle, hasExpiredHolds: anyExpiredHolds } = context;
+      const { earlierSignupId, defaultTitle, hasExpiredHolds: anyExpiredHolds, eventFacts: facts } = context;
       if (earlierSignupId) {
         const earlier = await em.findOneOrFail(Signup, earlierSignupId);
         return { signup: await viewOf(em, replay(earlier, eventId, request)), replayed: true };
       }
       // The checks up to a sold-out refusal read the batch's one copy of the event; only a request
       // that goes on maps the event into its own entity manager, for what it writes.
-      const facts = eventFactsOf(deps.orm, context);
       if (!facts) throw new Problem('not-found', 'no open event with this id');
 
       const ages = request.attendees.map((attendee) => attendee.age ?? ageOn(attendee.birthDate ?? '', facts.startsAt));
@@ -429,6 +428,12 @@ interface ContextQuery {
 /** One request's share of a context read, as PostgreSQL answered it (mapped into the request's own entity manager). */
 interface RequestContextRow {
   eventRow: Record<string, unknown> | null;
+  /**
+   * The event, mapped once for the whole batch into the read's own entity manager, and only read:
+   * the checks up to a sold-out refusal. Mapping it into each request's entity manager was most of
+   * what a refused request spent in this service in a sold-out burst.
+   */
+  eventFacts: LiveEvent | null;
   typeRows: Record<string, unknown>[];
   defaultTitle: string | null;
   hasExpiredHolds: boolean;
@@ -463,30 +468,15 @@ async function readRequestContexts(em: EntityManager, eventId: string, queries: 
   );
   const { earlier_signups_json: earlier, ticket_types_json: typeRows, default_title: defaultTitle, has_expired_holds: expired, ...eventRow } = row ?? {};
   const earlierByIndex = (earlier ?? {}) as Record<string, string>;
+  const eventFacts = eventRow.id ? em.map(LiveEvent, { ...eventRow }) : null;
   return queries.map((_, index) => ({
     eventRow: eventRow.id ? eventRow : null,
+    eventFacts,
     typeRows: Array.isArray(typeRows) ? (typeRows as Record<string, unknown>[]) : [],
     defaultTitle: typeof defaultTitle === 'string' ? defaultTitle : null,
     hasExpiredHolds: expired === true,
     earlierSignupId: earlierByIndex[String(index)] ?? null,
   }));
-}
-
-/**
- * The event of a context read, mapped once for all the requests of its batch (they share the row)
- * into an entity manager of its own, and only read: mapping the event into each request's entity
- * manager was most of what a refused request spent in this service in a sold-out burst.
- */
-const eventFacts = new WeakMap<Record<string, unknown>, LiveEvent>();
-function eventFactsOf(orm: MikroORM, context: RequestContextRow): LiveEvent | null {
-  const row = context.eventRow;
-  if (!row) return null;
-  let facts = eventFacts.get(row);
-  if (!facts) {
-    facts = orm.em.fork().map(LiveEvent, { ...row });
-    eventFacts.set(row, facts);
-  }
-  return facts;
 }
 
 /** A context read's answer as entities of the request's entity manager (each request that writes maps its own copy). */

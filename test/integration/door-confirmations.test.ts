@@ -109,6 +109,29 @@ async function hasOwnWorkflow(signupId: string): Promise<boolean> {
   }
 }
 
+/**
+ * Each group's mailing run here, by hand, as its flow's own activity (for flows on a queue no worker
+ * serves): it mails the signups whose rows still name that flow. Answers how many were sent.
+ */
+async function mailGroupsByHand(rows: KeptRow[]): Promise<number> {
+  const dependencies = createActivityDependencies(testConfig(), orm);
+  try {
+    const activities = createActivities(dependencies);
+    let sent = 0;
+    for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) {
+      const signupIds = rows.filter((row) => row.door_flow_id === flowId).map((row) => row.signup_id);
+      const result: { sent: number } = await new MockActivityEnvironment({ workflowExecution: { workflowId: flowId, runId: 'by-hand' } }).run(
+        (input: { signupIds: string[] }) => activities.sendDoorConfirmations(input),
+        { signupIds },
+      );
+      sent += result.sent;
+    }
+    return sent;
+  } finally {
+    await dependencies.close();
+  }
+}
+
 /** eventbook_seat_moves_total's count of the API's cancels at the door (this process's API). */
 async function cancelsAtDoorCounted(): Promise<number> {
   const metric = await seatMovesTotal.get();
@@ -268,18 +291,7 @@ describe('a signup cancelled at the door before its group is mailed', () => {
       expect({ status: cancelled.status, signup: cancelled.body.status }).toEqual({ status: 200, signup: 'cancelled' });
       expect(await countersAndRows(orm, event.id)).toMatchObject({ confirmed: 2, confirmedRows: 2 });
 
-      const dependencies = createActivityDependencies(testConfig(), orm);
-      try {
-        const activities = createActivities(dependencies);
-        // As the flow's own activity: it mails the signups whose rows still name that flow.
-        const run = (flowId: string, signupIds: string[]) =>
-          new MockActivityEnvironment({ workflowExecution: { workflowId: flowId, runId: 'by-hand' } }).run((input: { signupIds: string[] }) => activities.sendDoorConfirmations(input), { signupIds });
-        for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) {
-          await run(flowId, rows.filter((row) => row.door_flow_id === flowId).map((row) => row.signup_id));
-        }
-      } finally {
-        await dependencies.close();
-      }
+      await mailGroupsByHand(rows);
       for (const user of users.slice(1)) expect((await mailsMatching(user.email, subjects.confirmation)).length).toBe(1);
       expect(await mailsMatching(users[0]!.email, subjects.confirmation)).toEqual([]);
 
@@ -318,26 +330,16 @@ describe('a door group whose users left no way to reach them', () => {
       expect(answers.map((answer) => answer.body.status)).toEqual(['confirmed', 'confirmed', 'confirmed', 'confirmed']);
       const rows = await allKept(event.id, 4);
 
-      const dependencies = createActivityDependencies(testConfig(), orm);
       const statements = jest.spyOn(pg.Client.prototype, 'query');
       const contactReads = () =>
         statements.mock.calls.filter(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text).includes('from "user_contact"')).length;
-      let sent = 0;
+      let sent;
       try {
-        const activities = createActivities(dependencies);
-        for (const flowId of new Set(rows.map((row) => row.door_flow_id as string))) {
-          const signupIds = rows.filter((row) => row.door_flow_id === flowId).map((row) => row.signup_id);
-          const result: { sent: number } = await new MockActivityEnvironment({ workflowExecution: { workflowId: flowId, runId: 'by-hand' } }).run(
-            (input: { signupIds: string[] }) => activities.sendDoorConfirmations(input),
-            { signupIds },
-          );
-          sent += result.sent;
-        }
+        sent = await mailGroupsByHand(rows);
         // One contact looked up, the addressed user's (three more before: one per silent signup).
         expect(contactReads()).toBe(1);
       } finally {
         statements.mockRestore();
-        await dependencies.close();
       }
       expect(sent).toBe(1);
       expect((await mailsMatching(addressed.email, subjects.confirmation)).length).toBe(1);
