@@ -127,7 +127,9 @@ describe('a worker killed while paid signups are confirmed', () => {
     const users: TestUser[] = await Promise.all(Array.from({ length: PAID }, () => newUser(api, { name: 'paid-crash' })));
     workers.push(await spawnWorker(taskQueue));
     const signupIds = await Promise.all(users.map((user) => signUp(api, user, event.id)));
-    const intents = await Promise.all(signupIds.map((signupId) => paymentIntentOf(orm, signupId)));
+    // Thirty flows begin at once on a worker that has just started: on a loaded CI their first
+    // workflow tasks were seen taking over 5 s each, so their payment intents get the file's longer wait.
+    const intents = await Promise.all(signupIds.map((signupId) => paymentIntentOf(orm, signupId, 120_000)));
 
     const logged = async (kind: string, state?: string) => {
       const [row] = await orm.em.getConnection().execute<{ n: number }[]>(
