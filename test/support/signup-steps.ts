@@ -169,7 +169,7 @@ export async function deliverWebhook(api: RunningApi, event: object, options: { 
 }
 
 /** Waits for the signup's PaymentIntent (created by the workflow) and answers its id. */
-export async function paymentIntentOf(orm: MikroORM, signupId: string, timeoutMs = 30_000): Promise<string> {
+export async function paymentIntentOf(orm: MikroORM, signupId: string, timeoutMs?: number): Promise<string> {
   return eventually(`the payment intent of ${signupId}`, async () => (await signupRow(orm, signupId)).paymentIntentId ?? undefined, timeoutMs);
 }
 
