@@ -39,6 +39,20 @@ export interface SignupNotificationInput {
   deferFailures?: boolean;
 }
 
+/** Messages about one signup, sent in this order (see sendSignupNotifications). */
+export interface SignupNotificationsInput {
+  signupId: string;
+  messages: Pick<SignupNotificationInput, 'kind' | 'step' | 'details'>[];
+}
+
+interface SignupFacts {
+  signup: Signup;
+  /** The reader's: the signup's, else the contact's, else the event's default. */
+  locale: string;
+  text: EventTranslation | undefined;
+  attendees: Attendee[];
+}
+
 export interface UserNotificationInput {
   userId: string;
   eventId: string;
@@ -94,73 +108,120 @@ export function createNotificationActivities(deps: {
     return deliveries;
   }
 
+  /**
+   * Whom to reach is decided before the signup and its event are loaded: a user who left no way to
+   * reach them (apps that send their own messages) costs one small read, not the entities.
+   */
+  async function contactOfSignup(em: EntityManager, signupId: string): Promise<Contact | undefined> {
+    const [owner] = await em.getConnection().execute<{ user_id: string }[]>('select user_id from signup where id = ?', [signupId]);
+    if (!owner) throw new Error(`no signup ${signupId} to notify about`);
+    return deps.contacts.contactOf(owner.user_id);
+  }
+
+  /** The signup with its event, the event's text in the reader's language and the attendees, read the first time a message needs them. */
+  function loadOnce(em: EntityManager, signupId: string, contact: Contact | undefined): () => Promise<SignupFacts> {
+    let facts: Promise<SignupFacts> | undefined;
+    return () =>
+      (facts ??= (async () => {
+        const signup = await em.findOneOrFail(Signup, signupId, { populate: ['event'] });
+        const locale = signup.locale || contact?.locale || signup.event.defaultLocale;
+        const text = await eventTextIn(em, signup.event, locale);
+        const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc' } });
+        return { signup, locale, text, attendees };
+      })());
+  }
+
+  async function sendAboutSignup(
+    em: EntityManager,
+    contact: Contact | undefined,
+    input: SignupNotificationInput,
+    signupFacts: () => Promise<SignupFacts>,
+  ): Promise<NotificationOutcome> {
+    // The request and the receipt of the answer go to the guardian; everything else to the user.
+    const toGuardian = input.kind === 'consent-request' || input.kind === 'consent-receipt';
+    const deliveries = deliveriesTo(contact, input.kind, toGuardian);
+    if (!Array.isArray(deliveries)) return deliveries;
+    const { signup, locale, text, attendees } = await signupFacts();
+    const event = signup.event;
+    const money = (amountMinor: unknown) =>
+      typeof amountMinor === 'number' && amountMinor > 0 && signup.currency ? { amountMinor, currency: signup.currency } : undefined;
+
+    const context: Record<string, unknown> = {
+      timezone: event.timezone,
+      event: {
+        title: text?.title ?? event.id,
+        startsAt: event.startsAt,
+        signupOpensAt: event.signupOpensAt,
+        venue: event.venue?.name,
+        url: eventPageUrl(deps.links, event.id),
+      },
+      tickets: attendees.map((attendee) => ({ firstName: attendee.firstName, code: attendee.ticketCode })),
+      child: { firstName: attendees[0]?.firstName ?? '' },
+      amount: money(signup.amountMinor),
+      refund: money(input.details.refundMinor),
+      // A refunded payment names its own intent (it may not be the signup's).
+      paymentReference: typeof input.details.paymentReference === 'string' ? input.details.paymentReference : signup.paymentIntentId,
+      reason: typeof input.details.reason === 'string' ? reasonText(input.details.reason, locale) : undefined,
+      expiresAt: input.details.expiresAt,
+      waitlisted: input.details.waitlisted === true,
+      approved: signup.guardianDecision === 'approved',
+      answeredAt: signup.guardianDecidedAt ?? undefined,
+    };
+    if (toGuardian) {
+      const expiresAt = new Date(Date.now() + deps.links.consentSeconds * 1000);
+      const token = createConsentToken({ signupId: signup.id, expiresAt }, deps.links.consentTokenSecret);
+      // The guardian's page (src/consents/page-routes.ts); apps answer the same token at /v1/consents/{token}.
+      context.consentUrl = `${deps.links.publicBaseUrl}/consent/${token}`;
+      context.expiresAt = expiresAt;
+    }
+    const guardianAddress = contact?.guardianEmail;
+    if (input.kind === 'consent-request' && guardianAddress) await recordConsentRequest(em, signup, guardianAddress);
+
+    const request: NotificationRequest = {
+      key: `${input.step}:${signup.id}`,
+      kind: input.kind,
+      eventId: event.id,
+      signupId: signup.id,
+      recipient: { userId: signup.userId, locale },
+      context: context as { timezone: string },
+      overrides: event.notificationTexts,
+    };
+    const outcome = await sendOnEach(em, deliveries, request, input.deferFailures ?? false);
+    // The link of the attempt that went out is the one the guardian holds: its send time and expiry.
+    if (input.kind === 'consent-request' && outcome === 'sent' && context.expiresAt instanceof Date) {
+      await em.nativeUpdate(ConsentRecord, { signupId: signup.id }, { linkSentAt: new Date(), linkExpiresAt: context.expiresAt });
+    }
+    return outcome;
+  }
+
   return {
     async sendSignupNotification(input: SignupNotificationInput): Promise<NotificationOutcome> {
       const em = deps.orm.em.fork();
-      // Whom to reach is decided before the signup and its event are loaded: a user who left no way
-      // to reach them (apps that send their own messages) costs one small read, not the entities.
-      const [owner] = await em.getConnection().execute<{ user_id: string }[]>('select user_id from signup where id = ?', [input.signupId]);
-      if (!owner) throw new Error(`sendSignupNotification: no signup ${input.signupId}`);
-      const contact = await deps.contacts.contactOf(owner.user_id);
-      // The request and the receipt of the answer go to the guardian; everything else to the user.
-      const toGuardian = input.kind === 'consent-request' || input.kind === 'consent-receipt';
-      const deliveries = deliveriesTo(contact, input.kind, toGuardian);
-      if (!Array.isArray(deliveries)) return deliveries;
-      const signup = await em.findOneOrFail(Signup, input.signupId, { populate: ['event'] });
-      const event = signup.event;
-      const locale = signup.locale || contact?.locale || event.defaultLocale;
+      const contact = await contactOfSignup(em, input.signupId);
+      return sendAboutSignup(em, contact, input, loadOnce(em, input.signupId, contact));
+    },
 
-      const text = await eventTextIn(em, event, locale);
-      const attendees = await em.find(Attendee, { signup }, { orderBy: { firstName: 'asc' } });
-      const money = (amountMinor: unknown) =>
-        typeof amountMinor === 'number' && amountMinor > 0 && signup.currency ? { amountMinor, currency: signup.currency } : undefined;
-
-      const context: Record<string, unknown> = {
-        timezone: event.timezone,
-        event: {
-          title: text?.title ?? event.id,
-          startsAt: event.startsAt,
-          signupOpensAt: event.signupOpensAt,
-          venue: event.venue?.name,
-          url: eventPageUrl(deps.links, event.id),
-        },
-        tickets: attendees.map((attendee) => ({ firstName: attendee.firstName, code: attendee.ticketCode })),
-        child: { firstName: attendees[0]?.firstName ?? '' },
-        amount: money(signup.amountMinor),
-        refund: money(input.details.refundMinor),
-        // A refunded payment names its own intent (it may not be the signup's).
-        paymentReference: typeof input.details.paymentReference === 'string' ? input.details.paymentReference : signup.paymentIntentId,
-        reason: typeof input.details.reason === 'string' ? reasonText(input.details.reason, locale) : undefined,
-        expiresAt: input.details.expiresAt,
-        waitlisted: input.details.waitlisted === true,
-        approved: signup.guardianDecision === 'approved',
-        answeredAt: signup.guardianDecidedAt ?? undefined,
-      };
-      if (toGuardian) {
-        const expiresAt = new Date(Date.now() + deps.links.consentSeconds * 1000);
-        const token = createConsentToken({ signupId: signup.id, expiresAt }, deps.links.consentTokenSecret);
-        // The guardian's page (src/consents/page-routes.ts); apps answer the same token at /v1/consents/{token}.
-        context.consentUrl = `${deps.links.publicBaseUrl}/consent/${token}`;
-        context.expiresAt = expiresAt;
+    /**
+     * Several messages about one signup, in order, from one read of its contact (and, if any goes
+     * out, of its signup and event): a paid confirmation's receipt and confirmation, in one activity.
+     * Each is tried even when an earlier one failed, then any failure is thrown; each is sent once
+     * per its own key, so the retry sends only what is missing.
+     */
+    async sendSignupNotifications(input: SignupNotificationsInput): Promise<NotificationOutcome[]> {
+      const em = deps.orm.em.fork();
+      const contact = await contactOfSignup(em, input.signupId);
+      const signupFacts = loadOnce(em, input.signupId, contact);
+      const outcomes: NotificationOutcome[] = [];
+      const failures: string[] = [];
+      for (const message of input.messages) {
+        try {
+          outcomes.push(await sendAboutSignup(em, contact, { signupId: input.signupId, ...message }, signupFacts));
+        } catch (error) {
+          failures.push(`${message.kind}: ${errorMessage(error)}`);
+        }
       }
-      const guardianAddress = contact?.guardianEmail;
-      if (input.kind === 'consent-request' && guardianAddress) await recordConsentRequest(em, signup, guardianAddress);
-
-      const request: NotificationRequest = {
-        key: `${input.step}:${signup.id}`,
-        kind: input.kind,
-        eventId: event.id,
-        signupId: signup.id,
-        recipient: { userId: signup.userId, locale },
-        context: context as { timezone: string },
-        overrides: event.notificationTexts,
-      };
-      const outcome = await sendOnEach(em, deliveries, request, input.deferFailures ?? false);
-      // The link of the attempt that went out is the one the guardian holds: its send time and expiry.
-      if (input.kind === 'consent-request' && outcome === 'sent' && context.expiresAt instanceof Date) {
-        await em.nativeUpdate(ConsentRecord, { signupId: signup.id }, { linkSentAt: new Date(), linkExpiresAt: context.expiresAt });
-      }
-      return outcome;
+      if (failures.length > 0) throw new Error(`notifications about signup ${input.signupId} not all sent: ${failures.join('; ')}`);
+      return outcomes;
     },
 
     /**

@@ -92,6 +92,12 @@ const cancelInTaskPatch = 'cancel-seat-move-in-task';
  */
 const confirmationInOneTaskPatch = 'confirmation-in-one-task';
 
+/**
+ * Released change: a paid confirmation's receipt and confirmation go out in one activity (one
+ * contact read, one step in the workflow task) instead of one each.
+ */
+const confirmationMailsTogetherPatch = 'confirmation-mails-together';
+
 /** Waits while the seats are held: until `done`, a cancel, or the end of the hold (or offer). */
 type WhileHeld = (done: () => boolean) => Promise<boolean>;
 
@@ -308,6 +314,13 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
     // The ledger treats an expired hold as free: the hold ran out, and a payment that came is a late one.
     if (confirmed.status === 'released') return false;
     const via = inTask ? mailInTask : mail;
+    if (input.paid && inTask && patched(confirmationMailsTogetherPatch)) {
+      await notifyTogether([
+        { kind: 'payment-receipt', step: 'payment-receipt', details: {} },
+        { kind: 'confirmation', step: 'confirmation', details: {} },
+      ]);
+      return true;
+    }
     if (input.paid) await notify('payment-receipt', 'payment-receipt', {}, via);
     await notify('confirmation', 'confirmation', {}, via);
     return true;
@@ -407,6 +420,16 @@ export async function signupWorkflow(input: SignupWorkflowInput): Promise<Signup
         // offer is in its row, where a starting workflow finds it (holdSeats answers `offeredAt`).
         log.warn('waitlist offer not signalled', { offered: offered.signupId, error: String(error) });
       }
+    }
+  }
+
+  /** Several messages in one activity, in order (as `notify`: trouble is logged, the flow goes on). */
+  async function notifyTogether(messages: Parameters<Activities['sendSignupNotifications']>[0]['messages']): Promise<void> {
+    try {
+      await mailInTask.sendSignupNotifications({ signupId, messages });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.error('notifications not all sent', { signupId, kinds: messages.map((message) => message.kind), error: error.message });
     }
   }
 

@@ -295,6 +295,60 @@ describe('the webhook channel', () => {
       }
     });
 
+    it('sends a paid confirmation\'s receipt and confirmation in one call, in order, from one contact read and one signup load', async () => {
+      receiver.deliveries.length = 0;
+      const email = `together-${randomUUID()}@example.test`;
+      const signupId = await signupFor({ ...base, email });
+      const { userId } = await orm.em.fork().findOneOrFail(Signup, signupId);
+      const reads: string[] = [];
+      const counting = createNotificationActivities({
+        orm,
+        mailer,
+        webhook,
+        contacts: { contactOf: (id) => (reads.push(id), Promise.resolve(contacts.get(id))) },
+        links: { publicBaseUrl: 'http://localhost', consentTokenSecret: 'x'.repeat(32), consentSeconds: 60 },
+      });
+      const input = {
+        signupId,
+        messages: [
+          { kind: 'payment-receipt' as const, step: 'payment-receipt', details: {} },
+          { kind: 'confirmation' as const, step: 'confirmation', details: {} },
+        ],
+      };
+      const statements = jest.spyOn(pg.Client.prototype, 'query');
+      try {
+        expect(await counting.sendSignupNotifications(input)).toEqual(['sent', 'sent']);
+        const texts = statements.mock.calls.map(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text));
+        expect(texts.filter((text) => /from "signup" as/.test(text))).toHaveLength(1);
+      } finally {
+        statements.mockRestore();
+      }
+      expect(reads).toEqual([userId]);
+      // A retry (the activity's next attempt) finds both in the log.
+      expect(await counting.sendSignupNotifications(input)).toEqual(['already-sent', 'already-sent']);
+      const mails = await eventually('both mails', async () => {
+        const sent = await mailTo(email);
+        return sent.length === 2 ? sent : undefined;
+      });
+      const logged = await orm.em.getConnection().execute<{ key: string }[]>('select key from notification_log where signup_id = ? order by id', [signupId]);
+      expect(logged.map((row) => row.key)).toEqual([`payment-receipt:${signupId}`, `confirmation:${signupId}`]);
+      expect(mails).toHaveLength(2);
+    });
+
+    it('sends the later messages of one call when an earlier one fails, throws, and the retry sends only the failed one', async () => {
+      receiver.deliveries.length = 0;
+      const signupId = await signupFor({ ...base, email: null, webhookUrl: receiver.url });
+      const messages = [
+        { kind: 'payment-receipt' as const, step: 'payment-receipt', details: {} },
+        { kind: 'confirmation' as const, step: 'confirmation', details: {} },
+      ];
+      receiver.answers.push(500);
+      await expect(activities.sendSignupNotifications({ signupId, messages })).rejects.toThrow(/payment-receipt/);
+      expect(receiver.deliveries).toHaveLength(2);
+      expect(await activities.sendSignupNotifications({ signupId, messages })).toEqual(['sent', 'already-sent']);
+      expect(receiver.deliveries).toHaveLength(3);
+    });
+
     it('still sends the e-mail when the webhook fails, throws, and the retry sends only the webhook', async () => {
       receiver.deliveries.length = 0;
       receiver.answers.push(500);

@@ -186,6 +186,8 @@ const execFileAsync = promisify(execFile);
     }],
     // The same since step 5 runs in the one workflow task that saw the payment (patch confirmation-in-one-task).
     ['signup-paid-confirmed-in-one-task', () => paidConfirmedUntilTheEnd('replay-one-task-payer')],
+    // The same since the receipt and the confirmation go out in one activity (patch confirmation-mails-together).
+    ['signup-paid-mails-together', () => paidConfirmedUntilTheEnd('replay-mails-together-payer')],
     // A paid hold through the API, paid before its stored deadline: confirmed, until the event is over.
     ['signup-exact-hold-paid', () => paidConfirmedUntilTheEnd('replay-exact-payer')],
     // A waiting-list offer not taken: its timer counts down to the offer's stored deadline (the
@@ -444,6 +446,7 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
       'signup-held-by-api.json',
       'signup-paid-confirmed-in-one-task.json',
       'signup-paid-hold-expired.json',
+      'signup-paid-mails-together.json',
       'signup-paid-then-refunded.json',
       'signup-seat-queue-hold-ended.json',
       'signup-seat-queue-paid-then-refunded.json',
@@ -459,13 +462,13 @@ async function replay(args: string[]): Promise<{ code: number; lines: string[] }
     const result = await replay([]);
     expect(result.lines.filter((line) => !line.startsWith('ok '))).toEqual([]);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.lines).toHaveLength(27);
+    expect(result.lines).toHaveLength(28);
   });
 
   it('catches a non-deterministic change to the workflow', async () => {
     const result = await replay(['--workflows', 'test/fixtures/nondeterministic-workflows.ts']);
     expect(result.code).toBe(1);
-    expect(result.lines).toHaveLength(27);
+    expect(result.lines).toHaveLength(28);
     // The fixture reorders the signup workflow's steps (and has no lifecycle or payment refund workflow at all).
     for (const line of result.lines.filter((l) => l.includes('signup-'))) expect(line).toMatch(/^FAIL .*DeterminismViolationError/);
     expect(result.lines.every((line) => line.startsWith('FAIL '))).toBe(true);

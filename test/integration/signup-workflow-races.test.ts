@@ -59,6 +59,7 @@ function standInActivities(overrides: Partial<Record<keyof Activities, (...args:
     endUnpaidHold: () => Promise.resolve({ payment: 'canceled', released: { status: 'released', offers: [] } }),
     refundSignup: () => Promise.resolve({ refundMinor: 0 }),
     sendSignupNotification: () => Promise.resolve('sent'),
+    sendSignupNotifications: (input: { messages: unknown[] }) => Promise.resolve(input.messages.map(() => 'sent')),
     ...overrides,
   };
   const activities = Object.fromEntries(
