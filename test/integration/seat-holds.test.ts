@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pg from 'pg';
 import { createSeatActivities } from '../../activities/seats.js';
 import type { MikroORM } from '../../src/db/orm.js';
 import { Attendee } from '../../src/signups/attendee.entity.js';
@@ -178,6 +179,29 @@ describe('seat holds against the real database', () => {
     for (const code of first) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{20}$/);
     await activities.confirmSeats({ signupId: signupId!, paid: false });
     expect(await codes()).toEqual(first);
+  });
+
+  it('confirms with the event row locked for its counters and the commit only: the signup and its tickets are written first', async () => {
+    const event = await insertEvent(orm, { capacity: 5 });
+    const em = orm.em.fork();
+    const ticketType = em.create(TicketType, { id: randomUUID(), event: event.id, code: 'adult', names: { en: 'Adult' }, capacity: 5 });
+    await em.flush();
+    const [signupId] = await requestSignups(event.id, 1, 1, ticketType.id);
+    await orm.em.fork().insert(Attendee, { id: randomUUID(), signup: signupId!, firstName: 'Ada', age: 9, kind: 'child' });
+    await activities.holdSeats({ signupId: signupId!, holdSeconds: 60, allowWaitlist: true });
+    const statements = jest.spyOn(pg.Client.prototype, 'query');
+    try {
+      expect((await activities.confirmSeats({ signupId: signupId!, paid: true })).status).toBe('confirmed');
+      const texts = statements.mock.calls.map(([query]) => String(typeof query === 'string' ? query : (query as { text?: string }).text).trim().toLowerCase());
+      const counters = texts.findIndex((text) => text.includes('update "event"'));
+      expect(counters).toBeGreaterThan(0);
+      // After the event row's lock: the commit (and, inside an activity, the move's record before it), nothing else.
+      expect(texts.slice(counters + 1)).toEqual(['commit']);
+      expect(texts.slice(0, counters).some((text) => text.startsWith('update "signup_attendee"'))).toBe(true);
+    } finally {
+      statements.mockRestore();
+    }
+    expect(await countersAndRows(orm, event.id)).toMatchObject({ held: 0, confirmed: 1, heldRows: 0, confirmedRows: 1 });
   });
 
   it('reinstates a late payment only while a seat is free', async () => {
