@@ -311,6 +311,7 @@ async function serveWorker(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     activities: dependencies,
     maxConcurrentActivityTaskExecutions: Number(args['worker-activities']),
+    maxCachedWorkflows: config.temporal.workerMaxCachedWorkflows,
   });
   const running = worker.run();
   let cpuStart = process.cpuUsage();

@@ -192,6 +192,12 @@ export const configSchema = z
       .string()
       .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$|^$/, 'host:port, e.g. 0.0.0.0:9464, or empty to turn off')
       .default('127.0.0.1:9464'),
+    /**
+     * Workflows a worker keeps in its cache (the SDK's `maxCachedWorkflows`); unset: the SDK's
+     * default for the process's heap. A flow evicted from it is replayed from its history at its
+     * next signal (docs/operations.md, "Size the worker's workflow cache").
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(1_000_000).optional(),
     /** Port of the worker's own metrics (eventbook_* counters, /metrics); 0 turns them off. */
     WORKER_APP_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
     /** OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318); unset turns tracing off. */
@@ -279,7 +285,7 @@ export interface Config {
   logLevel: RawConfig['LOG_LEVEL'];
   logFormat: RawConfig['LOG_FORMAT'];
   database: { url: string; poolMax: number; acquireTimeoutMs: number; apiQueryTimeoutMs: number; readReplicaUrls: string[] };
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: { address: string; namespace: string; taskQueue: string; workerMaxCachedWorkflows?: number };
   signup: {
     holdSeconds: number;
     offerSeconds: number;
@@ -364,7 +370,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       apiQueryTimeoutMs: e.API_DATABASE_QUERY_TIMEOUT_MS,
       readReplicaUrls: e.DATABASE_READ_REPLICA_URLS,
     },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    },
     signup: {
       holdSeconds: e.SIGNUP_HOLD_SECONDS,
       offerSeconds: e.SIGNUP_OFFER_SECONDS,

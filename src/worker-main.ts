@@ -27,6 +27,7 @@ const worker = await createWorker({
   taskQueue: config.temporal.taskQueue,
   activities,
   tracing,
+  maxCachedWorkflows: config.temporal.workerMaxCachedWorkflows,
 });
 
 logger.info(

@@ -58,6 +58,8 @@ export interface WorkerSettings {
   /** A prebuilt bundle (tests build one for all workers); otherwise the worker bundles at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** The workflow cache's size (WORKER_MAX_CACHED_WORKFLOWS); undefined: the SDK's default for the heap. */
+  maxCachedWorkflows?: number;
   /**
    * OpenTelemetry (src/observability/tracing.ts): activity and workflow spans. A prebuilt bundle must
    * then have been built with `tracingWorkflowModules(tracing)` as its workflowInterceptorModules.
@@ -121,6 +123,7 @@ export async function createWorker(settings: WorkerSettings): Promise<EventbookW
   const workflows = await Worker.create({
     ...shared,
     taskQueue: settings.taskQueue,
+    ...(settings.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: settings.maxCachedWorkflows } : {}),
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {
       activity: activityInterceptors,

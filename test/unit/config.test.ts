@@ -30,6 +30,12 @@ describe('config', () => {
     expect(config.temporal.taskQueue).toBe('q1');
   });
 
+  it("leaves the worker's workflow cache to the SDK unless WORKER_MAX_CACHED_WORKFLOWS says otherwise", () => {
+    expect(loadConfig({}).temporal.workerMaxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '5000' }).temporal.workerMaxCachedWorkflows).toBe(5000);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+  });
+
   it("keeps the seat queue's name free", () => {
     // The seat moves use <TEMPORAL_TASK_QUEUE>-seats: a workflows' queue of that shape would be read as a seat queue.
     expect(() => loadConfig({ TEMPORAL_TASK_QUEUE: 'eventbook-seats' })).toThrow(/TEMPORAL_TASK_QUEUE: must not end in -seats/);
