@@ -374,7 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+      workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     },
     signup: {
       holdSeconds: e.SIGNUP_HOLD_SECONDS,

@@ -849,24 +849,20 @@ async function takeSeats(tx: EntityManager, signup: Signup, as: 'held' | 'confir
   return true;
 }
 
+/** The event's counters moved by a seat move: the one statement both of moveCounters' shapes use. */
+const moveEventCounters = 'update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now() where id = ?';
+
 async function moveCounters(tx: EntityManager, signup: Signup, delta: { held: number; confirmed: number }): Promise<void> {
-  if (signup.ticketType) {
-    // Both counters in one statement (a CTE): a round trip less while the event row is locked. The
-    // ticket type's update reads the event's, so the event row is locked first, as on every path.
-    await tx.execute(
-      `with moved_event as (
-         update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now() where id = ? returning id
-       )
-       update ticket_type set held_count = held_count + ?, confirmed_count = confirmed_count + ? from moved_event where ticket_type.id = ?`,
-      [delta.held, delta.confirmed, signup.event.id, delta.held, delta.confirmed, signup.ticketType.id],
-      'run',
-    );
+  if (!signup.ticketType) {
+    await tx.execute(moveEventCounters, [delta.held, delta.confirmed, signup.event.id], 'run');
     return;
   }
+  // Both counters in one statement (a CTE): a round trip less while the event row is locked. The
+  // ticket type's update reads the event's, so the event row is locked first, as on every path.
   await tx.execute(
-    `update "event" set held_count = held_count + ?, confirmed_count = confirmed_count + ?, updated_at = now()
-      where id = ?`,
-    [delta.held, delta.confirmed, signup.event.id],
+    `with moved_event as (${moveEventCounters} returning id)
+     update ticket_type set held_count = held_count + ?, confirmed_count = confirmed_count + ? from moved_event where ticket_type.id = ?`,
+    [delta.held, delta.confirmed, signup.event.id, delta.held, delta.confirmed, signup.ticketType.id],
     'run',
   );
 }

@@ -123,7 +123,7 @@ export async function createWorker(settings: WorkerSettings): Promise<EventbookW
   const workflows = await Worker.create({
     ...shared,
     taskQueue: settings.taskQueue,
-    ...(settings.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: settings.maxCachedWorkflows } : {}),
+    maxCachedWorkflows: settings.maxCachedWorkflows,
     ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {
       activity: activityInterceptors,
